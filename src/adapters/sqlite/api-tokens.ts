@@ -1,0 +1,95 @@
+// API tokens in SQLite: only the SHA-256 of each token is stored.
+import { newId } from '../../crypto/tokens.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { type ApiToken, type ApiTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { type Db, uniqueViolation } from './db.ts';
+import { toUser, USER_COLUMNS } from './users.ts';
+
+interface TokenRow {
+  t_id: string;
+  t_user_id: string;
+  t_name: string;
+  t_claims: string | null;
+  t_created_at: number;
+  t_expires_at: number | null;
+  t_last_used_at: number | null;
+  t_revoked_at: number | null;
+}
+
+const TOKEN_COLUMNS = `t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, t.claims AS t_claims,
+  t.created_at AS t_created_at, t.expires_at AS t_expires_at, t.last_used_at AS t_last_used_at,
+  t.revoked_at AS t_revoked_at`;
+
+function toToken(r: TokenRow): ApiToken {
+  return {
+    id: r.t_id,
+    userId: r.t_user_id,
+    name: r.t_name,
+    claims: r.t_claims === null ? null : (JSON.parse(r.t_claims) as string[]),
+    createdAt: r.t_created_at,
+    expiresAt: r.t_expires_at,
+    lastUsedAt: r.t_last_used_at,
+    revokedAt: r.t_revoked_at,
+  };
+}
+
+export function sqliteApiTokens(db: Db, clock: Clock): ApiTokenStore {
+  const insert = db.prepare(
+    `INSERT INTO api_tokens (id, token_hash, user_id, name, claims, created_at, expires_at)
+     VALUES (@id, @tokenHash, @userId, @name, @claims, @now, @expiresAt)`,
+  );
+  const byId = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens t WHERE t.id = ?`);
+  // One indexed lookup per bearer request: revocation and expiry are decided here, never cached.
+  const findUsable = db.prepare(
+    `SELECT ${TOKEN_COLUMNS}, ${USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`,
+  );
+  const listAll = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens t ORDER BY t.created_at, t.id`);
+  const listFor = db.prepare(
+    `SELECT ${TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = ? ORDER BY t.created_at, t.id`,
+  );
+  const revoke = db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const touch = db.prepare(
+    'UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)',
+  );
+
+  return {
+    async create(t) {
+      const id = newId('tok');
+      try {
+        insert.run({
+          id,
+          tokenHash: t.tokenHash,
+          userId: t.userId,
+          name: t.name,
+          claims: t.claims === null ? null : JSON.stringify(t.claims),
+          now: clock.now(),
+          expiresAt: t.expiresAt,
+        });
+      } catch (err) {
+        const field = uniqueViolation(err);
+        if (field) throw new StoreConflictError(field);
+        throw err;
+      }
+      return toToken(byId.get(id) as TokenRow);
+    },
+    async findUsable(tokenHash, now) {
+      const row = findUsable.get(tokenHash, now) as (TokenRow & Parameters<typeof toUser>[0]) | undefined;
+      return row ? { token: toToken(row), user: toUser(row) } : null;
+    },
+    async list(userId) {
+      const rows = (userId === undefined ? listAll.all() : listFor.all(userId)) as TokenRow[];
+      return rows.map(toToken);
+    },
+    async byId(id) {
+      const row = byId.get(id) as TokenRow | undefined;
+      return row ? toToken(row) : null;
+    },
+    async revoke(id, now) {
+      return revoke.run(now, id).changes > 0;
+    },
+    async touch(id, now, minIntervalMs) {
+      touch.run(now, id, now - minIntervalMs);
+    },
+  };
+}

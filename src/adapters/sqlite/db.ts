@@ -1,0 +1,88 @@
+// Opening a SQLite database the way the gateway needs it, and applying the numbered migrations.
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
+
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL'); // readers never block the writer; CLI and server share the file
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+function listMigrations(): Migration[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((name) => ({
+      version: Number(name.slice(0, 4)),
+      name,
+      sql: readFileSync(`${MIGRATIONS_DIR}${name}`, 'utf8'),
+    }));
+}
+
+function ensureLedger(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+}
+
+export function migrationState(db: Db): { applied: string[]; pending: string[] } {
+  ensureLedger(db);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
+  const all = listMigrations();
+  return {
+    applied: all.filter((m) => applied.has(m.version)).map((m) => m.name),
+    pending: all.filter((m) => !applied.has(m.version)).map((m) => m.name),
+  };
+}
+
+/** Applies pending migrations in one IMMEDIATE transaction: two processes starting together serialize here. */
+export function migrate(db: Db, now: number): string[] {
+  ensureLedger(db);
+  const run = db.transaction(() => {
+    const done = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+        (r) => r.version,
+      ),
+    );
+    const applied: string[] = [];
+    for (const m of listMigrations()) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        now,
+      );
+      applied.push(m.name);
+    }
+    return applied;
+  });
+  return run.immediate();
+}
+
+/** Maps SQLite's unique-constraint failure onto the column that caused it, else null. */
+export function uniqueViolation(err: unknown): string | null {
+  const e = err as { code?: string; message?: string };
+  if (e?.code !== 'SQLITE_CONSTRAINT_UNIQUE' && e?.code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return null;
+  const m = /UNIQUE constraint failed: \w+\.(\w+)/.exec(e.message ?? '');
+  return m?.[1] ?? 'value';
+}

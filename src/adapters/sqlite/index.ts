@@ -1,0 +1,67 @@
+// The SQLite store: one connection, prepared statements per table group, migrations applied on open.
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { sqliteApiTokens } from './api-tokens.ts';
+import { sqliteAuthz } from './authz.ts';
+import { migrate, migrationState, openDatabase } from './db.ts';
+import { sqliteUsers } from './users.ts';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  clock: Clock;
+  /** Apply pending migrations before building statements (serve and most commands do). */
+  migrate?: boolean;
+}
+
+export function createSqliteStore(opts: SqliteStoreOptions): Store {
+  const db = openDatabase(opts.path);
+  if (opts.migrate !== false) migrate(db, opts.clock.now());
+  const state = migrationState(db);
+  if (state.pending.length > 0) {
+    // Statements are prepared against the schema, so an unmigrated store can only report its state.
+    return {
+      get users(): never {
+        throw new Error('store is not migrated');
+      },
+      get apiTokens(): never {
+        throw new Error('store is not migrated');
+      },
+      get authz(): never {
+        throw new Error('store is not migrated');
+      },
+      async ready() {
+        throw new Error(`store has ${state.pending.length} pending migration(s)`);
+      },
+      async migrationState() {
+        return migrationState(db);
+      },
+      async migrate() {
+        return migrate(db, opts.clock.now());
+      },
+      async close() {
+        db.close();
+      },
+    };
+  }
+  const ping = db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck();
+  return {
+    users: sqliteUsers(db, opts.clock),
+    apiTokens: sqliteApiTokens(db, opts.clock),
+    authz: sqliteAuthz(db, opts.clock),
+    async ready() {
+      ping.get();
+      const s = migrationState(db);
+      if (s.pending.length > 0) throw new Error(`store has ${s.pending.length} pending migration(s)`);
+    },
+    async migrationState() {
+      return migrationState(db);
+    },
+    async migrate() {
+      return migrate(db, opts.clock.now());
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// Users and their password credential in SQLite.
+import { newId } from '../../crypto/tokens.ts';
+import type { Clock } from '../../ports/clock.ts';
+import { type NewUser, StoreConflictError, type User, type UserStore } from '../../ports/store.ts';
+import { type Db, uniqueViolation } from './db.ts';
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  email_verified_at: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+export const USER_COLUMNS =
+  'u.id, u.username, u.email, u.email_verified_at, u.disabled_at, u.created_at, u.updated_at, u.last_login_at';
+
+export function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    username: r.username,
+    email: r.email,
+    emailVerifiedAt: r.email_verified_at,
+    disabledAt: r.disabled_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastLoginAt: r.last_login_at,
+  };
+}
+
+export function sqliteUsers(db: Db, clock: Clock): UserStore {
+  const insert = db.prepare(
+    `INSERT INTO users (id, username, email, email_verified_at, created_at, updated_at)
+     VALUES (@id, @username, @email, @verified, @now, @now)`,
+  );
+  const byId = db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ?`);
+  const byUsername = db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.username = ?`);
+  const byEmail = db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.email = ?`);
+  const list = db.prepare(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.username`);
+  const count = db.prepare('SELECT COUNT(*) AS n FROM users').pluck();
+  const setDisabled = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
+  const del = db.prepare('DELETE FROM users WHERE id = ?');
+  const upsertPassword = db.prepare(
+    `INSERT INTO credentials (user_id, kind, secret_hash, created_at, updated_at) VALUES (?, 'password', ?, ?, ?)
+     ON CONFLICT (user_id, kind) DO UPDATE SET secret_hash = excluded.secret_hash, updated_at = excluded.updated_at`,
+  );
+  const markPasswordChanged = db.prepare(
+    'UPDATE users SET password_changed_at = ?, updated_at = ? WHERE id = ?',
+  );
+  const passwordHash = db
+    .prepare("SELECT secret_hash FROM credentials WHERE user_id = ? AND kind = 'password'")
+    .pluck();
+  const setPassword = db.transaction((id: string, hash: string, now: number) => {
+    upsertPassword.run(id, hash, now, now);
+    markPasswordChanged.run(now, now, id);
+  });
+
+  const grantGlobal = db.prepare(
+    `INSERT INTO grants (id, role_id, user_id, context, created_at)
+     SELECT @grantId, r.id, @userId, '', @now FROM roles r WHERE r.name = @role`,
+  );
+  const createTx = db.transaction((id: string, user: NewUser, now: number) => {
+    insert.run({
+      id,
+      username: user.username,
+      email: user.email,
+      verified: user.emailVerified ? now : null,
+      now,
+    });
+    for (const role of user.roles ?? []) {
+      if (grantGlobal.run({ grantId: newId('grant'), userId: id, now, role }).changes === 0)
+        throw new Error(`no role named "${role}"`);
+    }
+    if (user.passwordHash) upsertPassword.run(id, user.passwordHash, now, now);
+  });
+
+  const one = (row: unknown) => (row ? toUser(row as UserRow) : null);
+
+  return {
+    async create(user: NewUser) {
+      const now = clock.now();
+      const id = newId('usr');
+      try {
+        createTx(id, user, now);
+      } catch (err) {
+        const field = uniqueViolation(err);
+        if (field) throw new StoreConflictError(field);
+        throw err;
+      }
+      return one(byId.get(id)) as User;
+    },
+    async byId(id) {
+      return one(byId.get(id));
+    },
+    async byUsername(username) {
+      return one(byUsername.get(username));
+    },
+    async byEmail(email) {
+      return one(byEmail.get(email));
+    },
+    async list() {
+      return (list.all() as UserRow[]).map(toUser);
+    },
+    async count() {
+      return count.get() as number;
+    },
+    async setDisabled(id, at) {
+      return setDisabled.run(at, clock.now(), id).changes > 0;
+    },
+    async delete(id) {
+      return del.run(id).changes > 0;
+    },
+    async setPasswordHash(id, hash) {
+      setPassword(id, hash, clock.now());
+    },
+    async passwordHash(id) {
+      return (passwordHash.get(id) as string | undefined) ?? null;
+    },
+  };
+}

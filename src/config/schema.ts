@@ -1,0 +1,210 @@
+// The config schema: every key, every default and every per-field rule lives here and nowhere else.
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+export const AUTH_MODES = ['none', 'bearer', 'local', 'oauth'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const CONTEXT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// Characters a route path may contain, written decoded: RFC 3986 pchar without '%'.
+const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
+
+const q = (v: unknown) => JSON.stringify(v);
+
+/** A string checked by `test`; the message shows what was given, as in `must start with "/" but is "api"`. */
+function checked(test: (v: string) => string | null) {
+  return z.string().superRefine((v, ctx) => {
+    const why = test(v);
+    if (why) ctx.addIssue({ code: 'custom', message: `${why} but is ${q(v)}`, input: v });
+  });
+}
+
+const duration = checked((v) =>
+  parseDuration(v) === null ? 'must be a duration like "90s", "15m", "12h" or "7d"' : null,
+).transform((v) => parseDuration(v) as number);
+
+const listenAddress = checked((v) => {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v);
+  return m && Number(m[2]) <= 65535 ? null : 'must be "host:port" (for example "127.0.0.1:8080")';
+});
+
+const httpUrl = (what: string) =>
+  checked((v) => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return `must be an absolute ${what} URL`;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must use http or https';
+    if (u.username || u.password) return 'must not contain a user name or password';
+    if (u.search || u.hash || v.includes('#')) return 'must not have a query or fragment';
+    return null;
+  });
+
+const publicUrl = httpUrl('http(s)').superRefine((v, ctx) => {
+  try {
+    if (new URL(v).pathname !== '/')
+      ctx.addIssue({ code: 'custom', message: `must be an origin without a path but is ${q(v)}`, input: v });
+  } catch {
+    /* reported by httpUrl */
+  }
+});
+
+const routeHost = checked((v) => {
+  if (v === '*') return null;
+  const h = v.startsWith('*.') ? v.slice(2) : v;
+  if (h !== h.toLowerCase()) return 'must be lower-case';
+  const labels = h.split('.');
+  return labels.length > 0 && labels.every((l) => HOST_LABEL.test(l))
+    ? null
+    : 'must be a host name, "*.domain" or "*" (no port, no scheme)';
+});
+
+const routePath = checked((v) => {
+  if (!v.startsWith('/')) return 'must start with "/"';
+  if (!ROUTE_PATH.test(v)) return 'must contain only URL path characters (no "%", "?", "#", "\\" or spaces)';
+  if (v.includes('//')) return 'must not contain "//"';
+  if (v.split('/').some((s) => s === '.' || s === '..')) return 'must not contain "." or ".." segments';
+  return null;
+}).transform((v) => (v.length > 1 && v.endsWith('/') ? v.slice(0, -1) : v));
+
+const cidr = checked((v) => {
+  const [ip, bits, ...rest] = v.split('/');
+  const family = isIP(ip ?? '');
+  if (!family || rest.length > 0) return 'must be an IP address or CIDR range';
+  if (bits === undefined) return null;
+  const n = Number(bits);
+  const max = family === 4 ? 32 : 128;
+  return /^\d+$/.test(bits) && n <= max ? null : `must have a prefix length from 0 to ${max}`;
+});
+
+const authModes = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
+  const list = typeof v === 'string' ? [v] : v;
+  if (list.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must name at least one auth mode', input: v });
+    return z.NEVER;
+  }
+  list.forEach((m, i) => {
+    if (!(AUTH_MODES as readonly string[]).includes(m))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be one of ${AUTH_MODES.map(q).join(', ')} but is ${q(m)}`,
+        path: typeof v === 'string' ? [] : [i],
+        input: m,
+      });
+  });
+  // "none" admits everyone, so combining it with a real mode would silently open the route.
+  if (list.length > 1 && list.includes('none'))
+    ctx.addIssue({ code: 'custom', message: '"none" cannot be combined with other modes', input: v });
+  return [...new Set(list)] as AuthMode[];
+});
+
+const claim = checked((v) => (CLAIM.test(v) ? null : 'must be a claim name like "wiki.read"'));
+const name = checked((v) => (NAME.test(v) ? null : 'must be lower-case letters, digits, ".", "_" or "-"'));
+
+export const RouteSchema = z.strictObject({
+  name,
+  host: routeHost.default('*'),
+  path: routePath.default('/'),
+  upstream: httpUrl('http(s)'),
+  auth: authModes,
+  oidc: z.array(name).optional(),
+  require_claims: z.array(claim).default([]),
+  context: checked((v) =>
+    CONTEXT.test(v) ? null : 'must be letters, digits, ".", "_", ":" or "-"',
+  ).optional(),
+  api: z.boolean().default(false),
+  strip_prefix: z.boolean().default(false),
+  websocket: z.boolean().default(true),
+  timeout: duration.default(30_000),
+  pass_authorization: z.boolean().default(false),
+});
+
+export const OidcSchema = z.strictObject({
+  id: name,
+  name: z.string().min(1),
+  issuer: httpUrl('https'),
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).optional(),
+  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+  groups_claim: z.string().min(1).optional(),
+  auto_provision: z.boolean().default(false),
+  link_by_verified_email: z.boolean().default(false),
+});
+
+export const ConfigSchema = z.strictObject({
+  server: z
+    .strictObject({
+      listen: listenAddress.default('127.0.0.1:8080'),
+      public_url: publicUrl.default('http://localhost:8080'),
+      data_dir: z.string().min(1).default('./data'),
+      secret: z
+        .string()
+        .refine((s) => Buffer.byteLength(s) >= 32, { message: 'must be at least 32 bytes long' })
+        .optional(),
+      trusted_proxies: z.array(cidr).default([]),
+      auth_prefix: checked((v) =>
+        /^(\/[a-z0-9._-]+)+$/.test(v) ? null : 'must be a path like "/auth" (no trailing slash)',
+      ).default('/auth'),
+      workers: z.number().int().min(1).max(64).default(1),
+      log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      listen: z.union([z.literal(''), listenAddress]).default('127.0.0.1:8081'),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      url: checked((v) =>
+        v.startsWith('sqlite:') || v.startsWith('postgres://') || v.startsWith('postgresql://')
+          ? null
+          : 'must be "sqlite:PATH" or a postgres:// URL',
+      ).optional(),
+    })
+    .prefault({}),
+  session: z
+    .strictObject({
+      idle_timeout: duration.default(12 * 3600_000),
+      absolute_timeout: duration.default(7 * 86400_000),
+      cookie_domain: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  accounts: z
+    .strictObject({
+      registration: z.enum(['closed', 'invite', 'open']).default('closed'),
+      password_min_length: z.number().int().min(8).max(64).default(12),
+      magic_link: z.boolean().default(true),
+      require_verified_email: z.boolean().default(true),
+    })
+    .prefault({}),
+  mail: z
+    .strictObject({
+      from: z.string().min(3).default('Hero Gateway <gateway@localhost>'),
+      smtp_url: checked((v) =>
+        /^smtps?:\/\//.test(v) ? null : 'must be an smtp:// or smtps:// URL',
+      ).optional(),
+    })
+    .prefault({}),
+  branding: z
+    .strictObject({
+      title: z.string().min(1).max(80).default('Hero Gateway'),
+      logo_url: z.string().min(1).optional(),
+      accent_color: checked((v) =>
+        /^#[0-9a-fA-F]{6}$/.test(v) ? null : 'must be a colour like "#4f46e5"',
+      ).default('#4f46e5'),
+    })
+    .prefault({}),
+  oidc: z.array(OidcSchema).default([]),
+  route: z.array(RouteSchema).default([]),
+});
+
+export type RawConfig = z.output<typeof ConfigSchema>;
+export type RouteConfig = z.output<typeof RouteSchema>;
+export type OidcConfig = z.output<typeof OidcSchema>;

@@ -1,0 +1,88 @@
+// Header hygiene for what the upstream receives: strip first, then set. Pure functions over a header object.
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** Every spelling of the gateway's identity headers: X-Hero-User, x_hero_user, X-HERO_user, … */
+export const IDENTITY_HEADER = /^x[-_]hero[-_]/i;
+
+// RFC 9110 §7.6.1 hop-by-hop headers, plus the legacy and HTTP/2-only ones. Upgrade goes too: a tunnel is
+// only ever opened by the WebSocket path, never by a plain proxied request.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'http2-settings',
+]);
+
+/**
+ * Removes, from the request headers the client sent: headers named in Connection, hop-by-hop headers, every
+ * identity-header spelling, the X-Forwarded-* set (the gateway writes its own), and optionally Authorization.
+ * Node lower-cases names and joins duplicates, so one pass over the keys catches all copies.
+ */
+export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolean): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()];
+  }
+  for (const name of Object.keys(headers)) {
+    if (HOP_BY_HOP.has(name) || IDENTITY_HEADER.test(name) || name.startsWith('x-forwarded-'))
+      delete headers[name];
+  }
+  delete headers.forwarded; // RFC 7239 form: same trust problem as X-Forwarded-*
+  if (dropAuthorization) delete headers.authorization;
+}
+
+/** Removes the named cookies from a Cookie header; returns the header to send, or undefined if none remain. */
+export function stripCookies(
+  cookieHeader: string | undefined,
+  names: ReadonlySet<string>,
+): string | undefined {
+  if (!cookieHeader || names.size === 0) return cookieHeader;
+  const kept = cookieHeader
+    .split(';')
+    .map((c) => c.trim())
+    .filter((c) => {
+      const eq = c.indexOf('=');
+      const name = (eq === -1 ? c : c.slice(0, eq)).trim();
+      return c !== '' && !names.has(name);
+    });
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+export interface ForwardedFacts {
+  /** The X-Forwarded-For chain to send (already including the peer). */
+  forwardedFor: string;
+  proto: string;
+  host: string;
+  requestId: string;
+}
+
+export function setForwardedHeaders(headers: HeaderMap, f: ForwardedFacts): void {
+  headers['x-forwarded-for'] = f.forwardedFor;
+  headers['x-forwarded-proto'] = f.proto;
+  headers['x-forwarded-host'] = f.host;
+  headers['x-request-id'] = f.requestId;
+}
+
+export interface IdentityFacts {
+  username: string;
+  email: string;
+  context: string;
+  /** Comma-separated, sorted; may be empty but the header is always sent. */
+  claims: string;
+  authMethod: string;
+}
+
+export function setIdentityHeaders(headers: HeaderMap, id: IdentityFacts): void {
+  headers['x-hero-user'] = id.username;
+  headers['x-hero-email'] = id.email;
+  headers['x-hero-context'] = id.context;
+  headers['x-hero-claims'] = id.claims;
+  headers['x-hero-auth-method'] = id.authMethod;
+}

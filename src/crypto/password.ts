@@ -1,0 +1,26 @@
+// Password hashing: argon2id with the OWASP-recommended floor (19 MiB, 2 passes, 1 lane). The parameters
+// travel inside the PHC string, so raising them later only needs a rehash at the next sign-in.
+import { hash, verify } from '@node-rs/argon2';
+
+// Algorithm.Argon2id; the package exports it as an ambient const enum, which erasable TS cannot read.
+const ARGON2ID = 2;
+
+export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+/** The same normalization at set and verify, so "é" typed two ways is one password. Never truncated. */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalizePassword(password), ARGON2_PARAMS);
+}
+
+/** False for a wrong password and for a malformed hash: never throws on bad input. */
+export async function verifyPassword(phc: string, password: string): Promise<boolean> {
+  try {
+    return await verify(phc, normalizePassword(password));
+  } catch {
+    return false;
+  }
+}

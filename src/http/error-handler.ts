@@ -1,0 +1,27 @@
+// Installed before anything else: no Fastify default body (which would leak err.message) ever reaches a
+// client. Clients get a problem+json from the registry; the detail goes to the log with the request id.
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { codeForStatus, HeroError } from '../errors.ts';
+import { sendProblem } from './problem.ts';
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HeroError, request, reply) => {
+    if (err instanceof HeroError) {
+      const log =
+        err.status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
+      log({ code: err.code, detail: err.internal, err: err.cause }, 'request failed');
+      return sendProblem(reply, err.code);
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const code = codeForStatus(status);
+    if (status >= 500) request.log.error({ err }, 'unhandled error');
+    else request.log.info({ code: err.code, detail: err.message }, 'bad request');
+    return sendProblem(reply, code);
+  });
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'not_found'));
+}
+
+/** Errors Fastify raises before routing (bad URL, bad content type): same problem+json, no internals. */
+export function frameworkErrors(err: FastifyError, _req: unknown, reply: import('fastify').FastifyReply) {
+  return sendProblem(reply, codeForStatus(err.statusCode ?? 400));
+}

@@ -1,0 +1,28 @@
+// What the gateway learns about a request as it passes the hooks, kept on `request.hero`.
+import type { CanonicalHost } from '../core/normalize.ts';
+import type { Principal } from '../core/principal.ts';
+import type { CompiledRoute } from '../core/routes.ts';
+import type { Snapshot } from './snapshot.ts';
+
+export interface HeroRequestState {
+  /** The config snapshot this request started with; a reload never changes it mid-request. */
+  snapshot: Snapshot;
+  path: string;
+  forward: string;
+  query: string;
+  host: CanonicalHost;
+  proto: 'http' | 'https';
+  clientIp: string;
+  forwardedFor: string;
+  route: CompiledRoute | null;
+  principal: Principal | null;
+  claims: readonly string[];
+  /** Set when an auth mode consumed the Authorization header. */
+  consumedAuthorization: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    hero: HeroRequestState;
+  }
+}

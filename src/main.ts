@@ -1,0 +1,66 @@
+// `hero-gateway serve`: load the config, open the store, build the gateway, listen; shut down gracefully.
+
+import { openStore } from './adapters/open-store.ts';
+import { buildGateway } from './app.ts';
+import { parseListen } from './config/listen.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import { ensureSecret } from './config/secret.ts';
+import { createLogger } from './logger.ts';
+import { systemClock } from './ports/clock.ts';
+
+export interface RunningGateway {
+  url: string;
+  adminUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function serve(file: string, opts: { onSignal?: boolean } = {}): Promise<RunningGateway> {
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) throw new ConfigError(loaded.problems);
+  const config = loaded.config;
+  const logger = createLogger(config.server.log_level);
+  const secret = ensureSecret(config);
+  if (secret.generated) logger.info({ dir: config.server.data_dir }, 'generated a server secret');
+  if (secret.warning) logger.warn(secret.warning);
+  const store = openStore(config.store.url, systemClock);
+  await store.ready();
+  const gw = await buildGateway({ config, store, clock: systemClock, logger });
+
+  const main = parseListen(config.server.listen);
+  const url = await gw.app.listen({ host: main.host, port: main.port });
+  let adminUrl: string | null = null;
+  if (gw.admin && config.admin.listen) {
+    const a = parseListen(config.admin.listen);
+    adminUrl = await gw.admin.listen({ host: a.host, port: a.port });
+  }
+  const routes = config.route.length;
+  logger.info(
+    { url, admin: adminUrl, routes, public_url: config.server.public_url },
+    'hero-gateway is listening',
+  );
+  if (routes === 0) logger.warn('no routes are configured: every request will get 404');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('shutting down');
+      await gw.close();
+      await store.close();
+    })();
+    return stopping;
+  };
+  if (opts.onSignal !== false) {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        stop().then(
+          () => process.exit(0),
+          (err) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(2);
+          },
+        );
+      });
+    }
+  }
+  return { url, adminUrl, stop };
+}

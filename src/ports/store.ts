@@ -1,0 +1,136 @@
+// The store port: what the gateway needs from persistence, with no trace of which database backs it.
+// Every backend implements this and passes the same conformance suite (test/store/conformance.ts).
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  emailVerifiedAt: number | null;
+  disabledAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  lastLoginAt: number | null;
+}
+
+export interface NewUser {
+  username: string;
+  /** Already canonical (trimmed, NFKC, lower-case). */
+  email: string;
+  emailVerified: boolean;
+  /** Roles granted globally in the same transaction (e.g. ["admin"]). */
+  roles?: string[];
+  /** argon2id PHC string stored in the same transaction. */
+  passwordHash?: string;
+}
+
+export interface UserStore {
+  /** Throws StoreConflictError when the username or email is taken. */
+  create(user: NewUser): Promise<User>;
+  byId(id: string): Promise<User | null>;
+  byUsername(username: string): Promise<User | null>;
+  byEmail(email: string): Promise<User | null>;
+  list(): Promise<User[]>;
+  count(): Promise<number>;
+  /** `at` = null enables. Returns false when no such user. */
+  setDisabled(id: string, at: number | null): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  setPasswordHash(id: string, hash: string): Promise<void>;
+  passwordHash(id: string): Promise<string | null>;
+}
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  /** Narrows the owner's claims; null = all of them. */
+  claims: string[] | null;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface NewApiToken {
+  tokenHash: string;
+  userId: string;
+  name: string;
+  claims: string[] | null;
+  expiresAt: number | null;
+}
+
+export interface ApiTokenStore {
+  create(token: NewApiToken): Promise<ApiToken>;
+  /** The token and its owner, only if neither revoked nor expired at `now`, and the owner exists. */
+  findUsable(tokenHash: string, now: number): Promise<{ token: ApiToken; user: User } | null>;
+  list(userId?: string): Promise<ApiToken[]>;
+  byId(id: string): Promise<ApiToken | null>;
+  revoke(id: string, now: number): Promise<boolean>;
+  /** Record use, but write only when the last record is older than `minIntervalMs`. */
+  touch(id: string, now: number, minIntervalMs: number): Promise<void>;
+}
+
+/** One claim a user holds through some grant, and where: context '' means everywhere. */
+export interface ClaimGrant {
+  context: string;
+  claim: string;
+}
+
+export interface Role {
+  name: string;
+  builtin: boolean;
+  claims: string[];
+}
+
+export type GrantSubject = { userId: string } | { group: string };
+
+export interface Grant {
+  role: string;
+  username: string | null;
+  group: string | null;
+  context: string;
+}
+
+export interface AuthzStore {
+  /** Changes whenever users, groups, memberships, roles or grants change, from any process. */
+  version(): Promise<number>;
+  claimGrants(userId: string): Promise<ClaimGrant[]>;
+  setRole(name: string, claims: string[]): Promise<void>;
+  listRoles(): Promise<Role[]>;
+  roleExists(name: string): Promise<boolean>;
+  /** Creates the group on first use. Returns false if already a member. */
+  addMember(group: string, userId: string, source?: string): Promise<boolean>;
+  removeMember(group: string, userId: string): Promise<boolean>;
+  groupsOf(userId: string): Promise<string[]>;
+  groupExists(group: string): Promise<boolean>;
+  /** Returns false when the grant already existed. */
+  grant(role: string, subject: GrantSubject, context: string): Promise<boolean>;
+  revoke(role: string, subject: GrantSubject, context: string): Promise<boolean>;
+  listGrants(): Promise<Grant[]>;
+}
+
+export interface MigrationState {
+  applied: string[];
+  pending: string[];
+}
+
+export interface Store {
+  readonly users: UserStore;
+  readonly apiTokens: ApiTokenStore;
+  readonly authz: AuthzStore;
+  /** Resolves when the store answers and its schema is current; rejects otherwise. */
+  ready(): Promise<void>;
+  migrationState(): Promise<MigrationState>;
+  /** Applies pending migrations; returns their names. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** A uniqueness rule was violated (username or email taken, duplicate token hash). */
+export class StoreConflictError extends Error {
+  readonly field: string;
+  constructor(field: string) {
+    super(`${field} is already taken`);
+    this.name = 'StoreConflictError';
+    this.field = field;
+  }
+}

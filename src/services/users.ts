@@ -1,0 +1,87 @@
+// User management use cases shared by the CLI and (later) the admin API.
+import type { Store, User } from '../ports/store.ts';
+import { StoreConflictError } from '../ports/store.ts';
+
+export const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Emails are compared in one canonical form: trimmed, NFKC-normalized, lower-case. */
+export function canonicalEmail(raw: string): string {
+  return raw.trim().normalize('NFKC').toLowerCase();
+}
+
+export class UserInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+export function checkUsername(name: string): string {
+  if (!USERNAME.test(name))
+    throw new UserInputError(
+      `username "${name}" must be 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  return name;
+}
+
+export function checkEmail(raw: string): string {
+  const email = canonicalEmail(raw);
+  if (!EMAIL.test(email) || email.length > 254) throw new UserInputError(`"${raw}" is not an email address`);
+  return email;
+}
+
+export async function createUser(
+  store: Store,
+  input: { username: string; email: string; emailVerified: boolean; admin?: boolean; passwordHash?: string },
+): Promise<User> {
+  const username = checkUsername(input.username);
+  const email = checkEmail(input.email);
+  let user: User;
+  try {
+    user = await store.users.create({
+      username,
+      email,
+      emailVerified: input.emailVerified,
+      roles: input.admin ? ['admin'] : [],
+      ...(input.passwordHash ? { passwordHash: input.passwordHash } : {}),
+    });
+  } catch (err) {
+    if (err instanceof StoreConflictError)
+      throw new UserInputError(
+        err.field === 'email' ? `email ${email} is already used` : `username ${username} is already taken`,
+      );
+    throw err;
+  }
+  return user;
+}
+
+export async function requireUser(store: Store, username: string): Promise<User> {
+  const user = await store.users.byUsername(username);
+  if (!user) throw new UserInputError(`no user named "${username}"`);
+  return user;
+}
+
+/** The length rules every password must meet; the full policy (common passwords, …) builds on this. */
+export function checkPasswordLength(password: string, min: number): void {
+  const n = [...password.normalize('NFKC')].length;
+  if (n < min) throw new UserInputError(`the password must be at least ${min} characters long`);
+  if (n > 1024) throw new UserInputError('the password must be at most 1024 characters long');
+}
+
+const CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** "a,b" → ["a","b"], each a valid claim name. */
+export function checkClaimList(text: string): string[] {
+  const claims = [
+    ...new Set(
+      text
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
+  ];
+  for (const c of claims)
+    if (!CLAIM.test(c)) throw new UserInputError(`"${c}" is not a claim name like "wiki.read"`);
+  return claims.sort();
+}
