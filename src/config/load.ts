@@ -65,7 +65,10 @@ export function loadConfigText(text: string, opts: { file?: string; env?: Env } 
   const problems: string[] = [];
   const data = interpolate(doc, env, '', problems);
   const parsed = ConfigSchema.safeParse(data);
-  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues));
+  // A key whose ${VAR} is unset is reported once, for the variable, not again for the placeholder's value.
+  const envPaths = problems.map((p) => p.slice(0, p.indexOf(': ') + 1));
+  if (!parsed.success)
+    problems.push(...formatIssues(parsed.error.issues).filter((p) => !envPaths.some((e) => p.startsWith(e))));
   problems.push(...crossCheck(data));
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: [...new Set(problems)] };
 

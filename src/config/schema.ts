@@ -83,17 +83,26 @@ const cidr = checked((v) => {
   return /^\d+$/.test(bits) && n <= max ? null : `must have a prefix length from 0 to ${max}`;
 });
 
-const authModes = z.union([z.string(), z.array(z.string())]).transform((v, ctx) => {
-  const list = typeof v === 'string' ? [v] : v;
-  if (list.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'must name at least one auth mode', input: v });
+const authModes = z.unknown().transform((v, ctx) => {
+  const modes = AUTH_MODES.map(q).join(', ');
+  if (v === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'is required (there is no default auth mode)', input: v });
+    return z.NEVER;
+  }
+  const list = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
+  if (list === null || list.length === 0 || list.some((m) => typeof m !== 'string')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be one of ${modes}, or a non-empty list of them`,
+      input: v,
+    });
     return z.NEVER;
   }
   list.forEach((m, i) => {
-    if (!(AUTH_MODES as readonly string[]).includes(m))
+    if (!(AUTH_MODES as readonly unknown[]).includes(m))
       ctx.addIssue({
         code: 'custom',
-        message: `must be one of ${AUTH_MODES.map(q).join(', ')} but is ${q(m)}`,
+        message: `must be one of ${modes} but is ${q(m)}`,
         path: typeof v === 'string' ? [] : [i],
         input: m,
       });

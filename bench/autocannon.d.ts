@@ -1,0 +1,32 @@
+// Minimal types for the parts of autocannon's programmatic API that bench/run.ts uses (it ships none).
+declare module 'autocannon' {
+  interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    pipelining?: number;
+    workers?: number;
+    headers?: Record<string, string>;
+  }
+
+  interface Histogram {
+    mean: number;
+    p50: number;
+    p99: number;
+  }
+
+  interface Result {
+    requests: Histogram & { total: number };
+    latency: Histogram;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
+  }
+
+  interface Instance extends PromiseLike<Result> {
+    stop(): void;
+  }
+
+  export default function autocannon(opts: Options): Instance;
+}

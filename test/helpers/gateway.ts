@@ -1,0 +1,65 @@
+// Starts a real gateway (real SQLite file, real listener on port 0) from a TOML snippet, for feature tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/adapters/open-store.ts';
+import { buildGateway, type Gateway } from '../../src/app.ts';
+import { type Config, loadConfigText } from '../../src/config/load.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { Clock } from '../../src/ports/clock.ts';
+import type { Store } from '../../src/ports/store.ts';
+
+export class TestClock implements Clock {
+  t: number;
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.t = start;
+  }
+  now() {
+    return this.t;
+  }
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface TestGateway {
+  url: string;
+  port: number;
+  config: Config;
+  store: Store;
+  gateway: Gateway;
+  clock: Clock;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'hgw-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startGateway(toml: string, opts: { clock?: Clock; env?: Record<string, string> } = {}) {
+  const dir = tempDir();
+  const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n[admin]\nlisten = ""\n${toml}`;
+  const loaded = loadConfigText(text, { file: join(dir, 'hero-gateway.toml'), env: opts.env ?? {} });
+  if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
+  const clock = opts.clock ?? { now: () => Date.now() };
+  const store = openStore(loaded.config.store.url, clock);
+  const gateway = await buildGateway({ config: loaded.config, store, clock, logger: createLogger('silent') });
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = gateway.app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    config: loaded.config,
+    store,
+    gateway,
+    clock,
+    dir,
+    async close() {
+      await gateway.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  } satisfies TestGateway;
+}

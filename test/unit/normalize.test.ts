@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { canonicalizeHost, normalizeTarget } from '../../src/core/normalize.ts';
+
+describe('normalizeTarget', () => {
+  const accepted: [string, string, string][] = [
+    // raw target, decoded path (matched), forwarded path
+    ['/', '/', '/'],
+    ['/public/page', '/public/page', '/public/page'],
+    ['/public/', '/public/', '/public/'],
+    ['/%61dmin', '/admin', '/admin'],
+    ['/a%20b', '/a b', '/a%20b'],
+    ['/caf%C3%A9', '/café', '/caf%C3%A9'],
+    ['/café'.normalize(), '/café', '/caf%C3%A9'],
+    ['/%2561dmin', '/%61dmin', '/%2561dmin'], // decoded once only
+    ['/x/...', '/x/...', '/x/...'],
+    ['/x/.well-known', '/x/.well-known', '/x/.well-known'],
+    ['/a:b@c', '/a:b@c', '/a:b@c'],
+    ['/a%3Ab', '/a:b', '/a:b'],
+    ['/q?x=1&y=%2F', '/q', '/q'],
+  ];
+  for (const [raw, path, forward] of accepted) {
+    test(`accepts ${JSON.stringify(raw)}`, () => {
+      const r = normalizeTarget(raw);
+      assert.ok(r.ok, `expected ${raw} to be accepted`);
+      assert.equal(r.path, path);
+      assert.equal(r.forward, forward);
+    });
+  }
+
+  const rejected = [
+    '/public/../admin',
+    '/public/./admin',
+    '/..',
+    '/public/..',
+    '/public/%2e%2e/admin',
+    '/public/%2E%2E/admin',
+    '/public/.%2e/admin',
+    '/public/%2e/admin',
+    '/admin%2fx',
+    '/admin%2Fx',
+    '/admin%5cx',
+    '/admin\\x',
+    '//admin',
+    '/a//b',
+    '/a%00b',
+    '/a\u0000b',
+    '/a%0d%0aSet-Cookie:x',
+    '/a%09b',
+    '/a%7f',
+    '/a#frag',
+    '/q?a=1#frag',
+    '/%',
+    '/%zz',
+    '/%c3',
+    'admin',
+    'http://evil.example/admin',
+    '*',
+  ];
+  for (const raw of rejected) {
+    test(`rejects ${JSON.stringify(raw)}`, () => {
+      assert.equal(normalizeTarget(raw).ok, false);
+    });
+  }
+});
+
+describe('canonicalizeHost', () => {
+  const cases: [string | undefined, number, string | null, string | null][] = [
+    ['PUB.TEST.', 80, 'pub.test', 'pub.test'],
+    ['pub.test:80', 80, 'pub.test', 'pub.test'],
+    ['pub.test:443', 443, 'pub.test', 'pub.test'],
+    ['pub.test:8080', 80, 'pub.test', 'pub.test:8080'],
+    ['Pub.Test:08080', 80, 'pub.test', 'pub.test:8080'],
+    ['127.0.0.1:3000', 80, '127.0.0.1', '127.0.0.1:3000'],
+    ['[::1]:8080', 80, '[::1]', '[::1]:8080'],
+    ['[::1]', 80, '[::1]', '[::1]'],
+    ['pub.test..', 80, null, null],
+    ['pub..test', 80, null, null],
+    ['', 80, null, null],
+    [undefined, 80, null, null],
+    ['evil.test/x', 80, null, null],
+    ['user@pub.test', 80, null, null],
+    ['pub.test:0', 80, null, null],
+    ['pub.test:99999', 80, null, null],
+    ['pub test', 80, null, null],
+    ['-pub.test', 80, null, null],
+  ];
+  for (const [raw, port, hostname, authority] of cases) {
+    test(`${JSON.stringify(raw)} → ${hostname}`, () => {
+      const h = canonicalizeHost(raw, port);
+      assert.equal(h?.hostname ?? null, hostname);
+      assert.equal(h?.authority ?? null, authority);
+    });
+  }
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { loadConfigText } from '../../src/config/load.ts';
+import {
+  candidateRoutes,
+  compileRoutes,
+  matchRoute,
+  pathMatches,
+  upstreamPath,
+} from '../../src/core/routes.ts';
+
+function table(routes: string) {
+  const r = loadConfigText(routes, { env: {} });
+  if (!r.ok) throw new Error(r.problems.join('\n'));
+  return compileRoutes(r.config.route);
+}
+
+const route = (name: string, host: string, path: string, extra = '') =>
+  `[[route]]\nname = "${name}"\nhost = "${host}"\npath = "${path}"\nupstream = "http://127.0.0.1:1/base"\nauth = "none"\n${extra}\n`;
+
+describe('route matching', () => {
+  const t = table(
+    route('any-root', '*', '/') +
+      route('any-public', '*', '/public') +
+      route('wild', '*.example.com', '/') +
+      route('wild-deep', '*.deep.example.com', '/') +
+      route('exact', 'wiki.example.com', '/') +
+      route('exact-api', 'wiki.example.com', '/api', 'strip_prefix = true'),
+  );
+  const cases: [string, string, string | null][] = [
+    ['wiki.example.com', '/', 'exact'],
+    ['wiki.example.com', '/api', 'exact-api'],
+    ['wiki.example.com', '/api/', 'exact-api'],
+    ['wiki.example.com', '/api/v1/x', 'exact-api'],
+    ['wiki.example.com', '/apis', 'exact'],
+    ['other.example.com', '/api', 'wild'],
+    ['a.b.example.com', '/', 'wild'],
+    ['x.deep.example.com', '/', 'wild-deep'],
+    ['example.com', '/', 'any-root'],
+    ['elsewhere.test', '/public', 'any-public'],
+    ['elsewhere.test', '/public/x', 'any-public'],
+    ['elsewhere.test', '/publicity', 'any-root'],
+    ['notexample.com', '/', 'any-root'],
+  ];
+  for (const [host, path, want] of cases) {
+    test(`${host}${path} → ${want}`, () => {
+      assert.equal(matchRoute(t, host, path)?.name ?? null, want);
+    });
+  }
+
+  test('no match is null, never an implicit open route', () => {
+    const only = table(route('wiki', 'wiki.example.com', '/wiki'));
+    assert.equal(matchRoute(only, 'wiki.example.com', '/'), null);
+    assert.equal(matchRoute(only, 'wiki.example.com', '/wikipedia'), null);
+    assert.equal(matchRoute(only, 'other.example.com', '/wiki'), null);
+  });
+
+  test('an exact host falls through to a wildcard when none of its paths match', () => {
+    const t2 = table(route('exact-api', 'wiki.example.com', '/api') + route('wild', '*.example.com', '/'));
+    assert.equal(matchRoute(t2, 'wiki.example.com', '/')?.name, 'wild');
+  });
+
+  test('candidates are listed most specific first', () => {
+    assert.deepEqual(
+      candidateRoutes(t, 'wiki.example.com', '/api/x').map((r) => r.name),
+      ['exact-api', 'exact', 'wild', 'any-root'],
+    );
+  });
+
+  test('segment-boundary prefixes', () => {
+    assert.equal(pathMatches('/public', '/public'), true);
+    assert.equal(pathMatches('/public', '/public/'), true);
+    assert.equal(pathMatches('/public', '/publicity'), false);
+    assert.equal(pathMatches('/', '/anything'), true);
+  });
+
+  test('upstream path: base path kept, prefix stripped only when asked', () => {
+    const api = matchRoute(t, 'wiki.example.com', '/api/x')!;
+    assert.equal(upstreamPath(api, '/api/x'), '/base/x');
+    assert.equal(upstreamPath(api, '/api'), '/base/');
+    const root = matchRoute(t, 'wiki.example.com', '/y')!;
+    assert.equal(upstreamPath(root, '/y'), '/base/y');
+  });
+});
