@@ -59,8 +59,9 @@ export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise
     handler: (request: FastifyRequest, reply: FastifyReply, _dest: string, options: object) => {
       const s = request.hero;
       const route = s.route!;
-      // Forward exactly the normalized path the route was matched on, never the raw one.
-      return reply.from(upstreamPath(route, s.forward) + s.query, { ...options, timeout: route.timeout });
+      // Forward exactly the normalized path the route was matched on, never the raw one. The query string
+      // is passed through as received (reply-from appends it from the raw URL).
+      return reply.from(upstreamPath(route, s.forward), { ...options, timeout: route.timeout });
     },
   } as Parameters<typeof httpProxy>[1]);
 }
