@@ -154,8 +154,9 @@ CREATE TABLE audit_events (
   detail    TEXT
 );
 
--- A counter bumped by every change that can alter who someone is or what they may do; caches of claims
--- compare it on each request, so a change by any process (CLI, admin API, another worker) applies at once.
+-- A counter bumped by every change that can alter who someone is or what they may do (users, groups, roles,
+-- grants, token revocation). In-memory caches of tokens and claims compare it on each request, so a change by
+-- any process (CLI, admin API, another worker) applies to the very next request.
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value INTEGER NOT NULL
@@ -171,6 +172,8 @@ CREATE TRIGGER roles_authz_d AFTER DELETE ON roles BEGIN UPDATE meta SET value =
 CREATE TRIGGER role_claims_authz_i AFTER INSERT ON role_claims BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
 CREATE TRIGGER role_claims_authz_d AFTER DELETE ON role_claims BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
 CREATE TRIGGER grants_authz_i AFTER INSERT ON grants BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
+CREATE TRIGGER api_tokens_authz_u AFTER UPDATE OF revoked_at, expires_at, claims ON api_tokens BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
+CREATE TRIGGER api_tokens_authz_d AFTER DELETE ON api_tokens BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
 CREATE TRIGGER grants_authz_d AFTER DELETE ON grants BEGIN UPDATE meta SET value = value + 1 WHERE key = 'authz_version'; END;
 
 -- The built-in role `admin` holds the gateway's own administration claim.

@@ -6,6 +6,7 @@ import type { Config } from './config/load.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
+import { AccessLog, lazyChildLogger } from './http/logging.ts';
 import { bearerMode } from './http/modes/bearer.ts';
 import { admitsNobody } from './http/modes/index.ts';
 import { proxyPlugin } from './http/proxy.ts';
@@ -15,6 +16,7 @@ import type { Logger } from './logger.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
+import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
 
 export interface GatewayDeps {
@@ -35,7 +37,8 @@ function fastifyOptions(logger: Logger) {
   return {
     // pino's Logger is a FastifyBaseLogger; the cast only pins Fastify's generic to the base type.
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new AccessLog(),
+    childLoggerFactory: lazyChildLogger,
     requestIdHeader: false as const,
     genReqId: () => randomUUID(),
     trustProxy: false,
@@ -48,34 +51,22 @@ function fastifyOptions(logger: Logger) {
 export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, store, clock, logger } = deps;
   const snapshots = new SnapshotHolder(compileSnapshot(config));
-  const tokens = new ApiTokenService(store, clock, (err) =>
-    logger.warn({ err }, 'could not record token use'),
-  );
-  const claims = new ClaimResolver(store.authz);
+  const freshness = new AuthzFreshness(store.authz);
+  const tokens = new ApiTokenService(store, clock, {
+    freshness,
+    onTouchError: (err) => logger.warn({ err }, 'could not record token use'),
+  });
+  const claims = new ClaimResolver(store.authz, freshness);
 
   const app = Fastify(fastifyOptions(logger));
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
-  app.addHook('onResponse', async (request, reply) => {
-    const s = request.hero;
-    request.log.info(
-      {
-        method: request.method,
-        path: s?.forward,
-        host: s?.host.authority,
-        status: reply.statusCode,
-        route: s?.route?.name,
-        user: s?.principal?.user.username,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request',
-    );
-  });
   await app.register(authRoutes, { prefix: config.server.auth_prefix });
   await app.register(proxyPlugin, {
     modes: { bearer: bearerMode(tokens), local: admitsNobody, oauth: admitsNobody },
     claims,
+    freshness,
   });
 
   let admin: FastifyInstance | null = null;

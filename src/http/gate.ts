@@ -5,6 +5,7 @@ import { hasAllClaims, narrowClaims } from '../core/claims.ts';
 import type { Principal } from '../core/principal.ts';
 import { type CompiledRoute, matchRoute, pathMatches } from '../core/routes.ts';
 import { HeroError } from '../errors.ts';
+import type { AuthzFreshness } from '../services/authz-freshness.ts';
 import type { ClaimResolver } from '../services/claims.ts';
 import type { ModeTable } from './modes/index.ts';
 import { sendProblem } from './problem.ts';
@@ -13,6 +14,7 @@ import type { HeroRequestState } from './state.ts';
 export interface GateDeps {
   modes: ModeTable;
   claims: ClaimResolver;
+  freshness: AuthzFreshness;
 }
 
 export function loginUrl(s: HeroRequestState): string {
@@ -44,6 +46,7 @@ export function gateHook(deps: GateDeps) {
     let principal: Principal | null = null;
     let claims: readonly string[] = [];
     try {
+      await deps.freshness.refresh(); // one store read: drops cached tokens and claims if anything changed
       for (const mode of route.auth) {
         principal = await deps.modes[mode as Exclude<typeof mode, 'none'>](request);
         if (principal) break;

@@ -3,20 +3,31 @@
 import type { Principal } from '../core/principal.ts';
 import { hashToken, looksLikeApiToken, newApiToken } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { ApiToken, Store } from '../ports/store.ts';
+import type { ApiToken, Store, User } from '../ports/store.ts';
+import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
 
 /** last_used_at is bookkeeping, not security: one write a minute per token keeps the hot path read-only. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+export interface ApiTokenServiceOptions {
+  /** With it, verified tokens are cached until any authz change (revocation included) in any process. */
+  freshness?: AuthzFreshness;
+  onTouchError?: (err: unknown) => void;
+}
 
 export class ApiTokenService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #onTouchError: (err: unknown) => void;
+  // Keyed by SHA-256 of the token, never by the token itself.
+  readonly #cache: BoundedCache<string, { token: ApiToken; user: User }> | null;
 
-  constructor(store: Store, clock: Clock, onTouchError: (err: unknown) => void = () => {}) {
+  constructor(store: Store, clock: Clock, opts: ApiTokenServiceOptions = {}) {
     this.#store = store;
     this.#clock = clock;
-    this.#onTouchError = onTouchError;
+    this.#onTouchError = opts.onTouchError ?? (() => {});
+    this.#cache = opts.freshness ? new BoundedCache(10_000) : null;
+    if (this.#cache) opts.freshness?.register(this.#cache);
   }
 
   async issue(input: {
@@ -38,12 +49,19 @@ export class ApiTokenService {
   async verify(presented: string): Promise<Principal | null> {
     if (!looksLikeApiToken(presented)) return null;
     const now = this.#clock.now();
-    const found = await this.#store.apiTokens.findUsable(hashToken(presented), now);
-    if (!found || found.user.disabledAt !== null) return null;
-    const last = found.token.lastUsedAt;
-    if (last === null || now - last >= LAST_USED_WRITE_INTERVAL_MS) {
-      this.#store.apiTokens.touch(found.token.id, now, LAST_USED_WRITE_INTERVAL_MS).catch(this.#onTouchError);
+    const hash = hashToken(presented);
+    let found = this.#cache?.get(hash) ?? null;
+    if (!found) {
+      found = await this.#store.apiTokens.findUsable(hash, now);
+      if (found) this.#cache?.set(hash, found);
     }
-    return { user: found.user, method: 'bearer', claimLimit: found.token.claims };
+    if (!found) return null;
+    const { token, user } = found;
+    if ((token.expiresAt !== null && token.expiresAt <= now) || user.disabledAt !== null) return null;
+    if (token.lastUsedAt === null || now - token.lastUsedAt >= LAST_USED_WRITE_INTERVAL_MS) {
+      token.lastUsedAt = now; // our cached copy: the next write is due a minute from now
+      this.#store.apiTokens.touch(token.id, now, LAST_USED_WRITE_INTERVAL_MS).catch(this.#onTouchError);
+    }
+    return { user, method: 'bearer', claimLimit: token.claims };
   }
 }

@@ -1,35 +1,28 @@
-// Claim resolution with a per-user cache that is dropped whenever the store's authz version moves,
-// so a revoked grant, removed membership or disabled user counts on the very next request.
+// Claim resolution with a per-user cache. The cache is only valid together with AuthzFreshness: callers
+// refresh it once per request, so a revoked grant, removed membership or disabled user counts at once.
 import { claimsInContext } from '../core/claims.ts';
 import type { AuthzStore, ClaimGrant } from '../ports/store.ts';
+import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
 
 interface Entry {
   grants: readonly ClaimGrant[];
   byContext: Map<string, readonly string[]>;
 }
 
-const MAX_USERS = 10_000;
-
 export class ClaimResolver {
   readonly #authz: AuthzStore;
-  #version = -1;
-  #cache = new Map<string, Entry>();
+  readonly #cache = new BoundedCache<string, Entry>(10_000);
 
-  constructor(authz: AuthzStore) {
+  constructor(authz: AuthzStore, freshness: AuthzFreshness) {
     this.#authz = authz;
+    freshness.register(this.#cache);
   }
 
-  /** Sorted claims `userId` holds in `context`. One cheap version read per call; grants read on a miss. */
+  /** Sorted claims `userId` holds in `context`; grants are read from the store on a cache miss. */
   async claimsFor(userId: string, context: string): Promise<readonly string[]> {
-    const version = await this.#authz.version();
-    if (version !== this.#version) {
-      this.#cache.clear();
-      this.#version = version;
-    }
     let entry = this.#cache.get(userId);
     if (!entry) {
       entry = { grants: await this.#authz.claimGrants(userId), byContext: new Map() };
-      if (this.#cache.size >= MAX_USERS) this.#cache.clear();
       this.#cache.set(userId, entry);
     }
     let claims = entry.byContext.get(context);
