@@ -38,6 +38,19 @@ export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolea
   if (dropAuthorization) delete headers.authorization;
 }
 
+/**
+ * Hop-by-hop headers of the upstream's response (and those its Connection names) belong to that connection,
+ * not to the client's: forwarding `Connection: keep-alive` would override a client's `Connection: close`.
+ */
+export function stripResponseHopByHop(headers: HeaderMap): HeaderMap {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()];
+  }
+  for (const name of HOP_BY_HOP) delete headers[name];
+  return headers;
+}
+
 /** Removes the named cookies from a Cookie header; returns the header to send, or undefined if none remain. */
 export function stripCookies(
   cookieHeader: string | undefined,

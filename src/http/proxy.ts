@@ -7,6 +7,7 @@ import {
   setForwardedHeaders,
   setIdentityHeaders,
   stripClientHeaders,
+  stripResponseHopByHop,
 } from '../core/headers.ts';
 import { upstreamPath } from '../core/routes.ts';
 import { type GateDeps, gateHook } from './gate.ts';
@@ -54,6 +55,7 @@ export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise
     replyOptions: {
       getUpstream: (request: FastifyRequest) => request.hero.route!.upstreamOrigin,
       rewriteRequestHeaders,
+      rewriteHeaders: stripResponseHopByHop,
       onError: onUpstreamError,
     },
     handler: (request: FastifyRequest, reply: FastifyReply, _dest: string, options: object) => {
