@@ -148,7 +148,18 @@ require_claims = ["ops.deploy"]
 
     const add = await cli(['user', 'add', 'alice', '--email', 'Alice@Example.com', '-c', config]);
     assert.equal(add.code, 0, add.stderr);
-    const created = await cli(['token', 'create', '--user', 'alice', '--name', 'ci', '--expires', '90d', '-c', config]);
+    const created = await cli([
+      'token',
+      'create',
+      '--user',
+      'alice',
+      '--name',
+      'ci',
+      '--expires',
+      '90d',
+      '-c',
+      config,
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const lines = created.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 1, 'the token alone on stdout');
@@ -163,7 +174,10 @@ require_claims = ["ops.deploy"]
     assert.equal(up.seen[before]?.headers['x-hero-email'], 'alice@example.com');
     assert.equal((await call('/ops')).status, 403);
 
-    assert.equal((await cli(['role', 'set', 'deployer', '--claims', 'ops.deploy,ops.read', '-c', config])).code, 0);
+    assert.equal(
+      (await cli(['role', 'set', 'deployer', '--claims', 'ops.deploy,ops.read', '-c', config])).code,
+      0,
+    );
     assert.equal((await cli(['group', 'add', 'sre', 'alice', '-c', config])).code, 0);
     assert.equal((await cli(['grant', '@sre', 'deployer', '--context', 'ops', '-c', config])).code, 0);
     before = up.seen.length;
@@ -189,17 +203,23 @@ require_claims = ["ops.deploy"]
   });
 
   test('users: password from stdin, policy errors are one line with exit 1, nothing half-written', async () => {
-    const short = await cli(['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin', '-c', config], {
-      stdin: 'short\n',
-    });
+    const short = await cli(
+      ['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin', '-c', config],
+      {
+        stdin: 'short\n',
+      },
+    );
     assert.equal(short.code, 1);
     assert.equal(short.stderr.trim().split('\n').length, 1);
     assert.match(short.stderr, /at least 12 characters/);
     const listed = await cli(['user', 'list', '-c', config]);
     assert.doesNotMatch(listed.stdout, /bob/);
-    const ok = await cli(['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin', '--admin', '-c', config], {
-      stdin: 'a long enough passphrase\n',
-    });
+    const ok = await cli(
+      ['user', 'add', 'bob', '--email', 'bob@example.com', '--password-stdin', '--admin', '-c', config],
+      {
+        stdin: 'a long enough passphrase\n',
+      },
+    );
     assert.equal(ok.code, 0, ok.stderr);
     const dup = await cli(['user', 'add', 'bob2', '--email', 'BOB@example.com', '-c', config]);
     assert.equal(dup.code, 1);
@@ -212,7 +232,12 @@ require_claims = ["ops.deploy"]
   });
 
   test('usage errors are one clear line with exit 1', async () => {
-    for (const args of [['frobnicate'], ['token', 'create', '--user', 'alice'], ['check', '--bogus'], ['grant', 'alice']]) {
+    for (const args of [
+      ['frobnicate'],
+      ['token', 'create', '--user', 'alice'],
+      ['check', '--bogus'],
+      ['grant', 'alice'],
+    ]) {
       const r = await cli([...args, '-c', config]);
       assert.equal(r.code, 1, args.join(' '));
       assert.match(r.stderr, /^error: .+\n$/, args.join(' '));
