@@ -16,7 +16,8 @@ export type NormalizedTarget =
 
 // pchar minus "%": a path made only of these needs no decoding and is already canonical.
 const PLAIN_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
-const DOT_OR_EMPTY_SEGMENT = /\/\.{1,2}(?:\/|$)|\/\//;
+// A dot segment is also "..;x": servlet containers drop path parameters and then resolve ".." (/..;/ trick).
+const DOT_OR_EMPTY_SEGMENT = /\/\.{1,2}(?:[/;]|$)|\/\//;
 // Control characters (C0, DEL) and the backslash, raw or decoded.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const FORBIDDEN_CHAR = /[\u0000-\u001f\u007f\\]/;
@@ -56,7 +57,8 @@ function normalizeSlow(rawPath: string, query: string): NormalizedTarget {
     // Encoded separators or dot segments would be re-interpreted by the upstream after we matched.
     if (d.includes('/') || FORBIDDEN_CHAR.test(d))
       return { ok: false, reason: 'encoded separator or control' };
-    if (d === '.' || d === '..') return { ok: false, reason: 'dot segment' };
+    const beforeParams = d.split(';', 1)[0];
+    if (beforeParams === '.' || beforeParams === '..') return { ok: false, reason: 'dot segment' };
     decoded.push(d);
     encoded.push(encodeSegment(d));
   }

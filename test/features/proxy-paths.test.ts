@@ -44,6 +44,9 @@ auth = "none"
     ['/public/%2E%2e/admin', 400, null],
     ['/public/.%2E/admin', 400, null],
     ['/public/%2e/admin', 400, null],
+    ['/public/..;/admin', 400, null],
+    ['/public/%2e%2e;jsessionid=x/admin', 400, null],
+    ['/public/.;/admin', 400, null],
     ['/public%2f..%2fadmin', 400, null],
     ['/public/..%2fadmin', 400, null],
     ['/public/%5c..%5cadmin', 400, null],
@@ -65,6 +68,7 @@ auth = "none"
     ['/public/%61', 200, '/public/a'],
     ['/public/a%20b', 200, '/public/a%20b'],
     ['/public/x?y=%2e%2e/..', 200, '/public/x?y=%2e%2e/..'],
+    ['/public/a;b=c', 200, '/public/a;b=c'],
     ['/public', 200, '/public'],
   ];
 
