@@ -20,16 +20,21 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
+/** Headers named in Connection are per-hop by declaration (RFC 9110 §7.6.1). */
+function dropConnectionNamed(headers: HeaderMap): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()];
+  }
+}
+
 /**
  * Removes, from the request headers the client sent: headers named in Connection, hop-by-hop headers, every
  * identity-header spelling, the X-Forwarded-* set (the gateway writes its own), and optionally Authorization.
  * Node lower-cases names and joins duplicates, so one pass over the keys catches all copies.
  */
 export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolean): void {
-  const connection = headers.connection;
-  if (typeof connection === 'string') {
-    for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()];
-  }
+  dropConnectionNamed(headers);
   for (const name of Object.keys(headers)) {
     if (HOP_BY_HOP.has(name) || IDENTITY_HEADER.test(name) || name.startsWith('x-forwarded-'))
       delete headers[name];
@@ -43,10 +48,7 @@ export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolea
  * not to the client's: forwarding `Connection: keep-alive` would override a client's `Connection: close`.
  */
 export function stripResponseHopByHop(headers: HeaderMap): HeaderMap {
-  const connection = headers.connection;
-  if (typeof connection === 'string') {
-    for (const name of connection.split(',')) delete headers[name.trim().toLowerCase()];
-  }
+  dropConnectionNamed(headers);
   for (const name of HOP_BY_HOP) delete headers[name];
   return headers;
 }
