@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/adapters/open-store.ts';
 import { buildGateway, type Gateway } from '../../src/app.ts';
 import { type Config, loadConfigText } from '../../src/config/load.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 
@@ -38,14 +38,22 @@ export function tempDir(prefix = 'hgw-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startGateway(toml: string, opts: { clock?: Clock; env?: Record<string, string> } = {}) {
+export async function startGateway(
+  toml: string,
+  opts: { clock?: Clock; env?: Record<string, string>; logger?: Logger } = {},
+) {
   const dir = tempDir();
   const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n[admin]\nlisten = ""\n${toml}`;
   const loaded = loadConfigText(text, { file: join(dir, 'hero-gateway.toml'), env: opts.env ?? {} });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
   const clock = opts.clock ?? { now: () => Date.now() };
   const store = openStore(loaded.config.store.url, clock);
-  const gateway = await buildGateway({ config: loaded.config, store, clock, logger: createLogger('silent') });
+  const gateway = await buildGateway({
+    config: loaded.config,
+    store,
+    clock,
+    logger: opts.logger ?? createLogger('silent'),
+  });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = gateway.app.server.address() as AddressInfo;
   return {
