@@ -43,13 +43,24 @@ export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolea
   if (dropAuthorization) delete headers.authorization;
 }
 
+// Characters Node refuses in a header value: an upstream sending them must not make our reply throw.
+const BAD_VALUE_CHARS = /[^\t\x20-\x7E\x80-\xFF]/;
+const BAD_VALUE_CHARS_G = /[^\t\x20-\x7E\x80-\xFF]/g;
+const cleanValue = (v: string) => (BAD_VALUE_CHARS.test(v) ? v.replace(BAD_VALUE_CHARS_G, '') : v);
+
 /**
- * Hop-by-hop headers of the upstream's response (and those its Connection names) belong to that connection,
- * not to the client's: forwarding `Connection: keep-alive` would override a client's `Connection: close`.
+ * The upstream's response headers as the client may see them. Hop-by-hop headers (and those Connection names)
+ * belong to the upstream connection: forwarding `Connection: keep-alive` would override a client's
+ * `Connection: close`. Values with characters Node cannot send are cleaned rather than crash the reply.
  */
-export function stripResponseHopByHop(headers: HeaderMap): HeaderMap {
+export function cleanResponseHeaders(headers: HeaderMap): HeaderMap {
   dropConnectionNamed(headers);
   for (const name of HOP_BY_HOP) delete headers[name];
+  for (const key in headers) {
+    const v = headers[key];
+    if (typeof v === 'string') headers[key] = cleanValue(v);
+    else if (Array.isArray(v)) headers[key] = v.map(cleanValue);
+  }
   return headers;
 }
 

@@ -5,44 +5,56 @@ import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogCont
 type Bindings = Record<string, unknown>;
 type LogFn = FastifyBaseLogger['info'];
 
-/** Stands in for `logger.child(bindings)` and creates it on first use; most requests never log. */
+const enabled = (logger: FastifyBaseLogger, level: string): boolean =>
+  (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) !== false;
+
+/**
+ * Stands in for `logger.child(bindings)` and creates it on first use; most requests never log. Methods live
+ * on the prototype: constructing one per request allocates a single small object, no closures.
+ */
 class LazyChild {
-  readonly #parent: FastifyBaseLogger;
-  readonly #bindings: Bindings;
-  #child: FastifyBaseLogger | null = null;
+  readonly parent: FastifyBaseLogger;
+  readonly bindings: Bindings;
+  child_: FastifyBaseLogger | null = null;
 
   constructor(parent: FastifyBaseLogger, bindings: Bindings) {
-    this.#parent = parent;
-    this.#bindings = bindings;
+    this.parent = parent;
+    this.bindings = bindings;
   }
-  get #real(): FastifyBaseLogger {
-    this.#child ??= this.#parent.child(this.#bindings);
-    return this.#child;
+  real(): FastifyBaseLogger {
+    this.child_ ??= this.parent.child(this.bindings);
+    return this.child_;
   }
   get level(): string {
-    return this.#parent.level;
+    return (this.child_ ?? this.parent).level;
   }
   set level(value: string) {
-    this.#real.level = value;
+    this.real().level = value;
   }
-  #at(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'): LogFn {
-    return ((...args: Parameters<LogFn>) => {
-      if ((this.#parent as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) !== false)
-        this.#real[level](...args);
-    }) as LogFn;
+  fatal(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'fatal')) this.real().fatal(...args);
   }
-  fatal = this.#at('fatal');
-  error = this.#at('error');
-  warn = this.#at('warn');
-  info = this.#at('info');
-  debug = this.#at('debug');
-  trace = this.#at('trace');
-  silent = (() => {}) as LogFn;
+  error(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'error')) this.real().error(...args);
+  }
+  warn(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'warn')) this.real().warn(...args);
+  }
+  info(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'info')) this.real().info(...args);
+  }
+  debug(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'debug')) this.real().debug(...args);
+  }
+  trace(...args: Parameters<LogFn>): void {
+    if (enabled(this.child_ ?? this.parent, 'trace')) this.real().trace(...args);
+  }
+  silent(): void {}
   child(bindings: Bindings, options?: object): FastifyBaseLogger {
-    return this.#real.child(bindings, options);
+    return this.real().child(bindings, options);
   }
   isLevelEnabled(level: string): boolean {
-    return (this.#parent as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) ?? true;
+    return enabled(this.child_ ?? this.parent, level);
   }
 }
 

@@ -1,17 +1,23 @@
 // The one catch-all proxy: every request that passed the gate is forwarded to its route's upstream, with
 // the client's copies of our headers removed before ours are set. Bodies stream through untouched.
-import httpProxy from '@fastify/http-proxy';
+//
+// Built on @fastify/reply-from (the engine of @fastify/http-proxy) with our own two catch-all routes: the
+// http-proxy handler re-parses and re-validates a destination we never use, which cost a quarter of the
+// gateway's CPU per request (measured with `npm run bench`).
+import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  cleanResponseHeaders,
   type HeaderMap,
   setForwardedHeaders,
   setIdentityHeaders,
   stripClientHeaders,
-  stripResponseHopByHop,
 } from '../core/headers.ts';
-import { upstreamPath } from '../core/routes.ts';
+import { type CompiledRoute, upstreamPath } from '../core/routes.ts';
 import { type GateDeps, gateHook } from './gate.ts';
 import { sendProblem } from './problem.ts';
+
+const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
 function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): HeaderMap {
   const s = request.hero;
@@ -44,26 +50,43 @@ function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { stat
   sendProblem(reply, error.statusCode === 504 ? 'upstream_timeout' : 'upstream_unavailable');
 }
 
+const getUpstream = (request: FastifyRequest) => request.hero.route!.upstreamOrigin;
+
+// One reply.from options object per compiled route, built on first use: nothing allocated per request.
+const fromOptions = new WeakMap<CompiledRoute, object>();
+function optionsFor(route: CompiledRoute): object {
+  let options = fromOptions.get(route);
+  if (!options) {
+    options = Object.freeze({
+      getUpstream,
+      rewriteRequestHeaders,
+      rewriteHeaders: cleanResponseHeaders,
+      onError: onUpstreamError,
+      timeout: route.timeout,
+    });
+    fromOptions.set(route, options);
+  }
+  return options;
+}
+
 export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise<void> {
   app.addHook('onRequest', gateHook(deps));
-  await app.register(httpProxy, {
-    upstream: '',
-    prefix: '/',
-    websocket: false,
+  await app.register(replyFrom, {
     disableRequestLogging: true,
     undici: { connections: 256, keepAliveTimeout: 30_000, connect: { timeout: 10_000 } },
-    replyOptions: {
-      getUpstream: (request: FastifyRequest) => request.hero.route!.upstreamOrigin,
-      rewriteRequestHeaders,
-      rewriteHeaders: stripResponseHopByHop,
-      onError: onUpstreamError,
-    },
-    handler: (request: FastifyRequest, reply: FastifyReply, _dest: string, options: object) => {
-      const s = request.hero;
-      const route = s.route!;
-      // Forward exactly the normalized path the route was matched on, never the raw one. The query string
-      // is passed through as received (reply-from appends it from the raw URL).
-      return reply.from(upstreamPath(route, s.forward), { ...options, timeout: route.timeout });
-    },
-  } as Parameters<typeof httpProxy>[1]);
+  });
+  // Bodies are never parsed here: the stream goes to the upstream as it arrives.
+  const passthrough = (_req: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) =>
+    done(null, payload);
+  app.addContentTypeParser('application/json', passthrough);
+  app.addContentTypeParser('*', passthrough);
+  const handler = (request: FastifyRequest, reply: FastifyReply) => {
+    const s = request.hero;
+    const route = s.route!;
+    // Forward exactly the normalized path the route was matched on, never the raw one. The query string
+    // is passed through as received (reply-from appends it from the raw URL).
+    return reply.from(upstreamPath(route, s.forward), optionsFor(route));
+  };
+  app.route({ url: '/', method: METHODS, handler });
+  app.route({ url: '/*', method: METHODS, handler });
 }

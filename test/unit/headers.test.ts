@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clientChain, compileTrustedProxies } from '../../src/core/client-ip.ts';
-import { stripClientHeaders, stripCookies, stripResponseHopByHop } from '../../src/core/headers.ts';
+import { cleanResponseHeaders, stripClientHeaders, stripCookies } from '../../src/core/headers.ts';
 
 test('stripClientHeaders removes identity spellings, hop-by-hop, Connection-named and forwarding headers', () => {
   const h: Record<string, string> = {
@@ -22,14 +22,15 @@ test('stripClientHeaders removes identity spellings, hop-by-hop, Connection-name
   assert.deepEqual(Object.keys(h).sort(), ['accept', 'x-heroic']);
 });
 
-test('response hop-by-hop headers are dropped', () => {
-  const h = stripResponseHopByHop({
+test('response hop-by-hop headers are dropped and unsendable characters cleaned', () => {
+  const h = cleanResponseHeaders({
     connection: 'keep-alive, x-a',
     'keep-alive': 'timeout=5',
     'x-a': '1',
     etag: 'e',
+    'x-bad': 'a\u0001b',
   });
-  assert.deepEqual(Object.keys(h), ['etag']);
+  assert.deepEqual(h, { etag: 'e', 'x-bad': 'ab' });
 });
 
 test('stripCookies removes only the named cookies', () => {
