@@ -39,7 +39,7 @@ export function sqliteApiTokens(db: Db, clock: Clock): ApiTokenStore {
      VALUES (@id, @tokenHash, @userId, @name, @claims, @now, @expiresAt)`,
   );
   const byId = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens t WHERE t.id = ?`);
-  // One indexed lookup per bearer request: revocation and expiry are decided here, never cached.
+  // Indexed by token hash; the service caches results only until the authz version moves (revocation bumps it).
   const findUsable = db.prepare(
     `SELECT ${TOKEN_COLUMNS}, ${USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
      WHERE t.token_hash = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)`,
