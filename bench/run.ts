@@ -1,7 +1,7 @@
 // Throughput benchmark: direct upstream vs bare @fastify/http-proxy vs the gateway's none and bearer routes.
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import httpProxy from '@fastify/http-proxy';
@@ -15,11 +15,21 @@ import { systemClock } from '../src/ports/clock.ts';
 import { ApiTokenService } from '../src/services/api-tokens.ts';
 import { createUser } from '../src/services/users.ts';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
 const CONNECTIONS = 50;
 const TARGET_RATIO = 0.9;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const asJson = process.argv.includes('--json');
+const UNDICI = { connections: 256, keepAliveTimeout: 30_000, connect: { timeout: 10_000 } };
+const UPSTREAM_SOURCE = `
+const body = '{"ok":true}';
+const s = require('node:http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+});
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 interface Target {
@@ -72,20 +82,18 @@ async function load(t: Target, duration: number) {
 }
 
 async function startTargets(dir: string): Promise<Target[]> {
-  const body = '{"ok":true}';
-  const upstream = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+  // The upstream runs in its own process, so its work is not counted inside either proxy's numbers.
+  const upstream = spawn(process.execPath, ['-e', UPSTREAM_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanups.push(() => upstream.kill());
+  const port = await new Promise<number>((ok, fail) => {
+    upstream.once('error', fail);
+    upstream.stdout.once('data', (d: Buffer) => ok(Number(String(d).trim())));
   });
-  upstream.keepAliveTimeout = 60_000;
-  await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
-  // Cleanups run in reverse: drop the keep-alive sockets, then close.
-  cleanups.push(() => new Promise((ok) => upstream.close(ok)));
-  cleanups.push(() => upstream.closeAllConnections());
-  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const upstreamUrl = `http://127.0.0.1:${port}`;
 
   const bare = Fastify({ logger: false });
-  await bare.register(httpProxy, { upstream: upstreamUrl });
+  // Same upstream connection settings as the gateway's proxy, for a like-for-like comparison.
+  await bare.register(httpProxy, { upstream: upstreamUrl, undici: UNDICI });
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
   cleanups.push(() => bare.close());
 
@@ -147,23 +155,48 @@ api = true
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 async function main(): Promise<number> {
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+    throw new Error(`BENCH_ROUNDS must be ≥ 1, got "${process.env.BENCH_ROUNDS}"`);
   if (!Number.isInteger(DURATION) || DURATION < 1)
     throw new Error(`BENCH_DURATION must be whole seconds ≥ 1, got "${process.env.BENCH_DURATION}"`);
   const dir = mkdtempSync(join(tmpdir(), 'hero-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const targets = await startTargets(dir);
 
-  const rows: Row[] = [];
-  for (const t of targets) {
-    log(`${t.name}: warm-up ${WARMUP}s, then ${DURATION}s × ${CONNECTIONS} connections`);
-    await load(t, WARMUP);
-    const r = await load(t, DURATION);
-    const { non2xx, errors, timeouts } = r;
-    const flagged = non2xx + errors + timeouts > 0;
-    const { mean: rps } = r.requests;
-    const { p50, p99 } = r.latency;
-    rows.push({ target: t.name, rps, p50, p99, non2xx, errors, timeouts, flagged });
+  // Rounds rotate the order of the targets, so drift on a shared machine does not favour one of them;
+  // each reported number is the median over the rounds.
+  const runs: Row[][] = targets.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < targets.length; k++) {
+      const i = (k + round) % targets.length;
+      const t = targets[i]!;
+      log(
+        `round ${round + 1}/${ROUNDS} ${t.name}: warm-up ${WARMUP}s, then ${DURATION}s × ${CONNECTIONS} connections`,
+      );
+      await load(t, WARMUP);
+      const r = await load(t, DURATION);
+      const { non2xx, errors, timeouts } = r;
+      const { p50, p99 } = r.latency;
+      const flagged = non2xx + errors + timeouts > 0;
+      runs[i]!.push({ target: t.name, rps: r.requests.mean, p50, p99, non2xx, errors, timeouts, flagged });
+    }
   }
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(v.length / 2);
+    return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+  };
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const rows: Row[] = runs.map((rs, i) => ({
+    target: targets[i]!.name,
+    rps: median(rs.map((r) => r.rps)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    non2xx: sum(rs.map((r) => r.non2xx)),
+    errors: sum(rs.map((r) => r.errors)),
+    timeouts: sum(rs.map((r) => r.timeouts)),
+    flagged: rs.some((r) => r.flagged),
+  }));
 
   // [label, numerator row, denominator row] by index into `rows` (direct, bare, none, bearer).
   const pairs = [
@@ -171,7 +204,9 @@ async function main(): Promise<number> {
     ['gateway bearer / bare proxy', 3, 1],
     ['bare proxy / direct', 1, 0],
   ] as const;
-  const ratioOf = (key: 'rps' | 'p99', a: number, b: number) => (rows[a]?.[key] ?? 0) / (rows[b]?.[key] ?? 0);
+  // Ratios are taken within each round (targets measured minutes apart drift together), then the median.
+  const ratioOf = (key: 'rps' | 'p99', a: number, b: number) =>
+    median(runs[a]!.map((r, round) => r[key] / (runs[b]![round]?.[key] ?? Number.NaN)));
   const ratios = pairs.map(([label, a, b]) => ({
     label,
     rps: ratioOf('rps', a, b),
@@ -181,7 +216,13 @@ async function main(): Promise<number> {
   const pass = bearerVsBare >= TARGET_RATIO;
   const failed = rows.some((r) => r.flagged);
   const env = { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?' };
-  const settings = { connections: CONNECTIONS, duration: DURATION, warmup: WARMUP, pipelining: 1 };
+  const settings = {
+    connections: CONNECTIONS,
+    duration: DURATION,
+    warmup: WARMUP,
+    rounds: ROUNDS,
+    pipelining: 1,
+  };
 
   if (asJson) {
     const target = { bearerVsBareRps: TARGET_RATIO, actual: bearerVsBare, pass };
@@ -196,8 +237,13 @@ async function main(): Promise<number> {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
   const row = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[0]!)));
   console.log(`\nNode ${env.node}, ${env.cpus} CPUs (${env.cpuModel})`);
-  console.log(`${CONNECTIONS} connections, pipelining 1, ${DURATION}s per target after ${WARMUP}s warm-up`);
-  console.log('(latency has 1 ms resolution; load generator on a worker thread)\n');
+  console.log(
+    `${CONNECTIONS} connections, pipelining 1, ${DURATION}s per target after ${WARMUP}s warm-up, ` +
+      `${ROUNDS} rounds in rotating order (medians)`,
+  );
+  console.log(
+    '(latency has 1 ms resolution; load generator on a worker thread; upstream in its own process)\n',
+  );
   for (const l of [head, ...lines]) console.log(row(l).join('  ').trimEnd());
   console.log(`\n${'ratio'.padEnd(30)}${'req/s'.padStart(8)}${'p99'.padStart(8)}`);
   for (const r of ratios)
