@@ -2,6 +2,7 @@
 // explicitly admitted is answered here and never reaches an upstream.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { hasAllClaims, narrowClaims } from '../core/claims.ts';
+import { chain, isPromise, type MaybePromise } from '../core/maybe-promise.ts';
 import type { Principal } from '../core/principal.ts';
 import { type CompiledRoute, matchRoute, pathMatches } from '../core/routes.ts';
 import { HeroError } from '../errors.ts';
@@ -30,8 +31,50 @@ function unauthorized(reply: FastifyReply, route: CompiledRoute, s: HeroRequestS
   return sendProblem(reply, 'auth_required', { login_url: loginUrl(s) });
 }
 
-// Callback-style so that `none` routes (and refusals) finish synchronously without a promise per request;
-// authenticated routes continue in `authenticate`, which runs every check on every request as before.
+interface Admitted {
+  principal: Principal;
+  claims: readonly string[];
+}
+
+type Mode = Exclude<CompiledRoute['auth'][number], 'none'>;
+
+/** The first of the route's modes that vouches for the request, tried in order; null when none does. */
+function firstPrincipal(deps: GateDeps, request: FastifyRequest, modes: readonly Mode[], i: number) {
+  if (i >= modes.length) return null;
+  return chain(
+    deps.modes[modes[i] as Mode](request),
+    (p): MaybePromise<Principal | null> => p ?? firstPrincipal(deps, request, modes, i + 1),
+  );
+}
+
+/**
+ * Freshness check (one store read), auth modes, then claims — every step on every request. Each step answers
+ * at once when its cache can, so a cached identity never waits for another tick.
+ */
+function authenticate(
+  deps: GateDeps,
+  request: FastifyRequest,
+  route: CompiledRoute,
+): MaybePromise<Admitted | null> {
+  return chain(deps.freshness.refresh(), () =>
+    chain(firstPrincipal(deps, request, route.auth as readonly Mode[], 0), (principal) =>
+      principal === null
+        ? null
+        : chain(deps.claims.claimsFor(principal.user.id, route.context), (held) => ({
+            principal,
+            claims: narrowClaims(held, principal.claimLimit),
+          })),
+    ),
+  );
+}
+
+// Fail closed: when identities cannot be verified nothing is forwarded.
+const storeFailure = (err: unknown) =>
+  err instanceof HeroError
+    ? err
+    : new HeroError('store_unavailable', 'identity lookup failed', { cause: err });
+
+// Callback-style so that `none` routes, refusals and cached identities finish in the same tick.
 export function gateHook(deps: GateDeps) {
   return function gate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const s = request.hero;
@@ -50,47 +93,30 @@ export function gateHook(deps: GateDeps) {
       done();
       return;
     }
-    authenticate(deps, request, reply, route, s).then((answered) => {
-      if (!answered) done();
-    }, done);
-  };
-}
-
-/** Runs the route's auth modes and claim check; true when it already answered (401/403). */
-async function authenticate(
-  deps: GateDeps,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  route: CompiledRoute,
-  s: HeroRequestState,
-): Promise<boolean> {
-  let principal: Principal | null = null;
-  let claims: readonly string[] = [];
-  try {
-    await deps.freshness.refresh(); // one store read: drops cached tokens and claims if anything changed
-    for (const mode of route.auth) {
-      principal = await deps.modes[mode as Exclude<typeof mode, 'none'>](request);
-      if (principal) break;
+    const decide = (admitted: Admitted | null): void => {
+      if (admitted === null) {
+        unauthorized(reply, route, s);
+        return;
+      }
+      if (!hasAllClaims(admitted.claims, route.require_claims)) {
+        sendProblem(reply, 'forbidden');
+        return;
+      }
+      s.principal = admitted.principal;
+      s.claims = admitted.claims;
+      done();
+    };
+    let result: MaybePromise<Admitted | null>;
+    try {
+      result = authenticate(deps, request, route);
+    } catch (err) {
+      done(storeFailure(err));
+      return;
     }
-    if (principal)
-      claims = narrowClaims(
-        await deps.claims.claimsFor(principal.user.id, route.context),
-        principal.claimLimit,
-      );
-  } catch (err) {
-    if (err instanceof HeroError) throw err;
-    // Fail closed: when identities cannot be verified nothing is forwarded.
-    throw new HeroError('store_unavailable', 'identity lookup failed', { cause: err });
-  }
-  if (!principal) {
-    unauthorized(reply, route, s);
-    return true;
-  }
-  if (!hasAllClaims(claims, route.require_claims)) {
-    sendProblem(reply, 'forbidden');
-    return true;
-  }
-  s.principal = principal;
-  s.claims = claims;
-  return false;
+    if (isPromise(result))
+      result
+        .then(decide, (err) => done(storeFailure(err)))
+        .catch((err) => request.log.error({ err }, 'auth gate failed'));
+    else decide(result);
+  };
 }

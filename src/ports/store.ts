@@ -91,8 +91,13 @@ export interface Grant {
 }
 
 export interface AuthzStore {
-  /** Changes whenever users, groups, memberships, roles or grants change, from any process. */
+  /** Changes whenever users, groups, memberships, roles, grants or token revocations change, in any process. */
   version(): Promise<number>;
+  /**
+   * The same version when the backend can give it without waiting (an embedded database, or a value pushed
+   * to this process); absent otherwise. Lets the request path skip an asynchronous hop.
+   */
+  versionNow?(): number;
   claimGrants(userId: string): Promise<ClaimGrant[]>;
   setRole(name: string, claims: string[]): Promise<void>;
   listRoles(): Promise<Role[]>;

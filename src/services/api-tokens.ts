@@ -1,5 +1,6 @@
 // API tokens: issuing (plain text shown once), verifying a presented token, listing and revoking.
 
+import type { MaybePromise } from '../core/maybe-promise.ts';
 import type { Principal } from '../core/principal.ts';
 import { hashToken, looksLikeApiToken, newApiToken } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -46,16 +47,20 @@ export class ApiTokenService {
    * owners are all just null, so callers cannot answer them differently. The lookup is by SHA-256 of the
    * token: timing of the index search reveals nothing about any stored token.
    */
-  async verify(presented: string): Promise<Principal | null> {
+  verify(presented: string): MaybePromise<Principal | null> {
     if (!looksLikeApiToken(presented)) return null;
     const now = this.#clock.now();
     const hash = hashToken(presented);
-    let found = this.#cache?.get(hash) ?? null;
-    if (!found) {
-      found = await this.#store.apiTokens.findUsable(hash, now);
-      if (found) this.#cache?.set(hash, found);
-    }
-    if (!found) return null;
+    const cached = this.#cache?.get(hash);
+    if (cached) return this.#admit(cached, now);
+    return this.#store.apiTokens.findUsable(hash, now).then((found) => {
+      if (!found) return null;
+      this.#cache?.set(hash, found);
+      return this.#admit(found, now);
+    });
+  }
+
+  #admit(found: { token: ApiToken; user: User }, now: number): Principal | null {
     const { token, user } = found;
     if ((token.expiresAt !== null && token.expiresAt <= now) || user.disabledAt !== null) return null;
     if (token.lastUsedAt === null || now - token.lastUsedAt >= LAST_USED_WRITE_INTERVAL_MS) {

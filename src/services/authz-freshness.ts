@@ -19,9 +19,14 @@ export class AuthzFreshness {
     this.#caches.push(cache);
   }
 
-  /** Reads the version; when it moved, drops every registered cache. */
-  async refresh(): Promise<void> {
-    const version = await this.#authz.version();
+  /** Reads the version (synchronously when the store can); when it moved, drops every registered cache. */
+  refresh(): void | Promise<void> {
+    const now = this.#authz.versionNow?.();
+    if (now !== undefined) return this.#apply(now);
+    return this.#authz.version().then((v) => this.#apply(v));
+  }
+
+  #apply(version: number): void {
     if (version === this.#version) return;
     for (const c of this.#caches) c.clear();
     this.#version = version;

@@ -91,6 +91,9 @@ export function sqliteAuthz(db: Db, clock: Clock): AuthzStore {
     async version() {
       return version.get() as number;
     },
+    versionNow() {
+      return version.get() as number;
+    },
     async claimGrants(userId) {
       return claimGrants.all({ userId }) as ClaimGrant[];
     },

@@ -2,9 +2,10 @@
 // any of its modes does.
 import type { FastifyRequest } from 'fastify';
 import type { AuthMode } from '../../config/schema.ts';
+import type { MaybePromise } from '../../core/maybe-promise.ts';
 import type { Principal } from '../../core/principal.ts';
 
-export type ModeCheck = (request: FastifyRequest) => Promise<Principal | null>;
+export type ModeCheck = (request: FastifyRequest) => MaybePromise<Principal | null>;
 
 export type ModeTable = Readonly<Record<Exclude<AuthMode, 'none'>, ModeCheck>>;
 
