@@ -10,4 +10,4 @@ export type ModeCheck = (request: FastifyRequest) => MaybePromise<Principal | nu
 export type ModeTable = Readonly<Record<Exclude<AuthMode, 'none'>, ModeCheck>>;
 
 /** Until a mode is built it admits nobody: fail closed. */
-export const admitsNobody: ModeCheck = async () => null;
+export const admitsNobody: ModeCheck = () => null;
