@@ -1,6 +1,7 @@
 // User management use cases shared by the CLI and (later) the admin API.
 import type { Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
+import { type PasswordContext, passwordProblem } from './password-policy.ts';
 
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -62,11 +63,10 @@ export async function requireUser(store: Store, username: string): Promise<User>
   return user;
 }
 
-/** The length rules every password must meet; the full policy (common passwords, …) builds on this. */
-export function checkPasswordLength(password: string, min: number): void {
-  const n = [...password.normalize('NFKC')].length;
-  if (n < min) throw new UserInputError(`the password must be at least ${min} characters long`);
-  if (n > 1024) throw new UserInputError('the password must be at most 1024 characters long');
+/** Throws the policy's one-line reason when the password is refused. */
+export function checkPassword(password: string, ctx: PasswordContext): void {
+  const problem = passwordProblem(password, ctx);
+  if (problem) throw new UserInputError(problem);
 }
 
 const CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

@@ -1,8 +1,8 @@
 // `user add|list|passwd|disable|enable|delete`.
 import type { Config } from '../../config/load.ts';
 import { hashPassword } from '../../crypto/password.ts';
-import type { Store } from '../../ports/store.ts';
-import { checkPasswordLength, createUser, requireUser, UserInputError } from '../../services/users.ts';
+import type { Store, User } from '../../ports/store.ts';
+import { checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
 import { CliError, formatTime, note, out, promptHidden, readStdin, table } from '../io.ts';
 
@@ -22,9 +22,13 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-async function setPassword(store: Store, config: Config, userId: string, password: string): Promise<void> {
-  checkPasswordLength(password, config.accounts.password_min_length);
-  await store.users.setPasswordHash(userId, await hashPassword(password));
+async function setPassword(store: Store, config: Config, user: User, password: string): Promise<void> {
+  checkPassword(password, {
+    minLength: config.accounts.password_min_length,
+    username: user.username,
+    email: user.email,
+  });
+  await store.users.setPasswordHash(user.id, await hashPassword(password));
 }
 
 export async function userCommand(
@@ -79,7 +83,12 @@ async function run(
         throw new CliError('--invite needs the mail flows, which this version does not have yet');
       // Read (and check) the password before writing anything, so a bad one leaves no half-made user.
       const password = flags['password-stdin'] ? await readStdin() : null;
-      if (password !== null) checkPasswordLength(password, config.accounts.password_min_length);
+      if (password !== null)
+        checkPassword(password, {
+          minLength: config.accounts.password_min_length,
+          username: name,
+          email: flags.email,
+        });
       const hash = password !== null ? await hashPassword(password) : null;
       const user = await createUser(store, {
         username: name,
@@ -93,7 +102,7 @@ async function run(
     }
     case 'passwd': {
       const user = await requireUser(store, name);
-      await setPassword(store, config, user.id, await readNewPassword(flags['password-stdin'] === true));
+      await setPassword(store, config, user, await readNewPassword(flags['password-stdin'] === true));
       out(`password changed for ${user.username}`);
       return 0;
     }
