@@ -1,14 +1,12 @@
 // The config schema: every key, every default and every per-field rule lives here and nowhere else.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { CLAIM, LABEL, NAME } from '../core/names.ts';
 import { parseDuration } from './duration.ts';
 
 export const AUTH_MODES = ['none', 'bearer', 'local', 'oauth'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
-const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const CONTEXT = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // Characters a route path may contain, written decoded: RFC 3986 pchar without '%'.
 const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
@@ -125,7 +123,7 @@ export const RouteSchema = z.strictObject({
   oidc: z.array(name).optional(),
   require_claims: z.array(claim).default([]),
   context: checked((v) =>
-    CONTEXT.test(v) ? null : 'must be letters, digits, ".", "_", ":" or "-"',
+    LABEL.test(v) ? null : 'must be letters, digits, ".", "_", ":" or "-"',
   ).optional(),
   api: z.boolean().default(false),
   strip_prefix: z.boolean().default(false),

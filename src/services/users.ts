@@ -1,9 +1,10 @@
 // User management use cases shared by the CLI and (later) the admin API.
+
+import { CLAIM, NAME } from '../core/names.ts';
 import type { Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
 import { type PasswordContext, passwordProblem } from './password-policy.ts';
 
-export const USERNAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Emails are compared in one canonical form: trimmed, NFKC-normalized, lower-case. */
@@ -19,7 +20,7 @@ export class UserInputError extends Error {
 }
 
 export function checkUsername(name: string): string {
-  if (!USERNAME.test(name))
+  if (!NAME.test(name))
     throw new UserInputError(
       `username "${name}" must be 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter or digit`,
     );
@@ -68,8 +69,6 @@ export function checkPassword(password: string, ctx: PasswordContext): void {
   const problem = passwordProblem(password, ctx);
   if (problem) throw new UserInputError(problem);
 }
-
-const CLAIM = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** "a,b" → ["a","b"], each a valid claim name. */
 export function checkClaimList(text: string): string[] {

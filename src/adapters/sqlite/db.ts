@@ -24,8 +24,11 @@ interface Migration {
   sql: string;
 }
 
+let migrations: Migration[] | null = null;
+
+/** The migration files, read once per process: /readyz asks for the state on every probe. */
 function listMigrations(): Migration[] {
-  return readdirSync(MIGRATIONS_DIR)
+  migrations ??= readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((name) => ({
@@ -33,6 +36,7 @@ function listMigrations(): Migration[] {
       name,
       sql: readFileSync(`${MIGRATIONS_DIR}${name}`, 'utf8'),
     }));
+  return migrations;
 }
 
 function ensureLedger(db: Db): void {

@@ -1,13 +1,12 @@
 // `role set`, `group add|remove`, `grant`, `revoke`: who holds which claims, and where.
+import { LABEL, NAME } from '../../core/names.ts';
 import type { GrantSubject, Store } from '../../ports/store.ts';
 import { checkClaimList, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
 import { CliError, out } from '../io.ts';
 
-const GROUP = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-
 function checkGroup(name: string): string {
-  if (!GROUP.test(name)) throw new CliError(`group "${name}" must be letters, digits, ".", "_", ":" or "-"`);
+  if (!LABEL.test(name)) throw new CliError(`group "${name}" must be letters, digits, ".", "_", ":" or "-"`);
   return name;
 }
 
@@ -35,7 +34,7 @@ export async function roleCommand(
   if (action !== 'set' || !args[0] || flags.claims === undefined)
     throw new CliError('usage: hero-gateway role set ROLE --claims a,b');
   const role = args[0];
-  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(role))
+  if (!NAME.test(role))
     throw new CliError(`role "${role}" must be lower-case letters, digits, ".", "_" or "-"`);
   // The built-in admin role is what lets operators back in; replacing its claims could lock everyone out.
   if (role === 'admin')

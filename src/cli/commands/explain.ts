@@ -1,6 +1,6 @@
 // `explain URL`: which route a request would take, what it requires, and why that route won.
 import { canonicalizeHost, normalizeTarget } from '../../core/normalize.ts';
-import { candidateRoutes, compileRoutes, matchRoute, upstreamPath } from '../../core/routes.ts';
+import { candidateRoutes, compileRoutes, matchRoute, pathMatches, upstreamPath } from '../../core/routes.ts';
 import { loadConfigOrFail } from '../context.ts';
 import { CliError, out } from '../io.ts';
 
@@ -29,7 +29,7 @@ export async function explainCommand(
     return 0;
   }
   out(`normalized: host ${host.hostname}, path ${t.path}`);
-  if (t.path === config.server.auth_prefix || t.path.startsWith(`${config.server.auth_prefix}/`)) {
+  if (pathMatches(config.server.auth_prefix, t.path)) {
     out(`→ the gateway's own endpoint (${config.server.auth_prefix}); never proxied`);
     return 0;
   }
