@@ -136,7 +136,13 @@ api = true
     claims: null,
     expiresAt: null,
   });
-  const gateway = await buildGateway({ config, store, clock: systemClock, logger: createLogger('warn') });
+  const gateway = await buildGateway({
+    config,
+    store,
+    clock: systemClock,
+    logger: createLogger('warn'),
+    secret: 'bench-secret-'.repeat(4),
+  });
   cleanups.push(() => gateway.close());
   const gatewayUrl = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
 

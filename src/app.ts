@@ -2,34 +2,47 @@
 // store. Wiring only — behaviour lives in http/, services/ and core/.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { fileAuditLog } from './adapters/audit-file.ts';
 import type { Config } from './config/load.ts';
+import { SigningKey } from './crypto/keys.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { AccessLog, lazyChildLogger } from './http/logging.ts';
 import { bearerMode } from './http/modes/bearer.ts';
 import { admitsNobody } from './http/modes/index.ts';
+import { localMode } from './http/modes/local.ts';
 import { proxyPlugin } from './http/proxy.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
 import type { Logger } from './logger.ts';
+import { type AuditLog, noAudit } from './ports/audit.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
+import { PasswordLogin } from './services/login.ts';
+import { SessionService } from './services/sessions.ts';
+import { FirstRunSetup } from './services/setup.ts';
+import { SignInThrottle } from './services/throttle.ts';
 
 export interface GatewayDeps {
   config: Config;
   store: Store;
   clock: Clock;
   logger: Logger;
+  /** The server secret (config or data_dir/secret): keys for CSRF tokens and device cookies derive from it. */
+  secret: string;
 }
 
 export interface Gateway {
   app: FastifyInstance;
   admin: FastifyInstance | null;
   snapshots: SnapshotHolder;
+  setup: FirstRunSetup;
+  /** Resolves when every audit event so far is written. */
+  auditFlushed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,14 +70,47 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     onTouchError: (err) => logger.warn({ err }, 'could not record token use'),
   });
   const claims = new ClaimResolver(store.authz, freshness);
+  const sessions = new SessionService(store, clock, {
+    timeouts: () => {
+      const c = snapshots.current.config.session;
+      return { idleMs: c.idle_timeout, absoluteMs: c.absolute_timeout };
+    },
+    freshness,
+    onTouchError: (err) => logger.warn({ err }, 'could not record session activity'),
+  });
+  const login = new PasswordLogin(store, new SignInThrottle(store, clock), {
+    requireVerifiedEmail: () => snapshots.current.config.accounts.require_verified_email,
+    onRehashError: (err) => logger.warn({ err }, 'could not upgrade a password hash'),
+  });
+  const setup = new FirstRunSetup(store, clock);
+  const auditFile = config.server.audit_log
+    ? fileAuditLog(config.server.audit_log, clock, (err) =>
+        logger.error({ err }, 'could not write the audit log'),
+      )
+    : null;
+  const audit: AuditLog = auditFile ?? noAudit;
 
   const app = Fastify(fastifyOptions(logger));
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
-  await app.register(authRoutes, { prefix: config.server.auth_prefix });
+  await app.register(authRoutes, {
+    prefix: config.server.auth_prefix,
+    deps: {
+      store,
+      clock,
+      sessions,
+      login,
+      setup,
+      claims,
+      freshness,
+      audit,
+      csrfKey: new SigningKey(deps.secret, 'csrf'),
+      deviceKey: new SigningKey(deps.secret, 'device'),
+    },
+  });
   await app.register(proxyPlugin, {
-    modes: { bearer: bearerMode(tokens), local: admitsNobody, oauth: admitsNobody },
+    modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: admitsNobody },
     claims,
     freshness,
   });
@@ -81,6 +127,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     app,
     admin,
     snapshots,
+    setup,
+    auditFlushed: () => auditFile?.flushed() ?? Promise.resolve(),
     async close() {
       await Promise.allSettled([app.close(), admin?.close()]);
     },

@@ -14,6 +14,21 @@ export const ERRORS = {
     title: 'Bad Request',
     detail: 'Send at most one Authorization header.',
   },
+  invalid_input: {
+    status: 400,
+    title: 'Bad Request',
+    detail: 'A form field is missing or not valid.',
+  },
+  password_too_long: {
+    status: 400,
+    title: 'Bad Request',
+    detail: 'Passwords are at most 1024 characters long.',
+  },
+  invalid_credentials: {
+    status: 401,
+    title: 'Unauthorized',
+    detail: 'The username or password is wrong.',
+  },
   auth_required: {
     status: 401,
     title: 'Unauthorized',
@@ -23,6 +38,21 @@ export const ERRORS = {
     status: 403,
     title: 'Forbidden',
     detail: 'You are signed in but lack a claim this route requires.',
+  },
+  csrf_failed: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'The form came from another site or has expired; reload the page and try again.',
+  },
+  email_unverified: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'Confirm your email address before signing in.',
+  },
+  link_invalid: {
+    status: 404,
+    title: 'Not Found',
+    detail: 'This link is not valid: it was already used, has expired, or was never issued.',
   },
   not_found: { status: 404, title: 'Not Found', detail: 'No route matches this host and path.' },
   method_not_allowed: {

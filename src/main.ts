@@ -24,7 +24,7 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   if (secret.warning) logger.warn(secret.warning);
   const store = openStore(config.store.url, systemClock);
   await store.ready();
-  const gw = await buildGateway({ config, store, clock: systemClock, logger });
+  const gw = await buildGateway({ config, store, clock: systemClock, logger, secret: secret.secret });
 
   const main = parseListen(config.server.listen);
   const url = await gw.app.listen({ host: main.host, port: main.port });
@@ -39,6 +39,13 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
     'hero-gateway is listening',
   );
   if (routes === 0) logger.warn('no routes are configured: every request will get 404');
+  const setupToken = await gw.setup.issueIfNeeded();
+  if (setupToken) {
+    // The one place the token exists in plain text: the operator's console, once.
+    const link = `${config.server.public_url.replace(/\/$/, '')}${config.server.auth_prefix}/setup?token=${setupToken}`;
+    logger.warn('no user exists yet: open the setup link to create the first administrator');
+    process.stderr.write(`\n  First-run setup (valid 24 hours, once):\n  ${link}\n\n`);
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

@@ -11,7 +11,8 @@ import { ConfigSchema, type RawConfig, type RouteConfig } from './schema.ts';
 export type Route = RouteConfig & { context: string; index: number };
 
 export type Config = Readonly<
-  Omit<RawConfig, 'route' | 'store'> & {
+  Omit<RawConfig, 'route' | 'store' | 'server'> & {
+    server: RawConfig['server'] & { audit_log: string };
     /** Directory of the config file: relative paths in the file are resolved against it. */
     baseDir: string;
     store: { url: string };
@@ -85,7 +86,14 @@ function finish(raw: RawConfig, baseDir: string): Config {
   return deepFreeze({
     ...raw,
     baseDir,
-    server: { ...raw.server, data_dir: dataDir },
+    server: {
+      ...raw.server,
+      data_dir: dataDir,
+      audit_log:
+        raw.server.audit_log === undefined
+          ? resolve(dataDir, 'audit.log')
+          : raw.server.audit_log && at(raw.server.audit_log),
+    },
     store: { url: storeUrl },
     route: raw.route.map((r, index) => ({ ...r, context: r.context ?? r.name, index })),
   });

@@ -159,6 +159,8 @@ export const ConfigSchema = z.strictObject({
         /^(\/[a-z0-9._-]+)+$/.test(v) ? null : 'must be a path like "/auth" (no trailing slash)',
       ).default('/auth'),
       workers: z.number().int().min(1).max(64).default(1),
+      // JSON lines of security events; relative to the config file; "" turns it off. Default: data_dir/audit.log.
+      audit_log: z.string().optional(),
       log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),

@@ -7,6 +7,8 @@ export interface CompiledRoute extends Route {
   /** Upstream path prefix without trailing slash ("" for none). */
   upstreamPath: string;
   hostRank: 0 | 1 | 2;
+  /** A person can sign in for this route (local or oauth), so browsers are sent to the sign-in page. */
+  signInPage: boolean;
 }
 
 export interface RouteTable {
@@ -28,7 +30,14 @@ export function compileRoutes(routes: readonly Route[]): RouteTable {
     const u = new URL(r.upstream);
     const base = u.pathname.replace(/\/+$/, '');
     const hostRank = r.host === '*' ? 2 : r.host.startsWith('*.') ? 1 : 0;
-    const c: CompiledRoute = Object.freeze({ ...r, upstreamOrigin: u.origin, upstreamPath: base, hostRank });
+    const signInPage = r.auth.includes('local') || r.auth.includes('oauth');
+    const c: CompiledRoute = Object.freeze({
+      ...r,
+      upstreamOrigin: u.origin,
+      upstreamPath: base,
+      hostRank,
+      signInPage,
+    });
     compiled.push(c);
     if (hostRank === 2) any.push(c);
     else if (hostRank === 1) push(wildcard, r.host.slice(1), c);

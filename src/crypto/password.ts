@@ -24,3 +24,14 @@ export async function verifyPassword(phc: string, password: string): Promise<boo
     return false;
   }
 }
+
+/** True when the stored hash was made with weaker settings (or another algorithm) than today's. */
+export function needsRehash(phc: string): boolean {
+  const m = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(phc);
+  if (!m) return true;
+  return (
+    Number(m[1]) < ARGON2_PARAMS.memoryCost ||
+    Number(m[2]) < ARGON2_PARAMS.timeCost ||
+    Number(m[3]) < ARGON2_PARAMS.parallelism
+  );
+}

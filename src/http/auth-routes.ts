@@ -1,9 +1,53 @@
 // The gateway's own endpoints under `auth_prefix`. They are served on every host and never proxied.
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
+import { csrfProblem } from './auth/csrf.ts';
+import { authHeaders, sendFailure } from './auth/respond.ts';
+import { accountPages } from './pages/account.ts';
+import type { PagesDeps } from './pages/deps.ts';
+import { loginPages } from './pages/login.ts';
+import { logoutPages } from './pages/logout.ts';
+import { setupPages } from './pages/setup.ts';
+import { statusPage } from './pages/status.ts';
 import { sendProblem } from './problem.ts';
 
-export async function authRoutes(app: FastifyInstance, opts: { prefix: string }): Promise<void> {
+// Forms carry a few short fields; 1024-character passwords, percent-encoded, fit many times over.
+const FORM_BODY_LIMIT = 64 * 1024;
+
+export async function authRoutes(
+  app: FastifyInstance,
+  opts: { prefix: string; deps: PagesDeps },
+): Promise<void> {
+  const { prefix, deps } = opts;
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
+
+  app.addHook('onRequest', (request, reply, done) => {
+    authHeaders(reply, request.hero.snapshot.auth.csp);
+    done();
+  });
+  // Every POST here is a form from one of our pages; anything else is refused before it does any work.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method !== 'POST') return done();
+    const why = csrfProblem(request, deps.csrfKey);
+    if (why === null) return done();
+    request.log.info({ reason: why }, 'refused cross-site or tokenless form post');
+    sendFailure(request, reply, 'csrf_failed', { heading: 'Form expired' });
+  });
+
+  app.get(`${prefix}/assets/style.css`, async (request, reply) => {
+    // Versioned URL (?v=hash of the content): safe to cache for long.
+    reply.header('cache-control', 'public, max-age=86400').type('text/css; charset=utf-8');
+    return request.hero.snapshot.style.css;
+  });
+  loginPages(app, deps, prefix);
+  logoutPages(app, deps, prefix);
+  accountPages(app, deps, prefix);
+  setupPages(app, deps, prefix);
+  statusPage(app, deps, prefix);
+
   // Unknown paths under the prefix are 404 here rather than falling through to a route's upstream.
-  app.all(`${opts.prefix}`, async (_req, reply) => sendProblem(reply, 'not_found'));
-  app.all(`${opts.prefix}/*`, async (_req, reply) => sendProblem(reply, 'not_found'));
+  app.all(`${prefix}`, async (_req, reply) => sendProblem(reply, 'not_found'));
+  app.all(`${prefix}/*`, async (_req, reply) => sendProblem(reply, 'not_found'));
 }

@@ -1,6 +1,7 @@
 // The auth gate in front of the proxy: match a route, run its auth modes, check claims. Anything that is not
 // explicitly admitted is answered here and never reaches an upstream.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { prefersHtml } from '../core/accept.ts';
 import { hasAllClaims, narrowClaims } from '../core/claims.ts';
 import { chain, isPromise, type MaybePromise } from '../core/maybe-promise.ts';
 import type { Principal } from '../core/principal.ts';
@@ -18,17 +19,31 @@ export interface GateDeps {
   freshness: AuthzFreshness;
 }
 
+/**
+ * The sign-in page on the host the request came to, returning to the path it asked for. Same host, because
+ * the session cookie is `__Host-` (bound to one origin) unless cookie_domain shares it.
+ */
 export function loginUrl(s: HeroRequestState): string {
   const { server } = s.snapshot.config;
-  const returnTo = `${s.proto}://${s.host.authority}${s.forward}${s.query}`;
-  return `${s.snapshot.publicOrigin}${server.auth_prefix}/login?return_to=${encodeURIComponent(returnTo)}`;
+  const returnTo = encodeURIComponent(`${s.forward}${s.query}`);
+  return `${s.proto}://${s.host.authority}${server.auth_prefix}/login?return_to=${returnTo}`;
 }
 
-function unauthorized(reply: FastifyReply, route: CompiledRoute, s: HeroRequestState): FastifyReply {
+function unauthorized(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: CompiledRoute,
+  s: HeroRequestState,
+): FastifyReply {
+  const url = loginUrl(s);
+  // Browsers on routes people sign in to are sent to the sign-in page; scripts and `api` routes get a 401
+  // they can act on (a redirect to an HTML page would only confuse them).
+  if (!route.api && route.signInPage && prefersHtml(request.headers.accept))
+    return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
   // One answer for every kind of failure (no token, unknown, revoked, expired, disabled owner): the
   // response must not tell an attacker which of their guesses came closest.
   if (route.auth.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
-  return sendProblem(reply, 'auth_required', { login_url: loginUrl(s) });
+  return sendProblem(reply, 'auth_required', { login_url: url });
 }
 
 interface Admitted {
@@ -95,7 +110,7 @@ export function gateHook(deps: GateDeps) {
     }
     const decide = (admitted: Admitted | null): void => {
       if (admitted === null) {
-        unauthorized(reply, route, s);
+        unauthorized(request, reply, route, s);
         return;
       }
       if (!hasAllClaims(admitted.claims, route.require_claims)) {

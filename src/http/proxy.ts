@@ -12,6 +12,7 @@ import {
   setForwardedHeaders,
   setIdentityHeaders,
   stripClientHeaders,
+  stripCookies,
 } from '../core/headers.ts';
 import { type CompiledRoute, upstreamPath } from '../core/routes.ts';
 import { type GateDeps, gateHook } from './gate.ts';
@@ -23,6 +24,13 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): Hea
   const s = request.hero;
   const route = s.route!;
   stripClientHeaders(headers, s.consumedAuthorization && !route.pass_authorization);
+  // The session cookie is a bearer credential for every route: no app ever sees it (or the CSRF cookie).
+  const cookie = headers.cookie;
+  if (typeof cookie === 'string' && cookie.includes('hero_')) {
+    const kept = stripCookies(cookie, s.snapshot.auth.gatewayCookies);
+    if (kept === undefined) delete headers.cookie;
+    else headers.cookie = kept;
+  }
   setForwardedHeaders(headers, {
     forwardedFor: s.forwardedFor,
     proto: s.proto,

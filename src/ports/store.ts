@@ -36,6 +36,92 @@ export interface UserStore {
   delete(id: string): Promise<boolean>;
   setPasswordHash(id: string, hash: string): Promise<void>;
   passwordHash(id: string): Promise<string | null>;
+  recordLogin(id: string, now: number): Promise<void>;
+}
+
+export interface Session {
+  id: string;
+  userId: string;
+  authMethod: string;
+  createdAt: number;
+  lastSeenAt: number;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface NewSession {
+  tokenHash: string;
+  userId: string;
+  authMethod: string;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface SessionStore {
+  create(session: NewSession): Promise<Session>;
+  /** The session and its user, only if not revoked, not past either expiry at `now`, and the user exists. */
+  findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | null>;
+  /** Sliding renewal: records activity and the new idle expiry, unless the last record is newer than `minIntervalMs`. */
+  touch(id: string, now: number, idleExpiresAt: number, minIntervalMs: number): Promise<void>;
+  /** A user's sessions that are still usable at `now`, newest first. */
+  listActive(userId: string, now: number): Promise<Session[]>;
+  /** Ends one session; with `userId`, only if it belongs to that user. False when nothing was ended. */
+  revoke(id: string, now: number, userId?: string): Promise<boolean>;
+  /** Ends every session of the user except `exceptId`; returns how many. */
+  revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<number>;
+  /** Removes sessions that can never be used again (expired or revoked before `before`). */
+  deleteExpired(now: number, before: number): Promise<number>;
+}
+
+export interface ThrottleState {
+  failures: number;
+  lastFailureAt: number;
+  blockedUntil: number;
+}
+
+export interface ThrottleStore {
+  get(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
+  /**
+   * Counts one failure for `key` atomically (concurrent failures are never lost): `next` computes the new
+   * state from the stored one inside the store's transaction.
+   */
+  fail(key: string, now: number, next: (prev: ThrottleState | null) => ThrottleState): Promise<ThrottleState>;
+  clear(keys: readonly string[]): Promise<void>;
+}
+
+export type OneTimePurpose = 'verify_email' | 'reset_password' | 'magic_login' | 'invite' | 'setup';
+
+export interface OneTimeToken {
+  purpose: OneTimePurpose;
+  userId: string | null;
+  email: string | null;
+  payload: Record<string, unknown> | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface NewOneTimeToken {
+  tokenHash: string;
+  purpose: OneTimePurpose;
+  userId: string | null;
+  email: string | null;
+  payload: Record<string, unknown> | null;
+  expiresAt: number;
+}
+
+export interface OneTimeTokenStore {
+  create(token: NewOneTimeToken): Promise<void>;
+  /** The token if unconsumed and unexpired, without using it up (confirm pages). */
+  peek(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
+  /** Uses the token up: of any number of concurrent callers exactly one gets it, the others null. */
+  consume(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
+  /** Deletes every token of a purpose (for one user, when given); returns how many. */
+  deletePurpose(purpose: OneTimePurpose, userId?: string): Promise<number>;
 }
 
 export interface ApiToken {
@@ -122,6 +208,9 @@ export interface Store {
   readonly users: UserStore;
   readonly apiTokens: ApiTokenStore;
   readonly authz: AuthzStore;
+  readonly sessions: SessionStore;
+  readonly throttles: ThrottleStore;
+  readonly oneTimeTokens: OneTimeTokenStore;
   /** Resolves when the store answers and its schema is current; rejects otherwise. */
   ready(): Promise<void>;
   migrationState(): Promise<MigrationState>;

@@ -21,6 +21,7 @@ test('admin listener: /healthz is alive, /readyz follows the store', async () =>
     store,
     clock: systemClock,
     logger: createLogger('silent'),
+    secret: 'x'.repeat(32),
   });
   const admin = gw.admin!;
   assert.equal((await admin.inject('/healthz')).statusCode, 200);

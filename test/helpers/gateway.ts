@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/adapters/open-store.ts';
 import { buildGateway, type Gateway } from '../../src/app.ts';
 import { type Config, loadConfigText } from '../../src/config/load.ts';
+import { ensureSecret } from '../../src/config/secret.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
@@ -53,6 +54,7 @@ export async function startGateway(
     store,
     clock,
     logger: opts.logger ?? createLogger('silent'),
+    secret: ensureSecret(loaded.config).secret,
   });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = gateway.app.server.address() as AddressInfo;

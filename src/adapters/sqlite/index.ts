@@ -4,6 +4,9 @@ import type { Store } from '../../ports/store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
 import { migrate, migrationState, openDatabase } from './db.ts';
+import { sqliteOneTimeTokens } from './one-time-tokens.ts';
+import { sqliteSessions } from './sessions.ts';
+import { sqliteThrottles } from './throttles.ts';
 import { sqliteUsers } from './users.ts';
 
 export interface SqliteStoreOptions {
@@ -30,6 +33,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       get authz(): never {
         throw new Error('store is not migrated');
       },
+      get sessions(): never {
+        throw new Error('store is not migrated');
+      },
+      get throttles(): never {
+        throw new Error('store is not migrated');
+      },
+      get oneTimeTokens(): never {
+        throw new Error('store is not migrated');
+      },
       async ready() {
         throw new Error(`store has ${state.pending.length} pending migration(s)`);
       },
@@ -49,6 +61,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     users: sqliteUsers(db, opts.clock),
     apiTokens: sqliteApiTokens(db, opts.clock),
     authz: sqliteAuthz(db, opts.clock),
+    sessions: sqliteSessions(db, opts.clock),
+    throttles: sqliteThrottles(db),
+    oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
     async ready() {
       ping.get();
       const s = migrationState(db);

@@ -43,6 +43,7 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const count = db.prepare('SELECT COUNT(*) AS n FROM users').pluck();
   const setDisabled = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
   const del = db.prepare('DELETE FROM users WHERE id = ?');
+  const recordLogin = db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?');
   const upsertPassword = db.prepare(
     `INSERT INTO credentials (user_id, kind, secret_hash, created_at, updated_at) VALUES (?, 'password', ?, ?, ?)
      ON CONFLICT (user_id, kind) DO UPDATE SET secret_hash = excluded.secret_hash, updated_at = excluded.updated_at`,
@@ -118,6 +119,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     },
     async passwordHash(id) {
       return (passwordHash.get(id) as string | undefined) ?? null;
+    },
+    async recordLogin(id, now) {
+      recordLogin.run(now, id);
     },
   };
 }

@@ -1,0 +1,65 @@
+// One-time tokens (setup, invites, resets, magic links) in SQLite: stored as SHA-256, consumed atomically.
+import type { OneTimePurpose, OneTimeToken, OneTimeTokenStore } from '../../ports/store.ts';
+import type { Db } from './db.ts';
+
+interface Row {
+  purpose: OneTimePurpose;
+  user_id: string | null;
+  email: string | null;
+  payload: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+const toToken = (r: Row): OneTimeToken => ({
+  purpose: r.purpose,
+  userId: r.user_id,
+  email: r.email,
+  payload: r.payload === null ? null : (JSON.parse(r.payload) as Record<string, unknown>),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+const COLUMNS = 'purpose, user_id, email, payload, created_at, expires_at';
+
+export function sqliteOneTimeTokens(db: Db, clock: { now(): number }): OneTimeTokenStore {
+  const insert = db.prepare(
+    `INSERT INTO one_time_tokens (token_hash, purpose, user_id, email, payload, created_at, expires_at)
+     VALUES (@tokenHash, @purpose, @userId, @email, @payload, @now, @expiresAt)`,
+  );
+  const peek = db.prepare(
+    `SELECT ${COLUMNS} FROM one_time_tokens
+     WHERE token_hash = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?`,
+  );
+  // One UPDATE … RETURNING: the row is marked used in the same statement that reads it, so two concurrent
+  // presentations of one token can never both succeed.
+  const consume = db.prepare(
+    `UPDATE one_time_tokens SET consumed_at = @now
+     WHERE token_hash = @hash AND purpose = @purpose AND consumed_at IS NULL AND expires_at > @now
+     RETURNING ${COLUMNS}`,
+  );
+  const deletePurpose = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ?');
+  const deletePurposeFor = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ? AND user_id = ?');
+
+  return {
+    async create(t) {
+      insert.run({
+        ...t,
+        payload: t.payload === null ? null : JSON.stringify(t.payload),
+        now: clock.now(),
+      });
+    },
+    async peek(hash, purpose, now) {
+      const row = peek.get(hash, purpose, now) as Row | undefined;
+      return row ? toToken(row) : null;
+    },
+    async consume(hash, purpose, now) {
+      const row = consume.get({ hash, purpose, now }) as Row | undefined;
+      return row ? toToken(row) : null;
+    },
+    async deletePurpose(purpose, userId) {
+      return (userId === undefined ? deletePurpose.run(purpose) : deletePurposeFor.run(purpose, userId))
+        .changes;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Sessions in SQLite: only the SHA-256 of each session token is stored.
+import { newId } from '../../crypto/tokens.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Session, SessionStore } from '../../ports/store.ts';
+import type { Db } from './db.ts';
+import { toUser, USER_COLUMNS } from './users.ts';
+
+interface SessionRow {
+  s_id: string;
+  s_user_id: string;
+  s_auth_method: string;
+  s_created_at: number;
+  s_last_seen_at: number;
+  s_idle_expires_at: number;
+  s_absolute_expires_at: number;
+  s_revoked_at: number | null;
+  s_ip: string | null;
+  s_user_agent: string | null;
+}
+
+const SESSION_COLUMNS = `s.id AS s_id, s.user_id AS s_user_id, s.auth_method AS s_auth_method,
+  s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.idle_expires_at AS s_idle_expires_at,
+  s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.ip AS s_ip,
+  s.user_agent AS s_user_agent`;
+
+const USABLE = 's.revoked_at IS NULL AND s.idle_expires_at > @now AND s.absolute_expires_at > @now';
+
+function toSession(r: SessionRow): Session {
+  return {
+    id: r.s_id,
+    userId: r.s_user_id,
+    authMethod: r.s_auth_method,
+    createdAt: r.s_created_at,
+    lastSeenAt: r.s_last_seen_at,
+    idleExpiresAt: r.s_idle_expires_at,
+    absoluteExpiresAt: r.s_absolute_expires_at,
+    revokedAt: r.s_revoked_at,
+    ip: r.s_ip,
+    userAgent: r.s_user_agent,
+  };
+}
+
+export function sqliteSessions(db: Db, clock: Clock): SessionStore {
+  const insert = db.prepare(
+    `INSERT INTO sessions (id, token_hash, user_id, auth_method, created_at, last_seen_at, idle_expires_at,
+       absolute_expires_at, ip, user_agent)
+     VALUES (@id, @tokenHash, @userId, @authMethod, @now, @now, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent)`,
+  );
+  const byId = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`);
+  const findActive = db.prepare(
+    `SELECT ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.token_hash = @hash AND ${USABLE}`,
+  );
+  // The idle expiry only ever moves forward and never past the absolute one (the service computes it).
+  const touch = db.prepare(
+    `UPDATE sessions SET last_seen_at = @now, idle_expires_at = MAX(idle_expires_at, @idle)
+     WHERE id = @id AND revoked_at IS NULL AND last_seen_at <= @due`,
+  );
+  const listActive = db.prepare(
+    `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.user_id = @userId AND ${USABLE}
+     ORDER BY s.created_at DESC, s.id`,
+  );
+  const revoke = db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
+  const revokeOwned = db.prepare(
+    'UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL',
+  );
+  const revokeAll = db.prepare(
+    'UPDATE sessions SET revoked_at = @now WHERE user_id = @userId AND id != @except AND revoked_at IS NULL',
+  );
+  const deleteExpired = db.prepare(
+    `DELETE FROM sessions WHERE absolute_expires_at <= @now OR idle_expires_at <= @now
+       OR (revoked_at IS NOT NULL AND revoked_at < @before)`,
+  );
+
+  return {
+    async create(s) {
+      const id = newId('ses');
+      insert.run({ ...s, id, now: clock.now() });
+      return toSession(byId.get(id) as SessionRow);
+    },
+    async findActive(tokenHash, now) {
+      const row = findActive.get({ hash: tokenHash, now }) as
+        | (SessionRow & Parameters<typeof toUser>[0])
+        | undefined;
+      return row ? { session: toSession(row), user: toUser(row) } : null;
+    },
+    async touch(id, now, idleExpiresAt, minIntervalMs) {
+      touch.run({ id, now, idle: idleExpiresAt, due: now - minIntervalMs });
+    },
+    async listActive(userId, now) {
+      return (listActive.all({ userId, now }) as SessionRow[]).map(toSession);
+    },
+    async revoke(id, now, userId) {
+      const r = userId === undefined ? revoke.run(now, id) : revokeOwned.run(now, id, userId);
+      return r.changes > 0;
+    },
+    async revokeAllForUser(userId, now, exceptId) {
+      return revokeAll.run({ userId, now, except: exceptId ?? '' }).changes;
+    },
+    async deleteExpired(now, before) {
+      return deleteExpired.run({ now, before }).changes;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// Sign-in throttles in SQLite: counters survive restarts and are shared by every process on the file.
+import type { ThrottleState, ThrottleStore } from '../../ports/store.ts';
+import type { Db } from './db.ts';
+
+interface ThrottleRow {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  blocked_until: number;
+}
+
+const toState = (r: ThrottleRow): ThrottleState => ({
+  failures: r.failures,
+  lastFailureAt: r.last_failure_at,
+  blockedUntil: r.blocked_until,
+});
+
+export function sqliteThrottles(db: Db): ThrottleStore {
+  const get = db.prepare('SELECT key, failures, last_failure_at, blocked_until FROM throttles WHERE key = ?');
+  const upsert = db.prepare(
+    `INSERT INTO throttles (key, failures, last_failure_at, blocked_until) VALUES (@key, @failures, @lastFailureAt, @blockedUntil)
+     ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_failure_at = excluded.last_failure_at,
+       blocked_until = excluded.blocked_until`,
+  );
+  const del = db.prepare('DELETE FROM throttles WHERE key = ?');
+  // Read-modify-write in one IMMEDIATE transaction: other processes on the file wait, so no failure is lost.
+  const fail = db.transaction(
+    (key: string, next: (prev: ThrottleState | null) => ThrottleState): ThrottleState => {
+      const row = get.get(key) as ThrottleRow | undefined;
+      const state = next(row ? toState(row) : null);
+      upsert.run({ key, ...state });
+      return state;
+    },
+  );
+
+  return {
+    async get(keys) {
+      const found = new Map<string, ThrottleState>();
+      for (const key of keys) {
+        const row = get.get(key) as ThrottleRow | undefined;
+        if (row) found.set(key, toState(row));
+      }
+      return found;
+    },
+    async fail(key, _now, next) {
+      return fail.immediate(key, next);
+    },
+    async clear(keys) {
+      for (const key of keys) del.run(key);
+    },
+  };
+}

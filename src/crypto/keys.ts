@@ -1,0 +1,21 @@
+// Purpose-bound keys derived from the server secret, and HMAC signatures made with them. One key per purpose,
+// so a value signed for one use (a CSRF token) can never be replayed as another (a device cookie).
+import { createHmac, hkdfSync } from 'node:crypto';
+import { constantTimeEqual } from './constant-time.ts';
+
+export type KeyPurpose = 'csrf' | 'device';
+
+export class SigningKey {
+  readonly #key: Buffer;
+  constructor(secret: string, purpose: KeyPurpose) {
+    this.#key = Buffer.from(hkdfSync('sha256', secret, 'hero-gateway', `hero-gateway ${purpose} v1`, 32));
+  }
+
+  sign(data: string): string {
+    return createHmac('sha256', this.#key).update(data, 'utf8').digest('base64url');
+  }
+
+  verify(data: string, signature: string): boolean {
+    return constantTimeEqual(this.sign(data), signature);
+  }
+}

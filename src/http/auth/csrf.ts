@@ -1,0 +1,69 @@
+// CSRF defence for every POST under the auth prefix, two independent checks that must both pass:
+//  1. the request comes from a page the gateway served (Origin, else Sec-Fetch-Site), and
+//  2. a signed double-submit token: the form field must be the HMAC of this browser's CSRF cookie. A
+//     sibling subdomain that plants a cookie still cannot produce the matching field without the secret.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readCookie } from '../../core/cookies.ts';
+import type { SigningKey } from '../../crypto/keys.ts';
+import { randomSecret } from '../../crypto/tokens.ts';
+import type { HeroRequestState } from '../state.ts';
+import { formField } from './respond.ts';
+import type { CookieSpec } from './settings.ts';
+
+const CSRF_COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
+
+export function requestOrigin(s: HeroRequestState): string {
+  return `${s.proto}://${s.host.authority}`;
+}
+
+/** The token for this page's forms; sets the browser's CSRF cookie when it has none. */
+export function csrfToken(request: FastifyRequest, reply: FastifyReply, key: SigningKey): string {
+  const spec = request.hero.snapshot.auth.csrf;
+  let value = readCookie(request.headers.cookie, spec.name);
+  if (value === null || !CSRF_COOKIE_VALUE.test(value)) {
+    value = randomSecret(32);
+    reply.setCookie(spec.name, value, cookieAttributes(spec, { sameSite: 'strict' }));
+  }
+  return key.sign(value);
+}
+
+function originAllowed(request: FastifyRequest): boolean {
+  const s = request.hero;
+  const origin = request.headers.origin;
+  if (typeof origin === 'string') {
+    // "null" is what sandboxed frames, file: pages and some redirects send: never trusted.
+    if (origin === 'null') return false;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      return false;
+    }
+    return url.origin === requestOrigin(s) || s.snapshot.auth.served(url);
+  }
+  // Browsers that omit Origin still send Fetch Metadata; a request with neither is not from our form.
+  return request.headers['sec-fetch-site'] === 'same-origin';
+}
+
+/** Null when the POST passes both checks; otherwise the reason, for the log. */
+export function csrfProblem(request: FastifyRequest, key: SigningKey): string | null {
+  if (!originAllowed(request)) return 'origin';
+  const cookie = readCookie(request.headers.cookie, request.hero.snapshot.auth.csrf.name);
+  const field = formField(request.body, 'csrf');
+  if (cookie === null || field === null) return 'token missing';
+  return key.verify(cookie, field) ? null : 'token mismatch';
+}
+
+export function cookieAttributes(
+  spec: CookieSpec,
+  opts: { sameSite: 'lax' | 'strict'; maxAge?: number },
+): import('@fastify/cookie').CookieSerializeOptions {
+  return {
+    path: '/',
+    httpOnly: true,
+    secure: spec.secure,
+    sameSite: opts.sameSite,
+    ...(spec.domain ? { domain: spec.domain } : {}),
+    ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+// What the auth pages and the `local` mode derive from the config, compiled once per config snapshot:
+// cookie names and attributes, the origins the gateway serves, and the pages' Content-Security-Policy.
+import type { Config } from '../../config/load.ts';
+import type { RouteTable } from '../../core/routes.ts';
+import { compileServedOrigins, type OriginCheck } from '../../core/safe-redirect.ts';
+
+export interface CookieSpec {
+  name: string;
+  secure: boolean;
+  domain?: string;
+}
+
+export interface AuthSettings {
+  session: CookieSpec;
+  csrf: CookieSpec;
+  device: CookieSpec;
+  /** Every cookie the gateway sets: removed from requests before they reach an upstream. */
+  gatewayCookies: ReadonlySet<string>;
+  served: OriginCheck;
+  csp: string;
+  /** The asset URL with a version, so a branding change is never hidden by a cached stylesheet. */
+  stylesheet: string;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * `__Host-` pins a cookie to one origin (Secure, Path=/, no Domain), so no sibling subdomain can plant or read
+ * it. With cookie_domain the session must be shared, so `__Secure-` is the strongest prefix left. Browsers
+ * accept Secure cookies on http://localhost; on plain http anywhere else no prefix is possible.
+ */
+function cookieSpec(base: string, publicUrl: URL, domain: string | undefined): CookieSpec {
+  const secure = publicUrl.protocol === 'https:' || LOCAL_HOSTS.has(publicUrl.hostname);
+  if (!secure) return domain ? { name: base, secure, domain } : { name: base, secure };
+  return domain ? { name: `__Secure-${base}`, secure, domain } : { name: `__Host-${base}`, secure };
+}
+
+export function compileAuthSettings(config: Config, table: RouteTable, styleVersion: string): AuthSettings {
+  const pub = new URL(config.server.public_url);
+  const session = cookieSpec('hero_session', pub, config.session.cookie_domain);
+  // The CSRF and device cookies never leave the host that set them.
+  const csrf = cookieSpec('hero_csrf', pub, undefined);
+  const device = cookieSpec('hero_device', pub, undefined);
+  const served = compileServedOrigins(config.server.public_url, table.routes);
+  // After a sign-in form, the redirect may go to another origin the gateway serves; browsers apply
+  // form-action to that redirect too.
+  const formTargets = table.routes.filter((r) => r.hostRank < 2).map((r) => `${pub.protocol}//${r.host}`);
+  const logo = config.branding.logo_url ? logoSource(config.branding.logo_url) : null;
+  // No script at all; forms may only post to this origin; nothing may frame the pages (clickjacking).
+  const csp = [
+    "default-src 'none'",
+    "style-src 'self'",
+    `img-src 'self'${logo ? ` ${logo}` : ''}`,
+    ["form-action 'self'", ...new Set(formTargets)].join(' '),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return {
+    session,
+    csrf,
+    device,
+    gatewayCookies: new Set([
+      session.name,
+      csrf.name,
+      device.name,
+      'hero_session',
+      '__Host-hero_session',
+      '__Secure-hero_session',
+    ]),
+    served,
+    csp,
+    stylesheet: `${config.server.auth_prefix}/assets/style.css?v=${styleVersion}`,
+  };
+}
+
+/** A logo on another origin is allowed by that origin alone; a relative one is already 'self'. */
+function logoSource(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.origin : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,156 @@
+// GET /auth/account and its forms: change the password (with the current one), see and end own sessions.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { prefersHtml } from '../../core/accept.ts';
+import { hashPassword } from '../../crypto/password.ts';
+import { ERRORS, type ErrorCode } from '../../errors.ts';
+import { MAX_PASSWORD_LENGTH, passwordProblem } from '../../services/password-policy.ts';
+import type { ActiveSession } from '../../services/sessions.ts';
+import { csrfToken, requestOrigin } from '../auth/csrf.ts';
+import { formField, sendPage } from '../auth/respond.ts';
+import { currentSession } from '../auth/session-cookie.ts';
+import { sendProblem } from '../problem.ts';
+import type { Alert } from '../views/layout.ts';
+import { account } from '../views/pages.ts';
+import type { PagesDeps } from './deps.ts';
+
+const DONE: Record<string, string> = {
+  password: 'Your password was changed. Every other session was signed out.',
+  ended: 'The session was ended.',
+};
+
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+  /** The signed-in session, or null after answering "sign in first". */
+  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession | null> {
+    const active = await currentSession(request, deps.sessions, deps.freshness);
+    if (active) return active;
+    const login = `${requestOrigin(request.hero)}${prefix}/login?return_to=${encodeURIComponent(`${prefix}/account`)}`;
+    if (prefersHtml(request.headers.accept)) reply.code(303).header('location', login).send();
+    else sendProblem(reply, 'auth_required', { login_url: login });
+    return null;
+  }
+
+  async function render(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    active: ActiveSession,
+    status: number,
+    alert: Alert | null,
+  ): Promise<FastifyReply> {
+    const sessions = await deps.sessions.list(active.user.id);
+    return sendPage(
+      request,
+      reply,
+      status,
+      { heading: 'Your account', alert, wide: true },
+      account({
+        prefix,
+        csrf: csrfToken(request, reply, deps.csrfKey),
+        user: active.user,
+        current: active.session.id,
+        sessions,
+        minLength: request.hero.snapshot.config.accounts.password_min_length,
+        passwordInvalid: status >= 400,
+      }),
+    );
+  }
+
+  async function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    active: ActiveSession,
+    code: ErrorCode,
+    text?: string,
+  ): Promise<FastifyReply> {
+    if (!prefersHtml(request.headers.accept)) return sendProblem(reply, code);
+    return render(request, reply, active, ERRORS[code].status, {
+      kind: 'error',
+      text: text ?? ERRORS[code].detail,
+    });
+  }
+
+  app.get(`${prefix}/account`, async (request, reply) => {
+    const active = await signedIn(request, reply);
+    if (!active) return reply;
+    const done = (request.query as Record<string, unknown>).done;
+    const text = typeof done === 'string' ? DONE[done] : undefined;
+    return render(request, reply, active, 200, text ? { kind: 'ok', text } : null);
+  });
+
+  app.post(`${prefix}/account/password`, async (request, reply) => {
+    const active = await signedIn(request, reply);
+    if (!active) return reply;
+    const current = formField(request.body, 'current_password') ?? '';
+    const next = formField(request.body, 'new_password') ?? '';
+    const confirm = formField(request.body, 'confirm_password') ?? '';
+    // Length first, before anything is hashed.
+    if ([...current].length > MAX_PASSWORD_LENGTH || [...next].length > MAX_PASSWORD_LENGTH)
+      return refuse(request, reply, active, 'password_too_long');
+    if (current === '' || next === '')
+      return refuse(request, reply, active, 'invalid_input', 'Enter your current and your new password.');
+    if (next !== confirm)
+      return refuse(request, reply, active, 'invalid_input', 'The two new passwords differ.');
+    const { user } = active;
+    const problem = passwordProblem(next, {
+      minLength: request.hero.snapshot.config.accounts.password_min_length,
+      username: user.username,
+      email: user.email,
+    });
+    if (problem) return refuse(request, reply, active, 'invalid_input', `${capitalized(problem)}.`);
+    // Whoever holds a session must still prove the password before replacing it (a borrowed laptop).
+    const check = await deps.login.confirm(user, current, request.hero.clientIp);
+    if (typeof check === 'number') {
+      const seconds = Math.ceil(check / 1000);
+      reply.header('retry-after', String(seconds));
+      return refuse(
+        request,
+        reply,
+        active,
+        'too_many_requests',
+        `Too many attempts. Try again in ${seconds} seconds.`,
+      );
+    }
+    if (check === 'failed')
+      return refuse(request, reply, active, 'invalid_credentials', 'The current password is wrong.');
+    await deps.store.users.setPasswordHash(user.id, await hashPassword(next));
+    // Whoever else holds a session (perhaps the reason for the change) is signed out now.
+    const ended = await deps.sessions.endOthers(user.id, active.session.id);
+    deps.audit.record({
+      action: 'password.change',
+      actor: user.username,
+      target: user.username,
+      ip: request.hero.clientIp,
+      detail: { sessions_ended: ended },
+    });
+    reply.code(303).header('location', `${prefix}/account?done=password`);
+    return reply.send();
+  });
+
+  app.post(`${prefix}/account/sessions/end`, async (request, reply) => {
+    const active = await signedIn(request, reply);
+    if (!active) return reply;
+    const which = formField(request.body, 'session');
+    if (which === null || which === active.session.id)
+      return refuse(request, reply, active, 'invalid_input', 'To end this session, sign out.');
+    if (which === 'others') {
+      const n = await deps.sessions.endOthers(active.user.id, active.session.id);
+      deps.audit.record({
+        action: 'session.end',
+        actor: active.user.username,
+        target: 'others',
+        ip: request.hero.clientIp,
+        detail: { sessions_ended: n },
+      });
+    } else if (await deps.sessions.endOwn(active.user.id, which)) {
+      deps.audit.record({
+        action: 'session.end',
+        actor: active.user.username,
+        target: which,
+        ip: request.hero.clientIp,
+      });
+    }
+    reply.code(303).header('location', `${prefix}/account?done=ended`);
+    return reply.send();
+  });
+}

@@ -1,0 +1,23 @@
+// What the auth pages need, handed in by the composition root.
+import type { SigningKey } from '../../crypto/keys.ts';
+import type { AuditLog } from '../../ports/audit.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import type { AuthzFreshness } from '../../services/authz-freshness.ts';
+import type { ClaimResolver } from '../../services/claims.ts';
+import type { PasswordLogin } from '../../services/login.ts';
+import type { SessionService } from '../../services/sessions.ts';
+import type { FirstRunSetup } from '../../services/setup.ts';
+
+export interface PagesDeps {
+  store: Store;
+  clock: Clock;
+  sessions: SessionService;
+  login: PasswordLogin;
+  setup: FirstRunSetup;
+  claims: ClaimResolver;
+  freshness: AuthzFreshness;
+  audit: AuditLog;
+  csrfKey: SigningKey;
+  deviceKey: SigningKey;
+}

@@ -1,0 +1,152 @@
+// GET/POST /auth/login: the password sign-in page.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { prefersHtml } from '../../core/accept.ts';
+import { readCookie } from '../../core/cookies.ts';
+import { safeReturnTo } from '../../core/safe-redirect.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { ERRORS } from '../../errors.ts';
+import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
+import { cookieAttributes, csrfToken } from '../auth/csrf.ts';
+import { formField, sendPage } from '../auth/respond.ts';
+import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
+import { sendProblem } from '../problem.ts';
+import type { HeroRequestState } from '../state.ts';
+import { loginForm } from '../views/pages.ts';
+import type { PagesDeps } from './deps.ts';
+
+// Long enough to outlive any absolute session timeout; browsers cap cookies at 400 days anyway.
+const DEVICE_COOKIE_MAX_AGE_S = 400 * 86400;
+
+/**
+ * Where to go after signing in: validated when received and again at redirect time. Nothing asked for means
+ * the account page; anything unsafe means "/".
+ */
+export function returnTarget(s: HeroRequestState, raw: string | null): string {
+  const { server } = s.snapshot.config;
+  if (raw === null || raw === '') return `${server.auth_prefix}/account`;
+  return safeReturnTo(raw, server.public_url, s.snapshot.auth.served);
+}
+
+function renderLogin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PagesDeps,
+  status: number,
+  returnTo: string,
+  failure: ErrorCode | null,
+  text?: string,
+): FastifyReply {
+  if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure);
+  const prefix = request.hero.snapshot.config.server.auth_prefix;
+  return sendPage(
+    request,
+    reply,
+    status,
+    { heading: 'Sign in', alert: failure ? { kind: 'error', text: text ?? ERRORS[failure].detail } : null },
+    loginForm({
+      action: `${prefix}/login`,
+      csrf: csrfToken(request, reply, deps.csrfKey),
+      returnTo,
+      invalid: failure !== null,
+      alternatives: { links: [] },
+    }),
+  );
+}
+
+export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+  app.get(`${prefix}/login`, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const raw = typeof query.return_to === 'string' ? query.return_to : null;
+    const returnTo = returnTarget(request.hero, raw);
+    if (await currentSession(request, deps.sessions, deps.freshness)) {
+      reply.code(303).header('location', returnTo);
+      return reply.send();
+    }
+    return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null);
+  });
+
+  app.post(`${prefix}/login`, async (request, reply) => {
+    const s = request.hero;
+    const identifier = formField(request.body, 'username')?.trim() ?? '';
+    const password = formField(request.body, 'password') ?? '';
+    const rawReturn = formField(request.body, 'return_to');
+    const returnTo = rawReturn ? returnTarget(s, rawReturn) : '';
+    if (identifier === '' || password === '')
+      return renderLogin(
+        request,
+        reply,
+        deps,
+        400,
+        returnTo,
+        'invalid_input',
+        'Enter your username and password.',
+      );
+    // Refused before any hashing: argon2 over megabytes of input is a cheap way to burn our CPU.
+    if ([...password].length > MAX_PASSWORD_LENGTH)
+      return renderLogin(request, reply, deps, 400, returnTo, 'password_too_long');
+
+    const deviceProof = readCookie(request.headers.cookie, s.snapshot.auth.device.name);
+    const result = await deps.login.attempt({
+      identifier,
+      password,
+      ip: s.clientIp,
+      knownDevice: (userId) => deviceProof !== null && deps.deviceKey.verify(userId, deviceProof),
+    });
+    const who = identifier.slice(0, 254).toLowerCase();
+    switch (result.kind) {
+      case 'throttled': {
+        const seconds = Math.ceil(result.retryAfterMs / 1000);
+        deps.audit.record({ action: 'login.throttled', target: who, ip: s.clientIp });
+        reply.header('retry-after', String(seconds));
+        return renderLogin(
+          request,
+          reply,
+          deps,
+          429,
+          returnTo,
+          'too_many_requests',
+          `Too many attempts. Try again in ${seconds} seconds.`,
+        );
+      }
+      case 'failed':
+        deps.audit.record({ action: 'login.failure', target: who, ip: s.clientIp });
+        return renderLogin(request, reply, deps, 401, returnTo, 'invalid_credentials');
+      case 'unverified':
+        deps.audit.record({
+          action: 'login.failure',
+          actor: result.user.username,
+          ip: s.clientIp,
+          detail: { reason: 'email_unverified' },
+        });
+        return renderLogin(request, reply, deps, 403, returnTo, 'email_unverified');
+      case 'ok':
+        break;
+    }
+    const { user } = result;
+    // Always a brand-new session: whatever cookie the browser held before (possibly planted) is replaced.
+    const previous = await currentSession(request, deps.sessions, deps.freshness);
+    if (previous) await deps.sessions.end(previous.session.id);
+    const { token, session } = await deps.sessions.start(user, 'password', {
+      ip: s.clientIp,
+      userAgent: request.headers['user-agent'] ?? null,
+    });
+    setSessionCookie(reply, token, session.absoluteExpiresAt - deps.clock.now());
+    const device = s.snapshot.auth.device;
+    reply.setCookie(
+      device.name,
+      deps.deviceKey.sign(user.id),
+      cookieAttributes(device, { sameSite: 'strict', maxAge: DEVICE_COOKIE_MAX_AGE_S }),
+    );
+    deps.store.users
+      .recordLogin(user.id, deps.clock.now())
+      .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
+    deps.audit.record({
+      action: 'login.success',
+      actor: user.username,
+      ip: s.clientIp,
+      detail: { session: session.id, method: 'password' },
+    });
+    reply.code(303).header('location', returnTarget(s, returnTo || null));
+    return reply.send();
+  });
+}

@@ -1,0 +1,138 @@
+// The content of each auth page. Every value is escaped by `html`; forms carry the CSRF token and work
+// without JavaScript.
+import type { Session, User } from '../../ports/store.ts';
+import { html, type SafeHtml } from './html.ts';
+
+const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
+
+/** A field with its label, hint and error wired up for screen readers. */
+function field(opts: {
+  name: string;
+  label: string;
+  type: 'text' | 'email' | 'password';
+  autocomplete: string;
+  value?: string;
+  hint?: string;
+  invalid?: boolean;
+  autofocus?: boolean;
+}): SafeHtml {
+  const id = `f-${opts.name}`;
+  const described = [opts.hint ? `${id}-hint` : '', opts.invalid ? 'page-alert' : '']
+    .filter(Boolean)
+    .join(' ');
+  return html`<label for="${id}">${opts.label}</label>
+<input id="${id}" name="${opts.name}" type="${opts.type}" autocomplete="${opts.autocomplete}" required${
+    opts.value ? html` value="${opts.value}"` : ''
+  }${opts.autofocus ? html` autofocus` : ''}${opts.invalid ? html` aria-invalid="true"` : ''}${
+    described ? html` aria-describedby="${described}"` : ''
+  }>
+${opts.hint ? html`<p class="hint" id="${id}-hint">${opts.hint}</p>` : ''}`;
+}
+
+/** Places later sign-in methods (magic link, identity providers) fill in under the password form. */
+export interface LoginAlternatives {
+  links: { href: string; label: string }[];
+}
+
+export function loginForm(a: {
+  action: string;
+  csrf: string;
+  returnTo: string;
+  invalid: boolean;
+  alternatives: LoginAlternatives;
+}): SafeHtml {
+  return html`<form method="post" action="${a.action}" class="stack" novalidate>
+${csrfField(a.csrf)}
+<input type="hidden" name="return_to" value="${a.returnTo}">
+${field({ name: 'username', label: 'Username or email', type: 'text', autocomplete: 'username', autofocus: true, invalid: a.invalid })}
+${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', invalid: a.invalid })}
+<button type="submit">Sign in</button>
+</form>
+<div class="alternatives">${a.alternatives.links.map((l) => html`<a class="button secondary" href="${l.href}">${l.label}</a>`)}</div>`;
+}
+
+export function logoutConfirm(a: { action: string; csrf: string; username: string | null }): SafeHtml {
+  return html`${a.username ? html`<p>You are signed in as <strong>${a.username}</strong>.</p>` : html`<p>You are not signed in.</p>`}
+<form method="post" action="${a.action}">
+${csrfField(a.csrf)}
+<div class="actions"><button type="submit">Sign out</button></div>
+</form>`;
+}
+
+export function signedOut(a: { loginHref: string }): SafeHtml {
+  return html`<p>Your session has ended on this device.</p>
+<div class="actions"><a class="button" href="${a.loginHref}">Sign in again</a></div>`;
+}
+
+export function notice(a: { text: string; link?: { href: string; label: string } }): SafeHtml {
+  return html`<p>${a.text}</p>${a.link ? html`<div class="actions"><a class="button secondary" href="${a.link.href}">${a.link.label}</a></div>` : ''}`;
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+
+const METHOD_LABELS: Record<string, string> = { password: 'password', magic_link: 'email link' };
+const methodLabel = (m: string) => METHOD_LABELS[m] ?? (m.startsWith('oidc:') ? m.slice(5) : m);
+
+export function account(a: {
+  prefix: string;
+  csrf: string;
+  user: User;
+  current: string;
+  sessions: Session[];
+  minLength: number;
+  passwordInvalid: boolean;
+}): SafeHtml {
+  const rows = a.sessions.map(
+    (s) => html`<tr>
+<td>${s.userAgent ?? 'unknown browser'}${s.id === a.current ? html` <strong>(this one)</strong>` : ''}</td>
+<td>${s.ip ?? ''}</td>
+<td>${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod)}</span></td>
+<td>${
+      s.id === a.current
+        ? ''
+        : html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="${s.id}"><button type="submit" class="secondary">End<span class="visually-hidden"> session from ${when(s.createdAt)}</span></button></form>`
+    }</td>
+</tr>`,
+  );
+  return html`<p>Signed in as <strong>${a.user.username}</strong> (${a.user.email}).</p>
+<h2 id="password-heading">Change password</h2>
+<form method="post" action="${a.prefix}/account/password" aria-labelledby="password-heading" novalidate>
+${csrfField(a.csrf)}
+${field({ name: 'current_password', label: 'Current password', type: 'password', autocomplete: 'current-password', invalid: a.passwordInvalid })}
+${field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: `At least ${a.minLength} characters. Your other sessions will be signed out.`, invalid: a.passwordInvalid })}
+${field({ name: 'confirm_password', label: 'Repeat the new password', type: 'password', autocomplete: 'new-password', invalid: a.passwordInvalid })}
+<button type="submit">Change password</button>
+</form>
+<h2 id="sessions-heading">Sessions</h2>
+<table aria-labelledby="sessions-heading">
+<thead><tr><th scope="col">Browser</th><th scope="col">Address</th><th scope="col">Started</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody>${rows}</tbody>
+</table>
+${
+  a.sessions.length > 1
+    ? html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="others"><div class="actions"><button type="submit" class="secondary">Sign out all other sessions</button></div></form>`
+    : ''
+}
+<div class="actions"><a class="button secondary" href="${a.prefix}/logout">Sign out</a></div>`;
+}
+
+export function setupForm(a: {
+  action: string;
+  csrf: string;
+  token: string;
+  username: string;
+  email: string;
+  minLength: number;
+  invalid: boolean;
+}): SafeHtml {
+  return html`<p>No account exists yet. Create the first administrator.</p>
+<form method="post" action="${a.action}" class="stack" novalidate>
+${csrfField(a.csrf)}
+<input type="hidden" name="token" value="${a.token}">
+${field({ name: 'username', label: 'Username', type: 'text', autocomplete: 'username', value: a.username, hint: 'Lower-case letters, digits, ".", "_" or "-". It cannot be changed later.', autofocus: true })}
+${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'email', value: a.email })}
+${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: `At least ${a.minLength} characters.`, invalid: a.invalid })}
+${field({ name: 'confirm_password', label: 'Repeat the password', type: 'password', autocomplete: 'new-password', invalid: a.invalid })}
+<button type="submit">Create administrator</button>
+</form>`;
+}

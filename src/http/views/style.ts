@@ -1,0 +1,42 @@
+// The one stylesheet of the auth pages, served from the gateway itself (no third-party assets), with the
+// branding accent colour baked in at config load.
+import { createHash } from 'node:crypto';
+
+export function stylesheet(accent: string): { css: string; version: string } {
+  const css = `:root{--accent:${accent};--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--border:#d1d9e0;--error:#b42318;--ok:#067647;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#151b23;--border:#3d444d;--error:#ff8182;--ok:#56d364}}
+*{box-sizing:border-box}
+html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:var(--fg);background:var(--bg)}
+body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;padding:8vh 1rem 2rem}
+main{width:100%;max-width:26rem;background:var(--card);border:1px solid var(--border);border-radius:12px;padding:2rem}
+main.wide{max-width:44rem}
+.brand{display:flex;align-items:center;gap:.6rem;font-weight:600;color:var(--muted);margin-bottom:1.25rem}
+.brand img{height:28px;width:auto}
+h1{font-size:1.4rem;margin:0 0 1.25rem}
+h2{font-size:1.05rem;margin:2rem 0 .75rem}
+label{display:block;font-weight:600;margin:1rem 0 .3rem}
+input[type=text],input[type=email],input[type=password]{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg)}
+input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+input[aria-invalid=true]{border-color:var(--error)}
+.hint{color:var(--muted);font-size:.875rem;margin:.3rem 0 0}
+button,.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;text-align:center}
+button.secondary,.button.secondary{background:transparent;color:var(--fg);border-color:var(--border)}
+form>button[type=submit],.actions{margin-top:1.5rem}
+form.stack>button{width:100%}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap}
+.alert{border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem;border:1px solid}
+.alert.error{color:var(--error);border-color:var(--error)}
+.alert.ok{color:var(--ok);border-color:var(--ok)}
+.alternatives:empty{display:none}
+.alternatives{border-top:1px solid var(--border);margin-top:1.5rem;padding-top:1rem;display:grid;gap:.6rem}
+a{color:var(--accent)}
+p.meta{color:var(--muted);font-size:.875rem}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--border);vertical-align:top}
+td form{margin:0}
+td button{padding:.3rem .7rem;font-size:.85rem}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:30rem){main{padding:1.25rem;border-radius:0;border-left:0;border-right:0}body{padding:0}}
+`;
+  return { css, version: createHash('sha256').update(css).digest('hex').slice(0, 12) };
+}

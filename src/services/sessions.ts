@@ -1,0 +1,127 @@
+// Server-side sessions: starting one at sign-in, recognizing its cookie on every request, sliding renewal
+// under an absolute cap, and ending sessions (logout, password change, from the account page).
+import type { MaybePromise } from '../core/maybe-promise.ts';
+import type { AuthMethod } from '../core/principal.ts';
+import { hashToken, randomSecret } from '../crypto/tokens.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Session, Store, User } from '../ports/store.ts';
+import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
+
+/** last_seen is bookkeeping: one write a minute per session keeps the request path read-only. */
+export const LAST_SEEN_WRITE_INTERVAL_MS = 60_000;
+
+// 256 random bits as base64url; anything else is not a session token and needs no lookup.
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface SessionTimeouts {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+export interface ActiveSession {
+  session: Session;
+  user: User;
+}
+
+export interface SessionServiceOptions {
+  /** Read at each use, so a config reload applies to sessions started or renewed afterwards. */
+  timeouts: () => SessionTimeouts;
+  freshness: AuthzFreshness;
+  onTouchError?: (err: unknown) => void;
+}
+
+export class SessionService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #timeouts: () => SessionTimeouts;
+  readonly #onTouchError: (err: unknown) => void;
+  // Keyed by SHA-256 of the token. Cleared by the authz version, which moves on revocation, user disable and
+  // delete in any process, so a cached session is never trusted past the next change.
+  readonly #cache = new BoundedCache<string, ActiveSession>(50_000);
+
+  constructor(store: Store, clock: Clock, opts: SessionServiceOptions) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#timeouts = opts.timeouts;
+    this.#onTouchError = opts.onTouchError ?? (() => {});
+    opts.freshness.register(this.#cache);
+  }
+
+  /** A brand-new session: the token is returned once, for the cookie, and only its hash is stored. */
+  async start(
+    user: User,
+    method: AuthMethod,
+    meta: { ip: string | null; userAgent: string | null },
+  ): Promise<{ token: string; session: Session }> {
+    const now = this.#clock.now();
+    const { idleMs, absoluteMs } = this.#timeouts();
+    const token = randomSecret(32);
+    const absoluteExpiresAt = now + absoluteMs;
+    const session = await this.#store.sessions.create({
+      tokenHash: hashToken(token),
+      userId: user.id,
+      authMethod: method,
+      idleExpiresAt: Math.min(now + idleMs, absoluteExpiresAt),
+      absoluteExpiresAt,
+      ip: meta.ip,
+      userAgent: meta.userAgent?.slice(0, 256) ?? null,
+    });
+    return { token, session };
+  }
+
+  /**
+   * The live session behind a cookie value, or null for anything else: malformed, unknown, revoked, expired,
+   * or its user disabled or deleted. Answers synchronously when the session is cached.
+   */
+  resolve(token: string): MaybePromise<ActiveSession | null> {
+    if (!SESSION_TOKEN.test(token)) return null;
+    const hash = hashToken(token);
+    const now = this.#clock.now();
+    const cached = this.#cache.get(hash);
+    if (cached) {
+      // Another process may have renewed the session since we cached it: ask the store before refusing.
+      if (now < cached.session.idleExpiresAt) return this.#admit(cached, now);
+      this.#cache.delete(hash);
+    }
+    return this.#store.sessions.findActive(hash, now).then((found) => {
+      if (!found) return null;
+      this.#cache.set(hash, found);
+      return this.#admit(found, now);
+    });
+  }
+
+  #admit(active: ActiveSession, now: number): ActiveSession | null {
+    const { session, user } = active;
+    if (user.disabledAt !== null || session.revokedAt !== null) return null;
+    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) return null;
+    if (now - session.lastSeenAt >= LAST_SEEN_WRITE_INTERVAL_MS) {
+      // Sliding renewal, capped by the absolute expiry: activity never makes a session immortal.
+      const idle = Math.min(now + this.#timeouts().idleMs, session.absoluteExpiresAt);
+      session.lastSeenAt = now;
+      session.idleExpiresAt = Math.max(session.idleExpiresAt, idle);
+      this.#store.sessions
+        .touch(session.id, now, session.idleExpiresAt, LAST_SEEN_WRITE_INTERVAL_MS)
+        .catch(this.#onTouchError);
+    }
+    return active;
+  }
+
+  /** Ends one session (logout). */
+  async end(sessionId: string): Promise<boolean> {
+    return this.#store.sessions.revoke(sessionId, this.#clock.now());
+  }
+
+  /** Ends one of the user's own sessions; false when it is not theirs or already over. */
+  async endOwn(userId: string, sessionId: string): Promise<boolean> {
+    return this.#store.sessions.revoke(sessionId, this.#clock.now(), userId);
+  }
+
+  /** Ends all the user's sessions but `keep` (after a password change); returns how many. */
+  async endOthers(userId: string, keep?: string): Promise<number> {
+    return this.#store.sessions.revokeAllForUser(userId, this.#clock.now(), keep);
+  }
+
+  list(userId: string): Promise<Session[]> {
+    return this.#store.sessions.listActive(userId, this.#clock.now());
+  }
+}
