@@ -95,7 +95,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
   await app.register(authRoutes, {
-    prefix: config.server.auth_prefix,
+    authPrefix: config.server.auth_prefix,
     deps: {
       store,
       clock,

@@ -17,9 +17,9 @@ const FORM_BODY_LIMIT = 64 * 1024;
 
 export async function authRoutes(
   app: FastifyInstance,
-  opts: { prefix: string; deps: PagesDeps },
+  opts: { authPrefix: string; deps: PagesDeps },
 ): Promise<void> {
-  const { prefix, deps } = opts;
+  const { authPrefix: prefix, deps } = opts;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
 
