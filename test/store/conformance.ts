@@ -230,5 +230,91 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
         assert.notEqual(await store.authz.version(), before, `${name} must move the version`);
       }
     });
+    test('sessions: found only while usable; touch renews without passing the cap; revocation moves the version', async () => {
+      const u = await store.users.create({ username: 'sam', email: 'sam@example.com', emailVerified: true });
+      const now = s.clock.now();
+      const base = { userId: u.id, authMethod: 'password', ip: '192.0.2.1', userAgent: 'UA' };
+      const a = await store.sessions.create({
+        ...base,
+        tokenHash: 'h-a',
+        idleExpiresAt: now + 1000,
+        absoluteExpiresAt: now + 5000,
+      });
+      assert.match(a.id, /^ses_/);
+      assert.equal(a.createdAt, now);
+      assert.equal(a.lastSeenAt, now);
+      assert.deepEqual((await store.sessions.findActive('h-a', now))?.user.username, 'sam');
+      assert.equal(await store.sessions.findActive('h-a', now + 1000), null, 'idle expiry');
+      assert.equal(await store.sessions.findActive('nope', now), null);
+      // A renewal older than the interval is written; a newer one is skipped.
+      await store.sessions.touch(a.id, now + 900, now + 1900, 60_000);
+      assert.equal((await store.sessions.findActive('h-a', now + 950))?.session.idleExpiresAt, now + 1000);
+      await store.sessions.touch(a.id, now + 70_000, now + 71_000, 60_000);
+      const touched = (await store.sessions.listActive(u.id, now))[0];
+      assert.equal(touched?.lastSeenAt, now + 70_000);
+      assert.equal(touched?.idleExpiresAt, now + 71_000);
+      const b = await store.sessions.create({
+        ...base,
+        tokenHash: 'h-b',
+        idleExpiresAt: now + 1000,
+        absoluteExpiresAt: now + 5000,
+      });
+      const c = await store.sessions.create({
+        ...base,
+        tokenHash: 'h-c',
+        idleExpiresAt: now + 1000,
+        absoluteExpiresAt: now + 5000,
+      });
+      assert.equal((await store.sessions.listActive(u.id, now)).length, 3);
+      const v0 = await store.authz.version();
+      assert.equal(await store.sessions.revoke(a.id, now), true);
+      assert.notEqual(await store.authz.version(), v0, 'revocation must move the version');
+      assert.equal(await store.sessions.revoke(a.id, now), false);
+      assert.equal(await store.sessions.findActive('h-a', now), null);
+      const other = await store.users.create({
+        username: 'sue',
+        email: 'sue@example.com',
+        emailVerified: true,
+      });
+      assert.equal(await store.sessions.revoke(b.id, now, other.id), false, 'only the owner may end it');
+      assert.equal(await store.sessions.revokeAllForUser(u.id, now, c.id), 1);
+      assert.deepEqual(
+        (await store.sessions.listActive(u.id, now)).map((x) => x.id),
+        [c.id],
+      );
+      assert.ok((await store.sessions.deleteExpired(now + 10_000, now + 1)) >= 3);
+      await store.users.delete(u.id);
+      assert.equal(await store.sessions.findActive('h-c', now), null);
+    });
+
+    test('throttles: failures are counted atomically, survive reads, and clear', async () => {
+      const next = (prev: { failures: number } | null) => ({
+        failures: (prev?.failures ?? 0) + 1,
+        lastFailureAt: s.clock.now(),
+        blockedUntil: s.clock.now() + 1000,
+      });
+      await Promise.all(Array.from({ length: 10 }, () => store.throttles.fail('ip:x', s.clock.now(), next)));
+      const got = await store.throttles.get(['ip:x', 'ip:none']);
+      assert.equal(got.get('ip:x')?.failures, 10);
+      assert.equal(got.has('ip:none'), false);
+      await store.throttles.clear(['ip:x']);
+      assert.equal((await store.throttles.get(['ip:x'])).size, 0);
+    });
+
+    test('one-time tokens: peek does not use up; consume succeeds exactly once, never after expiry', async () => {
+      const now = s.clock.now();
+      const t = { purpose: 'setup' as const, userId: null, email: null, payload: { a: 1 } };
+      await store.oneTimeTokens.create({ ...t, tokenHash: 'ot-1', expiresAt: now + 1000 });
+      await store.oneTimeTokens.create({ ...t, tokenHash: 'ot-2', expiresAt: now + 1000 });
+      assert.deepEqual((await store.oneTimeTokens.peek('ot-1', 'setup', now))?.payload, { a: 1 });
+      assert.equal(await store.oneTimeTokens.peek('ot-1', 'invite', now), null, 'purpose must match');
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => store.oneTimeTokens.consume('ot-1', 'setup', now)),
+      );
+      assert.equal(results.filter((r) => r !== null).length, 1);
+      assert.equal(await store.oneTimeTokens.peek('ot-1', 'setup', now), null);
+      assert.equal(await store.oneTimeTokens.consume('ot-2', 'setup', now + 1000), null, 'expired');
+      assert.equal(await store.oneTimeTokens.deletePurpose('setup'), 2);
+    });
   });
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { prefersHtml } from '../../src/core/accept.ts';
+import { readCookie } from '../../src/core/cookies.ts';
+import { nextThrottleState, waitFor } from '../../src/core/throttle.ts';
+import { SigningKey } from '../../src/crypto/keys.ts';
+import { needsRehash } from '../../src/crypto/password.ts';
+import { html } from '../../src/http/views/html.ts';
+
+describe('readCookie', () => {
+  const cases: [string | undefined, string | null][] = [
+    [undefined, null],
+    ['', null],
+    ['s=abc', 'abc'],
+    ['a=1; s=abc; b=2', 'abc'],
+    ['a=1;s=abc', 'abc'],
+    ['xs=abc', null],
+    ['s=', null],
+    ['s', null],
+    ['s=abc; s=def', null], // two writers: trust neither
+    ['s=abc; a=1; s=abc', null],
+    ['a=s=1', null],
+  ];
+  for (const [header, want] of cases)
+    test(`${JSON.stringify(header)} → ${JSON.stringify(want)}`, () =>
+      assert.equal(readCookie(header, 's'), want));
+});
+
+describe('prefersHtml', () => {
+  const cases: [string | undefined, boolean][] = [
+    ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', true],
+    ['text/html', true],
+    [undefined, false],
+    ['*/*', false],
+    ['application/json', false],
+    ['application/json, text/html;q=0.5', false],
+    ['text/html;q=0', false],
+    ['text/html, application/json', true],
+  ];
+  for (const [accept, want] of cases)
+    test(`${JSON.stringify(accept)} → ${want}`, () => assert.equal(prefersHtml(accept), want));
+});
+
+describe('throttle back-off', () => {
+  const policy = { free: 3, baseMs: 1000, maxMs: 8000, forgetAfterMs: 60_000 };
+  test('free failures cost nothing, then each doubles the wait up to the cap', () => {
+    let state = null;
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      state = nextThrottleState(state, 0, policy);
+      waits.push(waitFor(state, 0));
+    }
+    assert.deepEqual(waits, [0, 0, 1000, 2000, 4000, 8000, 8000, 8000]);
+  });
+  test('a quiet period forgets the failures: nobody is locked out for good', () => {
+    let state = null;
+    for (let i = 0; i < 10; i++) state = nextThrottleState(state, 0, policy);
+    const later = nextThrottleState(state, 60_000, policy);
+    assert.equal(later.failures, 1);
+    assert.equal(waitFor(later, 60_000), 0);
+  });
+});
+
+test('signing keys are bound to their purpose and verify in constant time', () => {
+  const csrf = new SigningKey('s'.repeat(32), 'csrf');
+  const device = new SigningKey('s'.repeat(32), 'device');
+  const sig = csrf.sign('value');
+  assert.ok(csrf.verify('value', sig));
+  assert.equal(csrf.verify('other', sig), false);
+  assert.equal(device.verify('value', sig), false);
+  assert.equal(new SigningKey('t'.repeat(32), 'csrf').verify('value', sig), false);
+});
+
+test('needsRehash: weaker or foreign hashes are upgraded at the next sign-in', () => {
+  assert.equal(needsRehash('$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA'), false);
+  assert.equal(needsRehash('$argon2id$v=19$m=4096,t=2,p=1$c2FsdHNhbHQ$aGFzaA'), true);
+  assert.equal(needsRehash('$argon2id$v=19$m=19456,t=1,p=1$c2FsdHNhbHQ$aGFzaA'), true);
+  assert.equal(needsRehash('$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA'), true);
+  assert.equal(needsRehash('$2b$10$abcdefghijklmnopqrstuv'), true);
+});
+
+test('html escapes every interpolated value unless it is markup already', () => {
+  const evil = `"><script>alert('x')</script>&`;
+  assert.equal(
+    html`<input value="${evil}">`.value,
+    '<input value="&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;">',
+  );
+  assert.equal(html`<p>${html`<b>${'<i>'}</b>`}</p>`.value, '<p><b>&lt;i&gt;</b></p>');
+  assert.equal(html`${['<a>', html`<b>`]}${null}${undefined}${false}`.value, '&lt;a&gt;<b>');
+});
