@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { loadConfigText } from '../../src/config/load.ts';
 import { prefersHtml } from '../../src/core/accept.ts';
 import { readCookie } from '../../src/core/cookies.ts';
 import { nextThrottleState, waitFor } from '../../src/core/throttle.ts';
 import { SigningKey } from '../../src/crypto/keys.ts';
 import { needsRehash } from '../../src/crypto/password.ts';
+import { compileSnapshot } from '../../src/http/snapshot.ts';
 import { html } from '../../src/http/views/html.ts';
 
 describe('readCookie', () => {
@@ -87,4 +89,34 @@ test('html escapes every interpolated value unless it is markup already', () => 
   );
   assert.equal(html`<p>${html`<b>${'<i>'}</b>`}</p>`.value, '<p><b>&lt;i&gt;</b></p>');
   assert.equal(html`${['<a>', html`<b>`]}${null}${undefined}${false}`.value, '&lt;a&gt;<b>');
+});
+
+describe('cookie names and attributes follow public_url and cookie_domain', () => {
+  const settingsFor = (server: string, session = '') => {
+    const loaded = loadConfigText(`[server]\n${server}\n[session]\n${session}\n`, { env: {} });
+    if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+    return compileSnapshot(loaded.config).auth;
+  };
+  test('https: __Host- (Secure, no Domain)', () => {
+    const a = settingsFor('public_url = "https://gw.example.com"');
+    assert.deepEqual(a.session, { name: '__Host-hero_session', secure: true });
+    assert.deepEqual(a.csrf, { name: '__Host-hero_csrf', secure: true });
+  });
+  test('http://localhost counts as secure (browsers accept Secure cookies there)', () => {
+    assert.deepEqual(settingsFor('public_url = "http://localhost:8080"').session, {
+      name: '__Host-hero_session',
+      secure: true,
+    });
+  });
+  test('cookie_domain shares the session: __Secure- with Domain; CSRF stays host-only', () => {
+    const a = settingsFor('public_url = "https://gw.example.com"', 'cookie_domain = "example.com"');
+    assert.deepEqual(a.session, { name: '__Secure-hero_session', secure: true, domain: 'example.com' });
+    assert.deepEqual(a.csrf, { name: '__Host-hero_csrf', secure: true });
+  });
+  test('plain http elsewhere: no prefix is possible, and no Secure flag', () => {
+    assert.deepEqual(settingsFor('public_url = "http://gw.internal"').session, {
+      name: 'hero_session',
+      secure: false,
+    });
+  });
 });
