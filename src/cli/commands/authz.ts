@@ -39,10 +39,11 @@ export async function roleCommand(
   // The built-in admin role is what lets operators back in; replacing its claims could lock everyone out.
   if (role === 'admin')
     throw new CliError('the built-in role "admin" cannot be changed; create another role');
-  return withStore(flags.config, (store) =>
+  return withStore(flags.config, (store, _config, audit) =>
     guarded(async () => {
       const claims = checkClaimList(flags.claims ?? '');
       await store.authz.setRole(role, claims);
+      audit.record({ action: 'role.set', target: role, detail: { claims } });
       out(`role ${role}: ${claims.join(', ') || '(no claims)'}`);
       return 0;
     }),
@@ -53,14 +54,16 @@ export async function groupCommand(action: string | undefined, args: string[], f
   const [group, username] = args;
   if ((action !== 'add' && action !== 'remove') || !group || !username)
     throw new CliError('usage: hero-gateway group add|remove GROUP USER');
-  return withStore(flags.config, (store) =>
+  return withStore(flags.config, (store, _config, audit) =>
     guarded(async () => {
       const user = await requireUser(store, username);
       if (action === 'add') {
         const added = await store.authz.addMember(checkGroup(group), user.id);
+        if (added) audit.record({ action: 'group.add', target: group, detail: { user: user.username } });
         out(added ? `added ${user.username} to ${group}` : `${user.username} is already in ${group}`);
       } else {
         const removed = await store.authz.removeMember(group, user.id);
+        if (removed) audit.record({ action: 'group.remove', target: group, detail: { user: user.username } });
         out(removed ? `removed ${user.username} from ${group}` : `${user.username} was not in ${group}`);
       }
       return 0;
@@ -76,16 +79,18 @@ export async function grantCommand(
   const [who, role] = args;
   if (!who || !role) throw new CliError(`usage: hero-gateway ${verb} USER|@GROUP ROLE [--context C]`);
   const context = flags.context ?? '';
-  return withStore(flags.config, (store) =>
+  return withStore(flags.config, (store, _config, audit) =>
     guarded(async () => {
       if (!(await store.authz.roleExists(role))) throw new CliError(`no role named "${role}"`);
       const { subject, label } = await subjectOf(store, who);
       const where = context ? ` in context ${context}` : ' everywhere';
       if (verb === 'grant') {
         const created = await store.authz.grant(role, subject, context);
+        if (created) audit.record({ action: 'grant.add', target: label, detail: { role, context } });
         out(created ? `granted ${role} to ${label}${where}` : `${label} already has ${role}${where}`);
       } else {
         const removed = await store.authz.revoke(role, subject, context);
+        if (removed) audit.record({ action: 'grant.remove', target: label, detail: { role, context } });
         out(removed ? `revoked ${role} from ${label}${where}` : `${label} did not have ${role}${where}`);
       }
       return 0;

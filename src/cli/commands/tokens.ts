@@ -19,7 +19,7 @@ export async function tokenCommand(
   args: string[],
   flags: TokenFlags,
 ): Promise<number> {
-  return withStore(flags.config, async (store) => {
+  return withStore(flags.config, async (store, _config, audit) => {
     switch (action) {
       case 'create': {
         if (!flags.user || !flags.name)
@@ -40,6 +40,11 @@ export async function tokenCommand(
             name: flags.name,
             claims,
             expiresAt,
+          });
+          audit.record({
+            action: 'token.create',
+            target: issued.record.id,
+            detail: { user: user.username, name: flags.name, claims, expires_at: expiresAt },
           });
           out(issued.token);
           note(
@@ -80,6 +85,7 @@ export async function tokenCommand(
         if (!id) throw new CliError('usage: hero-gateway token revoke ID');
         if (!(await store.apiTokens.byId(id))) throw new CliError(`no token with id "${id}"`);
         const changed = await store.apiTokens.revoke(id, Date.now());
+        if (changed) audit.record({ action: 'token.revoke', target: id });
         out(changed ? `revoked ${id}` : `${id} was already revoked`);
         return 0;
       }

@@ -1,6 +1,7 @@
 // `user add|list|passwd|disable|enable|delete`.
 import type { Config } from '../../config/load.ts';
 import { hashPassword } from '../../crypto/password.ts';
+import type { AuditLog } from '../../ports/audit.ts';
 import type { Store, User } from '../../ports/store.ts';
 import { checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
@@ -36,9 +37,9 @@ export async function userCommand(
   args: string[],
   flags: UserFlags,
 ): Promise<number> {
-  return withStore(flags.config, async (store, config) => {
+  return withStore(flags.config, async (store, config, audit) => {
     try {
-      return await run(store, config, action, args, flags);
+      return await run(store, config, audit, action, args, flags);
     } catch (err) {
       if (err instanceof UserInputError) throw new CliError(err.message);
       throw err;
@@ -49,6 +50,7 @@ export async function userCommand(
 async function run(
   store: Store,
   config: Config,
+  audit: AuditLog,
   action: string | undefined,
   args: string[],
   flags: UserFlags,
@@ -97,25 +99,31 @@ async function run(
         admin: flags.admin === true,
         ...(hash ? { passwordHash: hash } : {}),
       });
+      audit.record({ action: 'user.create', target: user.username, detail: { admin: flags.admin === true } });
       out(`created user ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
       return 0;
     }
     case 'passwd': {
       const user = await requireUser(store, name);
       await setPassword(store, config, user, await readNewPassword(flags['password-stdin'] === true));
-      out(`password changed for ${user.username}`);
+      // A new password ends every session: whoever was signed in with the old one is out.
+      const ended = await store.sessions.revokeAllForUser(user.id, Date.now());
+      audit.record({ action: 'user.password', target: user.username, detail: { sessions_ended: ended } });
+      out(`password changed for ${user.username}${ended ? `; ended ${ended} session(s)` : ''}`);
       return 0;
     }
     case 'disable':
     case 'enable': {
       const user = await requireUser(store, name);
       await store.users.setDisabled(user.id, action === 'disable' ? Date.now() : null);
+      audit.record({ action: action === 'disable' ? 'user.disable' : 'user.enable', target: user.username });
       out(`${action}d ${user.username}`);
       return 0;
     }
     case 'delete': {
       const user = await requireUser(store, name);
       await store.users.delete(user.id);
+      audit.record({ action: 'user.delete', target: user.username });
       note(`deleted ${user.username} and everything they owned (tokens, sessions, grants)`);
       return 0;
     }
