@@ -14,9 +14,14 @@ if (check.status !== 0) {
   process.stderr.write(check.stderr);
   process.exit(1);
 }
-// A demo user to hang API tokens on (created once; the store lives in ./data).
+// A demo user to sign in as and to hang API tokens on (created once; the store lives in ./data).
+const DEMO_PASSWORD = 'try the gateway 2026';
 if (!/^demo\s/m.test(cli('user', 'list').stdout ?? '')) {
-  const add = cli('user', 'add', 'demo', '--email', 'demo@example.com');
+  const add = spawnSync(
+    process.execPath,
+    [bin, 'user', 'add', 'demo', '--email', 'demo@example.com', '--password-stdin', '-c', config],
+    { cwd: root, encoding: 'utf8', input: DEMO_PASSWORD },
+  );
   if (add.status !== 0) process.stderr.write(add.stderr);
 }
 
@@ -43,6 +48,8 @@ setTimeout(() => {
   hero-gateway demo is running
 
   open   http://localhost:8080/              the whoami app behind a public route (auth = "none")
+  app    http://localhost:8080/app/          sign in as demo, password "${DEMO_PASSWORD}" (auth = "local");
+                                             the app then sees X-Hero-User: demo. Your account: /auth/account
   try    curl -i http://localhost:8080/api/   401: route "api" needs an API token (auth = "bearer")
   token  TOKEN=$(npx hero-gateway token create -c ${config} --user demo --name try)
          curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/api/
