@@ -6,7 +6,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { type Env, interpolate } from './interpolate.ts';
-import { ConfigSchema, type RawConfig, type RouteConfig } from './schema.ts';
+import { COOKIE_DOMAIN, ConfigSchema, type RawConfig, type RouteConfig } from './schema.ts';
 
 export type Route = RouteConfig & { context: string; index: number };
 
@@ -188,6 +188,25 @@ function crossCheck(data: unknown): string[] {
   const abs = typeof session.absolute_timeout === 'string' ? session.absolute_timeout : undefined;
   if (idle && abs && durationOrZero(idle) > durationOrZero(abs) && durationOrZero(abs) > 0)
     problems.push('session.idle_timeout: must not be longer than session.absolute_timeout');
+  // Browsers drop a cookie whose Domain does not cover the host that set it: sign-in would silently fail.
+  const server = isObj(data.server) ? data.server : {};
+  const domain =
+    typeof session.cookie_domain === 'string' && COOKIE_DOMAIN.test(session.cookie_domain)
+      ? session.cookie_domain.replace(/^\./, '')
+      : null;
+  const publicUrl = typeof server.public_url === 'string' ? server.public_url : 'http://localhost:8080';
+  if (domain !== null) {
+    let host = '';
+    try {
+      host = new URL(publicUrl).hostname;
+    } catch {
+      /* reported by the schema */
+    }
+    if (host && host !== domain && !host.endsWith(`.${domain}`))
+      problems.push(
+        `session.cookie_domain: "${domain}" must be public_url's host "${host}" or a parent domain of it`,
+      );
+  }
   return problems;
 }
 

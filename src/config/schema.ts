@@ -7,6 +7,7 @@ import { parseDuration } from './duration.ts';
 export const AUTH_MODES = ['none', 'bearer', 'local', 'oauth'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+export const COOKIE_DOMAIN = /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // Characters a route path may contain, written decoded: RFC 3986 pchar without '%'.
 const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
@@ -182,7 +183,13 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       idle_timeout: duration.default(12 * 3600_000),
       absolute_timeout: duration.default(7 * 86400_000),
-      cookie_domain: z.string().min(1).optional(),
+      cookie_domain: checked((v) =>
+        COOKIE_DOMAIN.test(v)
+          ? null
+          : 'must be a lower-case domain with at least two labels, like "example.com"',
+      )
+        .transform((v) => v.replace(/^\./, ''))
+        .optional(),
     })
     .prefault({}),
   accounts: z

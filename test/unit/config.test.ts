@@ -136,4 +136,23 @@ timeout = "3 days"
       'server.trusted_proxies[1]: must be an IP address or CIDR range but is "nope"',
     ]);
   });
+
+  test('cookie_domain must be a domain that covers public_url', () => {
+    for (const domain of ['example.com', '.example.com', 'gw.example.com']) {
+      const ok = loadConfigText(
+        `[server]\npublic_url = "https://gw.example.com"\n[session]\ncookie_domain = "${domain}"\n`,
+        { env: {} },
+      );
+      assert.ok(ok.ok && ok.config.session.cookie_domain === domain.replace(/^\./, ''), domain);
+    }
+    assert.deepEqual(
+      problems('[server]\npublic_url = "https://gw.example.com"\n[session]\ncookie_domain = "other.org"\n'),
+      [
+        'session.cookie_domain: "other.org" must be public_url\'s host "gw.example.com" or a parent domain of it',
+      ],
+    );
+    assert.deepEqual(problems('[session]\ncookie_domain = "Example.COM"\n'), [
+      'session.cookie_domain: must be a lower-case domain with at least two labels, like "example.com" but is "Example.COM"',
+    ]);
+  });
 });
