@@ -1,7 +1,8 @@
 // The gateway's own endpoints under `auth_prefix`. They are served on every host and never proxied.
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { codeForStatus } from '../errors.ts';
 import { csrfProblem } from './auth/csrf.ts';
 import { authHeaders, sendFailure } from './auth/respond.ts';
 import { accountPages } from './pages/account.ts';
@@ -22,6 +23,18 @@ export async function authRoutes(
   const { authPrefix: prefix, deps } = opts;
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
+
+  // The pages' only dependency that can fail is the store (and argon2, which does not): answer 503 and do
+  // nothing, as the proxy does, rather than a 500. Client errors (bad body, too large) keep their status.
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status < 500) {
+      request.log.info({ code: err.code, detail: err.message }, 'bad request');
+      return sendFailure(request, reply, codeForStatus(status));
+    }
+    request.log.error({ err }, 'auth endpoint failed');
+    return sendFailure(request, reply, 'store_unavailable');
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     authHeaders(reply, request.hero.snapshot.auth.csp);

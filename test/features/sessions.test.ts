@@ -277,3 +277,36 @@ api = true
     assert.deepEqual(wiki.claims, ['wiki.write']);
   });
 });
+
+describe('when the store fails', () => {
+  test('signed-in requests get 503 and reach nothing; sign-in and pages answer 503 without a cookie', async () => {
+    const up = await startUpstream();
+    const gw = await startGateway(`[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "local"\n`);
+    try {
+      await createUser(gw.store, {
+        username: 'olga',
+        email: 'olga@example.com',
+        emailVerified: true,
+        passwordHash: await hashPassword(PASSWORD),
+      });
+      const b = new BrowserClient(gw.url);
+      assert.equal((await b.signIn('olga', PASSWORD, '/')).status, 303);
+      assert.equal((await b.get('/x')).status, 200);
+      const csrf = csrfIn((await b.get('/auth/logout')).body);
+      const seen = up.seen.length;
+      await gw.store.close();
+      const proxied = await b.get('/x', { accept: 'application/json' });
+      assert.equal(proxied.status, 503);
+      assert.equal(JSON.parse(proxied.body).code, 'store_unavailable');
+      assert.equal(up.seen.length, seen, 'nothing was forwarded');
+      const login = await b.post('/auth/login', { csrf, username: 'olga', password: PASSWORD });
+      assert.equal(login.status, 503);
+      assert.deepEqual(login.setCookies, []);
+      assert.doesNotMatch(login.body, /Sqlite|database|\.ts:\d+/, 'no internals in the page');
+      assert.equal((await b.get('/auth/status')).status, 503);
+    } finally {
+      await gw.gateway.close();
+      await up.close();
+    }
+  });
+});
