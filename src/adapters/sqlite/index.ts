@@ -23,24 +23,27 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const state = migrationState(db);
   if (state.pending.length > 0) {
     // Statements are prepared against the schema, so an unmigrated store can only report its state.
+    const unmigrated = (): never => {
+      throw new Error('store is not migrated');
+    };
     return {
-      get users(): never {
-        throw new Error('store is not migrated');
+      get users() {
+        return unmigrated();
       },
-      get apiTokens(): never {
-        throw new Error('store is not migrated');
+      get apiTokens() {
+        return unmigrated();
       },
-      get authz(): never {
-        throw new Error('store is not migrated');
+      get authz() {
+        return unmigrated();
       },
-      get sessions(): never {
-        throw new Error('store is not migrated');
+      get sessions() {
+        return unmigrated();
       },
-      get throttles(): never {
-        throw new Error('store is not migrated');
+      get throttles() {
+        return unmigrated();
       },
-      get oneTimeTokens(): never {
-        throw new Error('store is not migrated');
+      get oneTimeTokens() {
+        return unmigrated();
       },
       async ready() {
         throw new Error(`store has ${state.pending.length} pending migration(s)`);
