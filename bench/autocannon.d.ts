@@ -1,7 +1,9 @@
-// Minimal types for the parts of autocannon's programmatic API that bench/run.ts uses (it ships none).
+// Minimal types for the parts of autocannon's programmatic API that the bench uses (it ships none).
 declare module 'autocannon' {
-  interface Options {
+  export interface Options {
     url: string;
+    method?: string;
+    body?: string;
     connections?: number;
     duration?: number;
     pipelining?: number;
@@ -15,13 +17,15 @@ declare module 'autocannon' {
     p99: number;
   }
 
-  interface Result {
+  export interface Result {
     requests: Histogram & { total: number };
     latency: Histogram;
     errors: number;
     timeouts: number;
     non2xx: number;
     '2xx': number;
+    '3xx': number;
+    statusCodeStats: Record<string, { count: number }>;
   }
 
   interface Instance extends PromiseLike<Result> {
