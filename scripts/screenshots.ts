@@ -1,0 +1,81 @@
+// `npm run screenshots`: renders the sign-in pages in Chromium into docs/screenshots/ for the README and reviews.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../test/e2e/chromium.ts';
+import { watchProblems } from '../test/e2e/page-problems.ts';
+import { ALICE, startStack } from '../test/e2e/stack.ts';
+import { TestClock } from '../test/helpers/gateway.ts';
+
+const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+const DESKTOP = { width: 1000, height: 760 };
+const MOBILE = { width: 390, height: 844 };
+// Fixed browser names and a fixed clock keep the account page's session table (and so the PNGs) the same on
+// every run: regenerating only changes a file when a page really changed.
+const USER_AGENTS = {
+  desktop:
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
+  laptop: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.6; rv:140.0) Gecko/20100101 Firefox/140.0',
+};
+const clock = new TestClock(Date.UTC(2026, 0, 15, 9, 30));
+
+const problems: string[] = [];
+const stack = await startStack({ clock });
+const browser = await launchChromium();
+
+async function open(b: Browser, options: Parameters<Browser['newContext']>[0]): Promise<Page> {
+  const context: BrowserContext = await b.newContext({ colorScheme: 'light', ...options });
+  context.setDefaultTimeout(5000);
+  watchProblems(context, problems);
+  return context.newPage();
+}
+
+async function shot(page: Page, name: string, heading: string): Promise<void> {
+  // A screenshot of the wrong page (an error page, a half-loaded one) must never reach the docs.
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), heading, `${name}: wrong page`);
+  await page.screenshot({ path: `${OUT}${name}`, fullPage: true });
+  console.log(`docs/screenshots/${name}`);
+}
+
+async function signIn(page: Page, password: string): Promise<void> {
+  await page.getByLabel('Username or email').fill(ALICE.username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+try {
+  mkdirSync(OUT, { recursive: true });
+  // A second session, so the account page shows a session that can be ended.
+  const other = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.laptop });
+  await other.goto(`${stack.base}/auth/login`);
+  await signIn(other, ALICE.password);
+  await other.waitForURL(`${stack.base}/auth/account`);
+  clock.advance(95 * 60_000);
+
+  const page = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.desktop });
+  await page.goto(`${stack.base}/wiki/start`);
+  await shot(page, 'login.png', 'Sign in');
+
+  await signIn(page, 'not my password');
+  await page.getByRole('alert').waitFor();
+  assert.equal(await page.getByRole('alert').textContent(), 'The username or password is wrong.');
+  await shot(page, 'login-error.png', 'Sign in');
+
+  await signIn(page, ALICE.password);
+  await page.waitForURL(`${stack.base}/wiki/start`);
+  await page.goto(`${stack.base}/auth/account`);
+  await shot(page, 'account.png', 'Your account');
+
+  await page.goto(`${stack.base}/auth/logout`);
+  await shot(page, 'logout.png', 'Sign out');
+
+  const phone = await open(browser, { viewport: MOBILE, isMobile: true, hasTouch: true });
+  await phone.goto(`${stack.base}/wiki/start`);
+  await shot(phone, 'login-mobile.png', 'Sign in');
+
+  assert.deepEqual(problems, [], 'the pages logged errors');
+} finally {
+  await browser.close();
+  await stack.close();
+}
