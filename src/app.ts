@@ -8,6 +8,7 @@ import { SigningKey } from './crypto/keys.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
+import { InFlight } from './http/in-flight.ts';
 import { AccessLog, lazyChildLogger } from './http/logging.ts';
 import { bearerMode } from './http/modes/bearer.ts';
 import { admitsNobody } from './http/modes/index.ts';
@@ -94,8 +95,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
+  const inFlight = new InFlight();
   await app.register(authRoutes, {
     authPrefix: config.server.auth_prefix,
+    inFlight,
     deps: {
       store,
       clock,
@@ -131,6 +134,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     auditFlushed: () => auditFile?.flushed() ?? Promise.resolve(),
     async close() {
       await Promise.allSettled([app.close(), admin?.close()]);
+      // Handlers whose client hung up still run (a sign-in mid-argon2): let them finish with the store open.
+      await inFlight.drained();
+      await auditFile?.flushed();
     },
   };
 }

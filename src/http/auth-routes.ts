@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeForStatus } from '../errors.ts';
 import { csrfProblem } from './auth/csrf.ts';
 import { authHeaders, sendFailure } from './auth/respond.ts';
+import type { InFlight } from './in-flight.ts';
 import { accountPages } from './pages/account.ts';
 import type { PagesDeps } from './pages/deps.ts';
 import { loginPages } from './pages/login.ts';
@@ -18,9 +19,10 @@ const FORM_BODY_LIMIT = 64 * 1024;
 
 export async function authRoutes(
   app: FastifyInstance,
-  opts: { authPrefix: string; deps: PagesDeps },
+  opts: { authPrefix: string; deps: PagesDeps; inFlight: InFlight },
 ): Promise<void> {
   const { authPrefix: prefix, deps } = opts;
+  opts.inFlight.trackRoutes(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
 

@@ -68,6 +68,7 @@ auth = "local"
     const crossSite: [string, Record<string, string>][] = [
       ['Origin of another site', { origin: 'https://evil.example' }],
       ['Origin "null"', { origin: 'null' }],
+      ['Origin "null" from a cross-site sandboxed frame', { origin: 'null', 'sec-fetch-site': 'cross-site' }],
       ['Origin that only looks like ours', { origin: 'https://gw.example.com.evil.example' }],
       ['no Origin and no Fetch Metadata', { origin: '' }],
       ['no Origin, Sec-Fetch-Site cross-site', { origin: '', 'sec-fetch-site': 'cross-site' }],
@@ -121,7 +122,7 @@ auth = "local"
       assert.equal(JSON.parse(json.body).code, 'csrf_failed');
     });
 
-    test('our own origin passes, as does Fetch Metadata same-origin without Origin', async () => {
+    test('our own origin passes, as does Fetch Metadata same-origin with Origin absent or "null"', async () => {
       const b = client();
       assert.equal((await b.signIn('hana', PASSWORD, '/')).status, 303);
       const c = client();
@@ -136,6 +137,20 @@ auth = "local"
         body: new URLSearchParams({ csrf, username: 'hana', password: PASSWORD }).toString(),
       });
       assert.equal(res.status, 303);
+      // What browsers really send for our forms: no-referrer pages post with `Origin: null`.
+      const d = client();
+      const token = csrfIn((await d.get('/auth/login')).body);
+      const nullOrigin = await send(`${gw.url}/auth/login`, {
+        method: 'POST',
+        headers: {
+          origin: 'null',
+          'sec-fetch-site': 'same-origin',
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: d.cookieHeader(),
+        },
+        body: new URLSearchParams({ csrf: token, username: 'hana', password: PASSWORD }).toString(),
+      });
+      assert.equal(nullOrigin.status, 303);
     });
 
     test('a post from another origin the gateway serves is accepted', async () => {

@@ -30,9 +30,10 @@ export function csrfToken(request: FastifyRequest, reply: FastifyReply, key: Sig
 function originAllowed(request: FastifyRequest): boolean {
   const s = request.hero;
   const origin = request.headers.origin;
-  if (typeof origin === 'string') {
-    // "null" is what sandboxed frames, file: pages and some redirects send: never trusted.
-    if (origin === 'null') return false;
+  // "null" is what sandboxed frames and file: pages send, but also what browsers send for our own forms:
+  // the pages' `Referrer-Policy: no-referrer` makes a same-origin form post carry `Origin: null`. So "null"
+  // proves nothing either way, and Fetch Metadata decides, as it does when Origin is absent.
+  if (typeof origin === 'string' && origin !== 'null') {
     let url: URL;
     try {
       url = new URL(origin);
@@ -41,7 +42,8 @@ function originAllowed(request: FastifyRequest): boolean {
     }
     return url.origin === requestOrigin(s) || s.snapshot.auth.served(url);
   }
-  // Browsers that omit Origin still send Fetch Metadata; a request with neither is not from our form.
+  // Sec-Fetch-Site is set by the browser itself and cannot be forged by a page; a request with neither
+  // header is not a form post from one of our pages.
   return request.headers['sec-fetch-site'] === 'same-origin';
 }
 
