@@ -48,13 +48,21 @@ export async function authRoutes(
     const why = csrfProblem(request, deps.csrfKey);
     if (why === null) return done();
     request.log.info({ reason: why }, 'refused cross-site or tokenless form post');
-    sendFailure(request, reply, 'csrf_failed', { heading: 'Form expired' });
+    // No cookie is set here (a cross-site post must change nothing); the link loads a fresh form.
+    sendFailure(request, reply, 'csrf_failed', {
+      heading: 'Form expired',
+      link: { href: `${prefix}/login`, label: 'Start again' },
+    });
   });
 
   app.get(`${prefix}/assets/style.css`, async (request, reply) => {
     // Versioned URL (?v=hash of the content): safe to cache for long.
     reply.header('cache-control', 'public, max-age=86400').type('text/css; charset=utf-8');
     return request.hero.snapshot.style.css;
+  });
+  app.get(`${prefix}/assets/icon.svg`, async (request, reply) => {
+    reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');
+    return request.hero.snapshot.style.icon;
   });
   loginPages(app, deps, prefix);
   logoutPages(app, deps, prefix);

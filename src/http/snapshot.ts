@@ -12,7 +12,7 @@ export interface Snapshot {
   /** "https:" or "http:", from public_url: the scheme of links the gateway builds. */
   readonly publicOrigin: string;
   readonly auth: AuthSettings;
-  readonly style: { css: string; version: string };
+  readonly style: { css: string; icon: string; version: string };
 }
 
 export function compileSnapshot(config: Config): Snapshot {

@@ -8,6 +8,7 @@ import { SigningKey } from '../../src/crypto/keys.ts';
 import { needsRehash } from '../../src/crypto/password.ts';
 import { compileSnapshot } from '../../src/http/snapshot.ts';
 import { html } from '../../src/http/views/html.ts';
+import { browserName } from '../../src/http/views/pages.ts';
 
 describe('readCookie', () => {
   const cases: [string | undefined, string | null][] = [
@@ -119,4 +120,22 @@ describe('cookie names and attributes follow public_url and cookie_domain', () =
       secure: false,
     });
   });
+});
+
+test('sessions are listed by browser and system, not by raw User-Agent', () => {
+  const cases: [string | null, string][] = [
+    ['Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0', 'Firefox on Linux'],
+    [
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0',
+      'Edge on Windows',
+    ],
+    [
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+      'Safari on iOS',
+    ],
+    ['curl/8.5.0', 'curl'],
+    [null, 'Unknown browser'],
+    ['x'.repeat(100), `${'x'.repeat(40)}…`],
+  ];
+  for (const [ua, want] of cases) assert.equal(browserName(ua), want);
 });

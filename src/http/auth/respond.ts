@@ -10,7 +10,8 @@ import { type Alert, type Branding, page } from '../views/layout.ts';
 
 export function brandingOf(s: HeroRequestState): Branding {
   const b = s.snapshot.config.branding;
-  return { title: b.title, logoUrl: b.logo_url, stylesheet: s.snapshot.auth.stylesheet };
+  const { stylesheet, icon } = s.snapshot.auth;
+  return { title: b.title, logoUrl: b.logo_url, stylesheet, icon };
 }
 
 /**

@@ -20,6 +20,7 @@ export interface AuthSettings {
   csp: string;
   /** The asset URL with a version, so a branding change is never hidden by a cached stylesheet. */
   stylesheet: string;
+  icon: string;
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -70,6 +71,7 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
     served,
     csp,
     stylesheet: `${config.server.auth_prefix}/assets/style.css?v=${styleVersion}`,
+    icon: `${config.server.auth_prefix}/assets/icon.svg?v=${styleVersion}`,
   };
 }
 

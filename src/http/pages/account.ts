@@ -37,6 +37,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     active: ActiveSession,
     status: number,
     alert: Alert | null,
+    passwordInvalid = false,
   ): Promise<FastifyReply> {
     const sessions = await deps.sessions.list(active.user.id);
     return sendPage(
@@ -51,7 +52,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
         current: active.session.id,
         sessions,
         minLength: request.hero.snapshot.config.accounts.password_min_length,
-        passwordInvalid: status >= 400,
+        passwordInvalid,
       }),
     );
   }
@@ -62,12 +63,11 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     active: ActiveSession,
     code: ErrorCode,
     text?: string,
+    passwordForm = true,
   ): Promise<FastifyReply> {
     if (!prefersHtml(request.headers.accept)) return sendProblem(reply, code);
-    return render(request, reply, active, ERRORS[code].status, {
-      kind: 'error',
-      text: text ?? ERRORS[code].detail,
-    });
+    const alert: Alert = { kind: 'error', text: text ?? ERRORS[code].detail };
+    return render(request, reply, active, ERRORS[code].status, alert, passwordForm);
   }
 
   app.get(`${prefix}/account`, async (request, reply) => {
@@ -132,7 +132,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     if (!active) return reply;
     const which = formField(request.body, 'session');
     if (which === null || which === active.session.id)
-      return refuse(request, reply, active, 'invalid_input', 'To end this session, sign out.');
+      return refuse(request, reply, active, 'invalid_input', 'To end this session, sign out.', false);
     if (which === 'others') {
       const n = await deps.sessions.endOthers(active.user.id, active.session.id);
       deps.audit.record({

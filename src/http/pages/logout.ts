@@ -19,6 +19,7 @@ export function logoutPages(app: FastifyInstance, deps: PagesDeps, prefix: strin
         action: `${prefix}/logout`,
         csrf: csrfToken(request, reply, deps.csrfKey),
         username: active?.user.username ?? null,
+        prefix,
       }),
     );
   });

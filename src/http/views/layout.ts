@@ -5,6 +5,7 @@ export interface Branding {
   title: string;
   logoUrl?: string | undefined;
   stylesheet: string;
+  icon: string;
 }
 
 export interface Alert {
@@ -27,6 +28,7 @@ export function page(
 <meta name="referrer" content="no-referrer">
 <title>${opts.heading} · ${b.title}</title>
 <link rel="stylesheet" href="${b.stylesheet}">
+<link rel="icon" href="${b.icon}" type="image/svg+xml">
 </head>
 <body>
 <main${opts.wide ? html` class="wide"` : ''} aria-labelledby="page-title">

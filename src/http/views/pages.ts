@@ -51,11 +51,19 @@ ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: '
 <div class="alternatives">${a.alternatives.links.map((l) => html`<a class="button secondary" href="${l.href}">${l.label}</a>`)}</div>`;
 }
 
-export function logoutConfirm(a: { action: string; csrf: string; username: string | null }): SafeHtml {
-  return html`${a.username ? html`<p>You are signed in as <strong>${a.username}</strong>.</p>` : html`<p>You are not signed in.</p>`}
+export function logoutConfirm(a: {
+  action: string;
+  csrf: string;
+  username: string | null;
+  prefix: string;
+}): SafeHtml {
+  if (!a.username)
+    return html`<p>You are not signed in.</p>
+<div class="actions"><a class="button" href="${a.prefix}/login">Sign in</a></div>`;
+  return html`<p>You are signed in as <strong>${a.username}</strong>. Sign out on this device?</p>
 <form method="post" action="${a.action}">
 ${csrfField(a.csrf)}
-<div class="actions"><button type="submit">Sign out</button></div>
+<div class="actions"><button type="submit">Sign out</button><a class="button secondary" href="${a.prefix}/account">Cancel</a></div>
 </form>`;
 }
 
@@ -64,11 +72,34 @@ export function signedOut(a: { loginHref: string }): SafeHtml {
 <div class="actions"><a class="button" href="${a.loginHref}">Sign in again</a></div>`;
 }
 
-export function notice(a: { text: string; link?: { href: string; label: string } }): SafeHtml {
-  return html`<p>${a.text}</p>${a.link ? html`<div class="actions"><a class="button secondary" href="${a.link.href}">${a.link.label}</a></div>` : ''}`;
-}
-
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+
+/** "Firefox on Linux" from a User-Agent string; the raw string is kept for the tooltip. */
+export function browserName(ua: string | null): string {
+  if (!ua) return 'Unknown browser';
+  const browser =
+    [
+      ['Edg/', 'Edge'],
+      ['OPR/', 'Opera'],
+      ['Firefox/', 'Firefox'],
+      ['Chrome/', 'Chrome'],
+      ['Chromium/', 'Chromium'],
+      ['Safari/', 'Safari'],
+      ['curl/', 'curl'],
+    ].find(([mark]) => ua.includes(mark as string))?.[1] ?? null;
+  const os =
+    [
+      ['Android', 'Android'],
+      ['iPhone', 'iOS'],
+      ['iPad', 'iPadOS'],
+      ['Windows', 'Windows'],
+      ['Mac OS X', 'macOS'],
+      ['CrOS', 'ChromeOS'],
+      ['Linux', 'Linux'],
+    ].find(([mark]) => ua.includes(mark as string))?.[1] ?? null;
+  if (browser && os) return `${browser} on ${os}`;
+  return browser ?? os ?? (ua.length > 40 ? `${ua.slice(0, 40)}…` : ua);
+}
 
 const METHOD_LABELS: Record<string, string> = { password: 'password', magic_link: 'email link' };
 const methodLabel = (m: string) => METHOD_LABELS[m] ?? (m.startsWith('oidc:') ? m.slice(5) : m);
@@ -84,9 +115,9 @@ export function account(a: {
 }): SafeHtml {
   const rows = a.sessions.map(
     (s) => html`<tr>
-<td>${s.userAgent ?? 'unknown browser'}${s.id === a.current ? html` <strong>(this one)</strong>` : ''}</td>
-<td>${s.ip ?? ''}</td>
+<td><span title="${s.userAgent ?? ''}">${browserName(s.userAgent)}</span>${s.id === a.current ? html` <strong>(this one)</strong>` : ''}<br><span class="hint">${s.ip ?? ''}</span></td>
 <td>${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod)}</span></td>
+<td>${when(s.lastSeenAt)}</td>
 <td>${
       s.id === a.current
         ? ''
@@ -105,15 +136,15 @@ ${field({ name: 'confirm_password', label: 'Repeat the new password', type: 'pas
 </form>
 <h2 id="sessions-heading">Sessions</h2>
 <table aria-labelledby="sessions-heading">
-<thead><tr><th scope="col">Browser</th><th scope="col">Address</th><th scope="col">Started</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Browser and address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
 ${
   a.sessions.length > 1
-    ? html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="others"><div class="actions"><button type="submit" class="secondary">Sign out all other sessions</button></div></form>`
+    ? html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="others"><div class="actions"><button type="submit" class="secondary">End all other sessions</button></div></form>`
     : ''
 }
-<div class="actions"><a class="button secondary" href="${a.prefix}/logout">Sign out</a></div>`;
+<p class="meta">Done here? <a href="${a.prefix}/logout">Sign out of this device</a>.</p>`;
 }
 
 export function setupForm(a: {

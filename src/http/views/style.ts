@@ -2,7 +2,12 @@
 // branding accent colour baked in at config load.
 import { createHash } from 'node:crypto';
 
-export function stylesheet(accent: string): { css: string; version: string } {
+/** The pages' icon: an "H" on the accent colour (browsers ask for one on every page). */
+export function icon(accent: string): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="${accent}"/><path d="M10 8v16M22 8v16M10 16h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round"/></svg>`;
+}
+
+export function stylesheet(accent: string): { css: string; icon: string; version: string } {
   const css = `:root{--accent:${accent};--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--border:#d1d9e0;--error:#b42318;--ok:#067647;color-scheme:light dark}
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#151b23;--border:#3d444d;--error:#ff8182;--ok:#56d364}}
 *{box-sizing:border-box}
@@ -38,5 +43,9 @@ td button{padding:.3rem .7rem;font-size:.85rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:30rem){main{padding:1.25rem;border-radius:0;border-left:0;border-right:0}body{padding:0}}
 `;
-  return { css, version: createHash('sha256').update(css).digest('hex').slice(0, 12) };
+  return {
+    css,
+    icon: icon(accent),
+    version: createHash('sha256').update(css).update(accent).digest('hex').slice(0, 12),
+  };
 }
