@@ -1,5 +1,6 @@
 // Sessions and the `local` mode end to end: real gateway, real SQLite file, real upstream, a cookie-jar client.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { openStore } from '../../src/adapters/open-store.ts';
 import { hashPassword } from '../../src/crypto/password.ts';
@@ -306,6 +307,7 @@ describe('when the store fails', () => {
       assert.equal((await b.get('/auth/status')).status, 503);
     } finally {
       await gw.gateway.close();
+      rmSync(gw.dir, { recursive: true, force: true });
       await up.close();
     }
   });
