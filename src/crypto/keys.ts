@@ -3,12 +3,17 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { constantTimeEqual } from './constant-time.ts';
 
-export type KeyPurpose = 'csrf' | 'device';
+export type KeyPurpose = 'csrf' | 'device' | 'outbox';
+
+/** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
+export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'hero-gateway', `hero-gateway ${purpose} v1`, 32));
+}
 
 export class SigningKey {
   readonly #key: Buffer;
   constructor(secret: string, purpose: KeyPurpose) {
-    this.#key = Buffer.from(hkdfSync('sha256', secret, 'hero-gateway', `hero-gateway ${purpose} v1`, 32));
+    this.#key = deriveKey(secret, purpose);
   }
 
   sign(data: string): string {

@@ -37,6 +37,8 @@ export interface UserStore {
   setPasswordHash(id: string, hash: string): Promise<void>;
   passwordHash(id: string): Promise<string | null>;
   recordLogin(id: string, now: number): Promise<void>;
+  /** Marks the address confirmed (idempotent: an earlier confirmation time is kept). */
+  markEmailVerified(id: string, now: number): Promise<void>;
 }
 
 export interface Session {
@@ -114,8 +116,42 @@ export interface NewOneTimeToken {
   expiresAt: number;
 }
 
+export interface NewQueuedMail {
+  recipient: string;
+  /** Which template renders it at send time. */
+  template: string;
+  /** The template's data, sealed (it may hold a link with a one-time token). */
+  payload: string;
+}
+
+export interface QueuedMail extends NewQueuedMail {
+  id: string;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface MailOutboxStore {
+  enqueue(mail: NewQueuedMail): Promise<void>;
+  /**
+   * Up to `limit` unsent mails that are due, leased to the caller until `now + leaseMs` so that no other
+   * sender (another worker) takes them meanwhile.
+   */
+  claimDue(now: number, limit: number, leaseMs: number): Promise<QueuedMail[]>;
+  /** Delivered: never sent again; the sealed payload is dropped. */
+  markSent(id: string, now: number): Promise<void>;
+  /** Not delivered: try again at `nextAttemptAt`. */
+  markFailed(id: string, nextAttemptAt: number, error: string): Promise<void>;
+  /** Mails not yet delivered. */
+  depth(): Promise<number>;
+}
+
 export interface OneTimeTokenStore {
   create(token: NewOneTimeToken): Promise<void>;
+  /**
+   * In one transaction: drops the unconsumed tokens of the same purpose for the same user (or, without a user,
+   * the same email), stores the new one, and queues its mail, so a token never exists without its mail.
+   */
+  issue(token: NewOneTimeToken, mail: NewQueuedMail | null): Promise<void>;
   /** The token if unconsumed and unexpired, without using it up (confirm pages). */
   peek(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
   /** Uses the token up: of any number of concurrent callers exactly one gets it, the others null. */
@@ -211,6 +247,7 @@ export interface Store {
   readonly sessions: SessionStore;
   readonly throttles: ThrottleStore;
   readonly oneTimeTokens: OneTimeTokenStore;
+  readonly outbox: MailOutboxStore;
   /** Resolves when the store answers and its schema is current; rejects otherwise. */
   ready(): Promise<void>;
   migrationState(): Promise<MigrationState>;

@@ -316,5 +316,85 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
       assert.equal(await store.oneTimeTokens.consume('ot-2', 'setup', now + 1000), null, 'expired');
       assert.equal(await store.oneTimeTokens.deletePurpose('setup'), 2);
     });
+    test('one-time tokens: issue replaces earlier unconsumed tokens of the purpose and queues the mail atomically', async () => {
+      const u = await store.users.create({
+        username: 'otto',
+        email: 'otto@example.com',
+        emailVerified: false,
+      });
+      const now = s.clock.now();
+      const base = {
+        purpose: 'reset_password' as const,
+        userId: u.id,
+        email: u.email,
+        payload: null,
+        expiresAt: now + 1000,
+      };
+      const mail = { recipient: u.email, template: 'reset', payload: 'sealed' };
+      const depth0 = await store.outbox.depth();
+      await store.oneTimeTokens.issue({ ...base, tokenHash: 'r-1' }, mail);
+      await store.oneTimeTokens.issue({ ...base, tokenHash: 'r-2' }, mail);
+      assert.equal(
+        await store.oneTimeTokens.peek('r-1', 'reset_password', now),
+        null,
+        'the earlier link is void',
+      );
+      assert.ok(await store.oneTimeTokens.peek('r-2', 'reset_password', now));
+      assert.equal(await store.outbox.depth(), depth0 + 2);
+      // Without a user, the email scopes the replacement.
+      const anon = {
+        purpose: 'magic_login' as const,
+        userId: null,
+        email: 'new@example.com',
+        payload: { r: '/' },
+        expiresAt: now + 1000,
+      };
+      await store.oneTimeTokens.issue({ ...anon, tokenHash: 'm-1' }, null);
+      await store.oneTimeTokens.issue({ ...anon, tokenHash: 'm-2' }, null);
+      assert.equal(await store.oneTimeTokens.peek('m-1', 'magic_login', now), null);
+      assert.deepEqual((await store.oneTimeTokens.peek('m-2', 'magic_login', now))?.payload, { r: '/' });
+      // A token that collides is refused, and its mail is not queued either.
+      await assert.rejects(
+        store.oneTimeTokens.issue({ ...base, userId: null, email: 'x@example.com', tokenHash: 'r-2' }, mail),
+      );
+      assert.equal(await store.outbox.depth(), depth0 + 2);
+      await store.users.markEmailVerified(u.id, now + 5);
+      await store.users.markEmailVerified(u.id, now + 9);
+      assert.equal((await store.users.byId(u.id))?.emailVerifiedAt, now + 5);
+    });
+
+    test('outbox: due mails are leased to one sender, retried when failed, sent once', async () => {
+      const now = s.clock.now() + 10_000_000;
+      for (const m of await store.outbox.claimDue(now, 100, 1)) await store.outbox.markSent(m.id, now);
+      await store.outbox.enqueue({ recipient: 'a@example.com', template: 't', payload: 'p1' });
+      await store.outbox.enqueue({ recipient: 'b@example.com', template: 't', payload: 'p2' });
+      const first = await store.outbox.claimDue(now, 10, 60_000);
+      assert.deepEqual(first.map((m) => m.recipient).sort(), ['a@example.com', 'b@example.com']);
+      assert.deepEqual(
+        await store.outbox.claimDue(now, 10, 60_000),
+        [],
+        'leased mails are not handed out twice',
+      );
+      const [a, b] = first.sort((x, y) => x.recipient.localeCompare(y.recipient));
+      await store.outbox.markSent(a!.id, now);
+      await store.outbox.markFailed(b!.id, now + 5000, 'connection refused');
+      assert.equal(await store.outbox.depth(), 1);
+      assert.deepEqual(
+        await store.outbox.claimDue(now + 4999, 10, 60_000),
+        [],
+        'not before its next attempt',
+      );
+      const retry = await store.outbox.claimDue(now + 5000, 10, 60_000);
+      assert.equal(retry.length, 1);
+      assert.equal(retry[0]?.attempts, 1);
+      assert.equal(retry[0]?.payload, 'p2');
+      await store.outbox.markSent(retry[0]!.id, now + 5000);
+      assert.equal(await store.outbox.depth(), 0);
+      assert.deepEqual(
+        await store.outbox.claimDue(now + 10_000_000, 10, 60_000),
+        [],
+        'sent mails never come back',
+      );
+    });
   });
 }

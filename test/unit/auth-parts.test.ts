@@ -7,7 +7,7 @@ import { nextThrottleState, waitFor } from '../../src/core/throttle.ts';
 import { SigningKey } from '../../src/crypto/keys.ts';
 import { needsRehash } from '../../src/crypto/password.ts';
 import { compileSnapshot } from '../../src/http/snapshot.ts';
-import { html } from '../../src/http/views/html.ts';
+import { html } from '../../src/core/html.ts';
 import { browserName } from '../../src/http/views/pages.ts';
 
 describe('readCookie', () => {

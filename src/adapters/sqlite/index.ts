@@ -5,6 +5,7 @@ import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
 import { migrate, migrationState, openDatabase } from './db.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
+import { sqliteOutbox } from './outbox.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteThrottles } from './throttles.ts';
 import { sqliteUsers } from './users.ts';
@@ -45,6 +46,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       get oneTimeTokens() {
         return unmigrated();
       },
+      get outbox() {
+        return unmigrated();
+      },
       async ready() {
         throw new Error(`store has ${state.pending.length} pending migration(s)`);
       },
@@ -67,6 +71,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     sessions: sqliteSessions(db, opts.clock),
     throttles: sqliteThrottles(db),
     oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
+    outbox: sqliteOutbox(db, opts.clock),
     async ready() {
       ping.get();
       const s = migrationState(db);

@@ -1,6 +1,14 @@
 // One-time tokens (setup, invites, resets, magic links) in SQLite: stored as SHA-256, consumed atomically.
-import type { OneTimePurpose, OneTimeToken, OneTimeTokenStore } from '../../ports/store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type {
+  NewOneTimeToken,
+  NewQueuedMail,
+  OneTimePurpose,
+  OneTimeToken,
+  OneTimeTokenStore,
+} from '../../ports/store.ts';
 import type { Db } from './db.ts';
+import { outboxInsert } from './outbox.ts';
 
 interface Row {
   purpose: OneTimePurpose;
@@ -22,7 +30,7 @@ const toToken = (r: Row): OneTimeToken => ({
 
 const COLUMNS = 'purpose, user_id, email, payload, created_at, expires_at';
 
-export function sqliteOneTimeTokens(db: Db, clock: { now(): number }): OneTimeTokenStore {
+export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
   const insert = db.prepare(
     `INSERT INTO one_time_tokens (token_hash, purpose, user_id, email, payload, created_at, expires_at)
      VALUES (@tokenHash, @purpose, @userId, @email, @payload, @now, @expiresAt)`,
@@ -40,14 +48,32 @@ export function sqliteOneTimeTokens(db: Db, clock: { now(): number }): OneTimeTo
   );
   const deletePurpose = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ?');
   const deletePurposeFor = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ? AND user_id = ?');
+  const dropEarlierForUser = db.prepare(
+    'DELETE FROM one_time_tokens WHERE purpose = ? AND user_id = ? AND consumed_at IS NULL',
+  );
+  const dropEarlierForEmail = db.prepare(
+    'DELETE FROM one_time_tokens WHERE purpose = ? AND user_id IS NULL AND email = ? AND consumed_at IS NULL',
+  );
+  const enqueue = outboxInsert(db, clock);
+  const row = (t: NewOneTimeToken) => ({
+    ...t,
+    payload: t.payload === null ? null : JSON.stringify(t.payload),
+    now: clock.now(),
+  });
+  // A new link replaces the earlier ones: only the latest mail's link works.
+  const issue = db.transaction((t: NewOneTimeToken, mail: NewQueuedMail | null) => {
+    if (t.userId !== null) dropEarlierForUser.run(t.purpose, t.userId);
+    else if (t.email !== null) dropEarlierForEmail.run(t.purpose, t.email);
+    insert.run(row(t));
+    if (mail) enqueue(mail);
+  });
 
   return {
     async create(t) {
-      insert.run({
-        ...t,
-        payload: t.payload === null ? null : JSON.stringify(t.payload),
-        now: clock.now(),
-      });
+      insert.run(row(t));
+    },
+    async issue(t, mail) {
+      issue.immediate(t, mail);
     },
     async peek(hash, purpose, now) {
       const row = peek.get(hash, purpose, now) as Row | undefined;

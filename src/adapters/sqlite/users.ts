@@ -44,6 +44,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const setDisabled = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
   const del = db.prepare('DELETE FROM users WHERE id = ?');
   const recordLogin = db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?');
+  const markVerified = db.prepare(
+    'UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email_verified_at IS NULL',
+  );
   const upsertPassword = db.prepare(
     `INSERT INTO credentials (user_id, kind, secret_hash, created_at, updated_at) VALUES (?, 'password', ?, ?, ?)
      ON CONFLICT (user_id, kind) DO UPDATE SET secret_hash = excluded.secret_hash, updated_at = excluded.updated_at`,
@@ -122,6 +125,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     },
     async recordLogin(id, now) {
       recordLogin.run(now, id);
+    },
+    async markEmailVerified(id, now) {
+      markVerified.run(now, now, id);
     },
   };
 }

@@ -2,10 +2,10 @@
 // every auth answer carries.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
+import { html, type SafeHtml } from '../../core/html.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
 import { sendProblem } from '../problem.ts';
 import type { HeroRequestState } from '../state.ts';
-import { html, type SafeHtml } from '../views/html.ts';
 import { type Alert, type Branding, page } from '../views/layout.ts';
 
 export function brandingOf(s: HeroRequestState): Branding {

@@ -1,5 +1,5 @@
 // The page shell shared by every auth page: branding, one heading, an optional alert, the page's content.
-import { html, type SafeHtml } from './html.ts';
+import { html, type SafeHtml } from '../../core/html.ts';
 
 export interface Branding {
   title: string;

@@ -1,7 +1,8 @@
 // The content of each auth page. Every value is escaped by `html`; forms carry the CSRF token and work
 // without JavaScript.
+
+import { html, type SafeHtml } from '../../core/html.ts';
 import type { Session, User } from '../../ports/store.ts';
-import { html, type SafeHtml } from './html.ts';
 
 const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
 

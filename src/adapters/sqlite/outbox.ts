@@ -1,0 +1,78 @@
+// The mail outbox in SQLite: queued mails survive restarts; a lease keeps two senders off one mail.
+import { newId } from '../../crypto/tokens.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { MailOutboxStore, NewQueuedMail, QueuedMail } from '../../ports/store.ts';
+import type { Db } from './db.ts';
+
+interface Row {
+  id: string;
+  recipient: string;
+  template: string;
+  payload: string;
+  attempts: number;
+  created_at: number;
+}
+
+const toMail = (r: Row): QueuedMail => ({
+  id: r.id,
+  recipient: r.recipient,
+  template: r.template,
+  payload: r.payload,
+  attempts: r.attempts,
+  createdAt: r.created_at,
+});
+
+/** Prepared once per database: also used inside the one-time-token transaction. */
+export function outboxInsert(db: Db, clock: Clock): (mail: NewQueuedMail) => void {
+  const insert = db.prepare(
+    `INSERT INTO mail_outbox (id, recipient, template, payload, created_at, next_attempt_at)
+     VALUES (@id, @recipient, @template, @payload, @now, @now)`,
+  );
+  return (mail) => {
+    const now = clock.now();
+    insert.run({ ...mail, id: newId('mail'), now });
+  };
+}
+
+export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
+  const enqueue = outboxInsert(db, clock);
+  const due = db.prepare(
+    `SELECT id, recipient, template, payload, attempts, created_at FROM mail_outbox
+     WHERE sent_at IS NULL AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
+     ORDER BY next_attempt_at, created_at LIMIT @limit`,
+  );
+  const lease = db.prepare('UPDATE mail_outbox SET locked_until = ? WHERE id = ?');
+  // IMMEDIATE: the select and the lease are one step for every process on the file.
+  const claim = db.transaction((now: number, limit: number, leaseMs: number) => {
+    const rows = due.all({ now, limit }) as Row[];
+    for (const r of rows) lease.run(now + leaseMs, r.id);
+    return rows.map(toMail);
+  });
+  const sent = db.prepare(
+    `UPDATE mail_outbox SET sent_at = ?, payload = '', locked_until = NULL, attempts = attempts + 1
+     WHERE id = ?`,
+  );
+  const failed = db.prepare(
+    `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, locked_until = NULL
+     WHERE id = ? AND sent_at IS NULL`,
+  );
+  const depth = db.prepare('SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL').pluck();
+
+  return {
+    async enqueue(mail) {
+      enqueue(mail);
+    },
+    async claimDue(now, limit, leaseMs) {
+      return claim.immediate(now, limit, leaseMs);
+    },
+    async markSent(id, now) {
+      sent.run(now, id);
+    },
+    async markFailed(id, nextAttemptAt, error) {
+      failed.run(nextAttemptAt, error.slice(0, 500), id);
+    },
+    async depth() {
+      return depth.get() as number;
+    },
+  };
+}
