@@ -70,3 +70,39 @@ export class SignInThrottle {
     await this.#store.throttles.clear([k.accountIp, k.account]);
   }
 }
+
+/**
+ * Requests that send mail (forgot, magic link, register, resend) cost the target's inbox and our reputation:
+ * a few per address and a few dozen per client address an hour, then exponential waits.
+ */
+export const MAIL_POLICIES = {
+  address: { free: 5, baseMs: 60_000, maxMs: 60 * MINUTE, forgetAfterMs: 60 * MINUTE },
+  ip: { free: 30, baseMs: 60_000, maxMs: 60 * MINUTE, forgetAfterMs: 60 * MINUTE },
+} satisfies Record<string, ThrottlePolicy>;
+
+export class MailThrottle {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /**
+   * Counts one mail-sending request for the client and the (canonical) address, whether or not an account
+   * has it: the limit answers the same for every address. Milliseconds to wait, or 0 to go ahead.
+   */
+  async hit(ip: string, address: string): Promise<number> {
+    const keys = { ip: `mail-ip:${ip}`, address: `mail-to:${address}` };
+    const now = this.#clock.now();
+    const states = await this.#store.throttles.get([keys.ip, keys.address]);
+    const wait = Math.max(waitFor(states.get(keys.ip), now), waitFor(states.get(keys.address), now));
+    if (wait > 0) return wait;
+    await this.#store.throttles.fail(keys.ip, now, (prev) => nextThrottleState(prev, now, MAIL_POLICIES.ip));
+    await this.#store.throttles.fail(keys.address, now, (prev) =>
+      nextThrottleState(prev, now, MAIL_POLICIES.address),
+    );
+    return 0;
+  }
+}

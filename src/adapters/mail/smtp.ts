@@ -1,0 +1,33 @@
+// Mail over SMTP with nodemailer: `smtp://` (upgraded with STARTTLS when the server offers it) or `smtps://`
+// (TLS from the first byte), with credentials from the URL.
+import { createTransport } from 'nodemailer';
+import type { Mailer } from '../../ports/mailer.ts';
+
+export function smtpMailer(url: string, from: string): Mailer {
+  const u = new URL(url);
+  const secure = u.protocol === 'smtps:';
+  const transport = createTransport(
+    {
+      host: u.hostname.replace(/^\[|\]$/g, ''),
+      port: u.port ? Number(u.port) : secure ? 465 : 587,
+      secure,
+      ...(u.username
+        ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }
+        : {}),
+      // Short enough that a dead server fails one delivery attempt rather than holding the outbox.
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    },
+    { from },
+  );
+  return {
+    describe: `${u.protocol}//${u.host}`,
+    async send(mail) {
+      await transport.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+    },
+    async close() {
+      transport.close();
+    },
+  };
+}

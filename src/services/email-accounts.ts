@@ -1,0 +1,193 @@
+// The account flows that go through an inbox: registration, confirming an address, password reset, sign-in
+// links and invites. Every answer a stranger can see is the same whatever accounts exist; what differs goes
+// to the address's owner by mail.
+import { hashPassword } from '../crypto/password.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { OneTimePurpose, Store, User } from '../ports/store.ts';
+import { StoreConflictError } from '../ports/store.ts';
+import type { OneTimeLinks } from './one-time-links.ts';
+import { passwordProblem } from './password-policy.ts';
+import { canonicalEmail, checkEmail, checkUsername, UserInputError } from './users.ts';
+
+export type FlowResult<T = User> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'invalid'; problem: string }
+  | { kind: 'gone' };
+
+const sentence = (s: string) => {
+  const t = s.charAt(0).toUpperCase() + s.slice(1);
+  return t.endsWith('.') ? t : `${t}.`;
+};
+
+export class EmailAccounts {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #links: OneTimeLinks;
+
+  constructor(store: Store, clock: Clock, links: OneTimeLinks) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#links = links;
+  }
+
+  /**
+   * A new, unconfirmed account and its confirmation mail. An address that already has an account gets the
+   * same result on screen, after the same work, and its owner gets a mail saying so.
+   */
+  async register(
+    input: { username: string; email: string; password: string },
+    minLength: number,
+  ): Promise<FlowResult<null>> {
+    let username: string;
+    let email: string;
+    try {
+      username = checkUsername(input.username.trim().toLowerCase());
+      email = checkEmail(input.email);
+    } catch (err) {
+      if (err instanceof UserInputError) return { kind: 'invalid', problem: sentence(err.message) };
+      throw err;
+    }
+    const problem = passwordProblem(input.password, { minLength, username, email });
+    if (problem) return { kind: 'invalid', problem: sentence(problem) };
+    // Hashed before looking anything up, so a taken address costs the same time as a new one.
+    const passwordHash = await hashPassword(input.password);
+    const existing = await this.#store.users.byEmail(email);
+    if (existing) return this.#alreadyRegistered(existing);
+    if (await this.#store.users.byUsername(username))
+      return { kind: 'invalid', problem: 'That username is taken; choose another.' };
+    let user: User;
+    try {
+      user = await this.#store.users.create({ username, email, emailVerified: false, passwordHash });
+    } catch (err) {
+      if (!(err instanceof StoreConflictError)) throw err;
+      const raced = await this.#store.users.byEmail(email);
+      if (raced) return this.#alreadyRegistered(raced);
+      return { kind: 'invalid', problem: 'That username is taken; choose another.' };
+    }
+    await this.sendVerification(user);
+    return { kind: 'ok', value: null };
+  }
+
+  async #alreadyRegistered(owner: User): Promise<FlowResult<null>> {
+    await this.#links.notify('already_registered', owner.email, {
+      link: this.#links.url('/forgot'),
+      username: owner.username,
+    });
+    return { kind: 'ok', value: null };
+  }
+
+  sendVerification(user: User): Promise<void> {
+    return this.#links.send('verify_email', { userId: user.id, email: user.email, username: user.username });
+  }
+
+  /** Confirms the address the link was sent to; the user, to sign in. */
+  async verify(token: unknown): Promise<User | null> {
+    const t = await this.#links.consume(token, 'verify_email');
+    const user = t?.userId ? await this.#store.users.byId(t.userId) : null;
+    // The address changed since the mail was sent: the link confirmed an address the account no longer has.
+    if (!t || !user || user.email !== t.email || user.disabledAt !== null) return null;
+    await this.#store.users.markEmailVerified(user.id, this.#clock.now());
+    return { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() };
+  }
+
+  /** Mails a reset link if the username or address names a usable account; says nothing either way. */
+  async forgot(identifier: string): Promise<void> {
+    const user = await this.#lookup(identifier);
+    if (user && user.disabledAt === null)
+      await this.#links.send('reset_password', {
+        userId: user.id,
+        email: user.email,
+        username: user.username,
+      });
+  }
+
+  /**
+   * Mails a sign-in link to an account that may sign in; with open registration, also to a new address (the
+   * account is created when the link is confirmed). Says nothing either way.
+   */
+  async requestMagicLink(rawEmail: string, returnTo: string, openRegistration: boolean): Promise<void> {
+    const email = canonicalEmail(rawEmail);
+    const user = await this.#store.users.byEmail(email);
+    if (user && user.disabledAt === null)
+      await this.#links.send(
+        'magic_login',
+        { userId: user.id, email, username: user.username },
+        { return_to: returnTo },
+      );
+    else if (!user && openRegistration && isEmail(email))
+      await this.#links.send('magic_login', { userId: null, email }, { return_to: returnTo });
+  }
+
+  /** Uses a sign-in link: the user (created now for a new address) and where to return. */
+  async confirmMagicLink(token: unknown): Promise<{ user: User; returnTo: string } | null> {
+    const t = await this.#links.consume(token, 'magic_login');
+    if (!t || t.email === null) return null;
+    const returnTo = typeof t.payload?.return_to === 'string' ? t.payload.return_to : '';
+    let user = t.userId ? await this.#store.users.byId(t.userId) : await this.#store.users.byEmail(t.email);
+    if (!user && !t.userId) user = await this.#createFromEmail(t.email);
+    if (!user || user.email !== t.email || user.disabledAt !== null) return null;
+    // Following the link proves the address.
+    await this.#store.users.markEmailVerified(user.id, this.#clock.now());
+    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() }, returnTo };
+  }
+
+  async #createFromEmail(email: string): Promise<User | null> {
+    const base =
+      (email.split('@')[0] ?? '')
+        .replace(/[^a-z0-9._-]/g, '')
+        .replace(/^[._-]+/, '')
+        .slice(0, 50) || 'user';
+    for (let i = 0; i < 20; i++) {
+      const username = i === 0 ? base : `${base}${i + 1}`;
+      try {
+        return await this.#store.users.create({ username, email, emailVerified: true });
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+        if (err.field === 'email') return this.#store.users.byEmail(email);
+      }
+    }
+    return null;
+  }
+
+  /** Mails an invited user their set-password link. */
+  invite(user: User): Promise<void> {
+    return this.#links.send('invite', { userId: user.id, email: user.email, username: user.username });
+  }
+
+  /** Whose account a reset or invite link is for (to show on the form), if the link is still good. */
+  async linkOwner(token: unknown, purpose: 'reset_password' | 'invite'): Promise<User | null> {
+    const t = await this.#links.peek(token, purpose);
+    return t?.userId ? this.#store.users.byId(t.userId) : null;
+  }
+
+  /**
+   * Sets a password through a reset or invite link. The policy is checked and the hash made before the link
+   * is used up, so a refused password does not burn it; then the link is consumed (once, atomically), the
+   * password set and the address marked confirmed (the mail reached it).
+   */
+  async setPasswordByLink(
+    token: unknown,
+    purpose: Extract<OneTimePurpose, 'reset_password' | 'invite'>,
+    password: string,
+    minLength: number,
+  ): Promise<FlowResult> {
+    const owner = await this.linkOwner(token, purpose);
+    if (!owner || owner.disabledAt !== null) return { kind: 'gone' };
+    const problem = passwordProblem(password, { minLength, username: owner.username, email: owner.email });
+    if (problem) return { kind: 'invalid', problem: sentence(problem) };
+    const hash = await hashPassword(password);
+    const t = await this.#links.consume(token, purpose);
+    if (!t || t.userId !== owner.id) return { kind: 'gone' };
+    await this.#store.users.setPasswordHash(owner.id, hash);
+    await this.#store.users.markEmailVerified(owner.id, this.#clock.now());
+    return { kind: 'ok', value: owner };
+  }
+
+  async #lookup(identifier: string): Promise<User | null> {
+    const id = canonicalEmail(identifier);
+    if (id === '' || id.length > 254) return null;
+    return id.includes('@') ? this.#store.users.byEmail(id) : this.#store.users.byUsername(id);
+  }
+}
+
+const isEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) && s.length <= 254;
