@@ -46,7 +46,12 @@ export function safeReturnTo(target: unknown, publicUrl: string, served: OriginC
     if (target.startsWith('//')) return '/';
     const base = new URL(publicUrl);
     const resolved = new URL(target, base);
-    return resolved.origin === base.origin ? resolved.pathname + resolved.search + resolved.hash : '/';
+    if (resolved.origin !== base.origin) return '/';
+    // Resolving removes dot segments: "/.//evil" and "/a/..//evil" become "//evil", a link to another site.
+    // Check what comes out, not only what went in.
+    const path = resolved.pathname;
+    if (path.startsWith('//') || path.includes('\\')) return '/';
+    return path + resolved.search + resolved.hash;
   }
   let url: URL;
   try {

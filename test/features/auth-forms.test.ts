@@ -168,7 +168,7 @@ auth = "local"
         // Non-strings cannot arrive in a form; "" means "nothing asked" (the account page).
         if (typeof target !== 'string' || target === '') continue;
         // The GET form re-validates what it puts into the hidden field...
-        const page = await b.get(`/auth/login?return_to=${encodeURIComponent(target)}`);
+        const page = await new BrowserClient(gw.url).get(`/auth/login?return_to=${encodeURIComponent(target)}`);
         if (page.status === 200) {
           const hidden = /name="return_to" value="([^"]*)"/.exec(page.body)?.[1];
           assert.ok(hidden === '/' || hidden === '', `${JSON.stringify(target)} became ${hidden}`);

@@ -1,6 +1,10 @@
 // Hostile return_to values, written for a gateway whose public_url is https://gw.example.com and which serves
 // wiki.example.com, *.apps.example.com and a `*` route. Each must end up as "/".
 export const HOSTILE_RETURN_TO: unknown[] = [
+  '/.//evil.example',
+  '/a/..//evil.example',
+  '/%2e//evil.example',
+  '/./%2e/..//evil.example',
   '//evil.example',
   '///evil.example',
   '////evil.example',

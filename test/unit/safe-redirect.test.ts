@@ -31,6 +31,10 @@ describe('return_to validation', () => {
 
   test(`the table holds at least 40 hostile targets (${HOSTILE_RETURN_TO.length})`, () =>
     assert.ok(HOSTILE_RETURN_TO.length >= 40));
+  test('the result is a fixed point: validating it again changes nothing', () => {
+    for (const t of [...HOSTILE_RETURN_TO, '/a/./b/../c?x=1#y', 'https://wiki.example.com/p'])
+      assert.equal(check(check(t)), check(t));
+  });
   for (const target of HOSTILE_RETURN_TO)
     test(`refuses ${JSON.stringify(target)?.slice(0, 60)}`, () => assert.equal(check(target), '/'));
 });
