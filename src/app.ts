@@ -23,10 +23,13 @@ import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
+import { purgeStale } from './services/housekeeping.ts';
 import { PasswordLogin } from './services/login.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
 import { SignInThrottle } from './services/throttle.ts';
+
+const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 
 export interface GatewayDeps {
   config: Config;
@@ -44,6 +47,8 @@ export interface Gateway {
   setup: FirstRunSetup;
   /** Resolves when every audit event so far is written. */
   auditFlushed(): Promise<void>;
+  /** Background work of a serving gateway: hourly housekeeping of the store. Stopped by close(). */
+  startBackground(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
   const inFlight = new InFlight();
+  let background: NodeJS.Timeout | null = null;
   await app.register(authRoutes, {
     authPrefix: config.server.auth_prefix,
     inFlight,
@@ -132,7 +138,18 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     snapshots,
     setup,
     auditFlushed: () => auditFile?.flushed() ?? Promise.resolve(),
+    startBackground() {
+      const housekeeping = () =>
+        purgeStale(store, clock).then(
+          (purged) => logger.debug({ purged }, 'housekeeping done'),
+          (err) => logger.warn({ err }, 'housekeeping failed'),
+        );
+      housekeeping();
+      background = setInterval(housekeeping, HOUSEKEEPING_INTERVAL_MS);
+      background.unref();
+    },
     async close() {
+      if (background) clearInterval(background);
       await Promise.allSettled([app.close(), admin?.close()]);
       // Handlers whose client hung up still run (a sign-in mid-argon2): let them finish with the store open.
       await inFlight.drained();

@@ -39,6 +39,7 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
     'hero-gateway is listening',
   );
   if (routes === 0) logger.warn('no routes are configured: every request will get 404');
+  gw.startBackground();
   const setupToken = await gw.setup.issueIfNeeded();
   if (setupToken) {
     // The one place the token exists in plain text: the operator's console, once.

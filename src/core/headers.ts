@@ -64,6 +64,20 @@ export function cleanResponseHeaders(headers: HeaderMap): HeaderMap {
   return headers;
 }
 
+/**
+ * Removes the upstream's Set-Cookie entries for the named cookies: an app behind the gateway must not plant
+ * or clear the gateway's session for the other apps on its host.
+ */
+export function dropSetCookies(headers: HeaderMap, names: ReadonlySet<string>): void {
+  const set = headers['set-cookie'];
+  if (set === undefined) return;
+  const list = Array.isArray(set) ? set : [set];
+  const kept = list.filter((c) => !names.has(c.slice(0, c.indexOf('=')).trim()));
+  if (kept.length === list.length) return;
+  if (kept.length === 0) delete headers['set-cookie'];
+  else headers['set-cookie'] = kept;
+}
+
 /** Removes the named cookies from a Cookie header; returns the header to send, or undefined if none remain. */
 export function stripCookies(
   cookieHeader: string | undefined,

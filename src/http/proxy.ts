@@ -8,6 +8,7 @@ import replyFrom from '@fastify/reply-from';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   cleanResponseHeaders,
+  dropSetCookies,
   type HeaderMap,
   setForwardedHeaders,
   setIdentityHeaders,
@@ -60,6 +61,12 @@ function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { stat
 
 const getUpstream = (request: FastifyRequest) => request.hero.route!.upstreamOrigin;
 
+function rewriteResponseHeaders(headers: HeaderMap, request: FastifyRequest): HeaderMap {
+  cleanResponseHeaders(headers);
+  dropSetCookies(headers, request.hero.snapshot.auth.gatewayCookies);
+  return headers;
+}
+
 // One reply.from options object per compiled route, built on first use: nothing allocated per request.
 const fromOptions = new WeakMap<CompiledRoute, object>();
 function optionsFor(route: CompiledRoute): object {
@@ -68,7 +75,7 @@ function optionsFor(route: CompiledRoute): object {
     options = Object.freeze({
       getUpstream,
       rewriteRequestHeaders,
-      rewriteHeaders: cleanResponseHeaders,
+      rewriteHeaders: rewriteResponseHeaders,
       onError: onUpstreamError,
       timeout: route.timeout,
     });

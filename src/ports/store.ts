@@ -10,6 +10,8 @@ export interface User {
   createdAt: number;
   updatedAt: number;
   lastLoginAt: number | null;
+  /** When the password was last set (not when it was merely rehashed); null when it never was. */
+  passwordChangedAt: number | null;
 }
 
 export interface NewUser {
@@ -31,10 +33,18 @@ export interface UserStore {
   byEmail(email: string): Promise<User | null>;
   list(): Promise<User[]>;
   count(): Promise<number>;
-  /** `at` = null enables. Returns false when no such user. */
+  /** `at` = null enables. Disabling also ends every session of the user. Returns false when no such user. */
   setDisabled(id: string, at: number | null): Promise<boolean>;
   delete(id: string): Promise<boolean>;
-  setPasswordHash(id: string, hash: string): Promise<void>;
+  /**
+   * Stores a new password hash. A `rehash` (same password, stronger parameters) does not count as a change;
+   * `endSessions` revokes the user's sessions (but `except`) in the same transaction.
+   */
+  setPasswordHash(
+    id: string,
+    hash: string,
+    opts?: { rehash?: boolean; endSessions?: { now: number; except?: string } },
+  ): Promise<void>;
   passwordHash(id: string): Promise<string | null>;
   recordLogin(id: string, now: number): Promise<void>;
   /** Marks the address confirmed (idempotent: an earlier confirmation time is kept). */
@@ -86,14 +96,25 @@ export interface ThrottleState {
   blockedUntil: number;
 }
 
+export interface ThrottleCharge {
+  key: string;
+  /** The counter after this attempt, from the stored one (null: none yet). */
+  next: (prev: ThrottleState | null) => ThrottleState;
+}
+
 export interface ThrottleStore {
   get(keys: readonly string[]): Promise<Map<string, ThrottleState>>;
   /**
-   * Counts one failure for `key` atomically (concurrent failures are never lost): `next` computes the new
-   * state from the stored one inside the store's transaction.
+   * In one transaction: if any key is blocked at `now`, changes nothing and returns the longest wait in ms;
+   * otherwise applies every charge and returns 0. Concurrent attempts are serialized here, so a burst
+   * cannot slip past the limit while earlier attempts are still being checked.
    */
-  fail(key: string, now: number, next: (prev: ThrottleState | null) => ThrottleState): Promise<ThrottleState>;
+  charge(charges: readonly ThrottleCharge[], now: number): Promise<number>;
+  /** Changes one counter atomically. */
+  update(key: string, next: (prev: ThrottleState | null) => ThrottleState): Promise<ThrottleState>;
   clear(keys: readonly string[]): Promise<void>;
+  /** Forgets counters that block nothing and saw no failure since `before`. */
+  purge(now: number, before: number): Promise<number>;
 }
 
 export type OneTimePurpose = 'verify_email' | 'reset_password' | 'magic_login' | 'invite' | 'setup';
@@ -143,6 +164,8 @@ export interface MailOutboxStore {
   markFailed(id: string, nextAttemptAt: number, error: string): Promise<void>;
   /** Mails not yet delivered. */
   depth(): Promise<number>;
+  /** Forgets mails delivered before `before`. */
+  purge(before: number): Promise<number>;
 }
 
 export interface OneTimeTokenStore {
@@ -158,6 +181,8 @@ export interface OneTimeTokenStore {
   consume(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
   /** Deletes every token of a purpose (for one user, when given); returns how many. */
   deletePurpose(purpose: OneTimePurpose, userId?: string): Promise<number>;
+  /** Deletes tokens that expired or were used before `before`. */
+  purge(before: number): Promise<number>;
 }
 
 export interface ApiToken {

@@ -178,7 +178,8 @@ export class EmailAccounts {
     const hash = await hashPassword(password);
     const t = await this.#links.consume(token, purpose);
     if (!t || t.userId !== owner.id) return { kind: 'gone' };
-    await this.#store.users.setPasswordHash(owner.id, hash);
+    // A reset means the old password may be known to someone else: every session ends with it.
+    await this.#store.users.setPasswordHash(owner.id, hash, { endSessions: { now: this.#clock.now() } });
     await this.#store.users.markEmailVerified(owner.id, this.#clock.now());
     return { kind: 'ok', value: owner };
   }

@@ -2,7 +2,7 @@
 import { hashPassword, needsRehash, verifyPassword } from '../crypto/password.ts';
 import { randomSecret } from '../crypto/tokens.ts';
 import type { Store, User } from '../ports/store.ts';
-import type { SignInThrottle, ThrottleSubject } from './throttle.ts';
+import { accountKey, type SignInThrottle, type ThrottleSubject } from './throttle.ts';
 import { canonicalEmail } from './users.ts';
 
 export type LoginResult =
@@ -18,8 +18,8 @@ export interface LoginAttempt {
   identifier: string;
   password: string;
   ip: string;
-  /** Whether this browser proved an earlier sign-in, asked once the account is known. */
-  knownDevice: (userId: string) => boolean;
+  /** Whether this browser proved an earlier sign-in to `user` (since its password last changed). */
+  knownDevice: (user: User) => boolean;
 }
 
 export interface LoginOptions {
@@ -57,24 +57,21 @@ export class PasswordLogin {
           : await this.#store.users.byUsername(id);
     const subject: ThrottleSubject = {
       ip: a.ip,
-      account: user ? user.id : `name:${id}`,
-      knownDevice: user !== null && a.knownDevice(user.id),
+      account: accountKey(id),
+      knownDevice: user !== null && a.knownDevice(user),
     };
-    const wait = await this.#throttle.wait(subject);
+    const wait = await this.#throttle.begin(subject);
     if (wait > 0) return { kind: 'throttled', retryAfterMs: wait };
 
     const stored = user ? await this.#store.users.passwordHash(user.id) : null;
-    const matches = await verifyPassword(stored ?? (await this.#dummy), a.password);
+    const matches = await verifyPassword(stored ?? (await this.#dummy), usable(a.password));
     // A disabled account is checked only after the full verification, so it costs what a wrong password costs.
-    if (!user || stored === null || !matches || user.disabledAt !== null) {
-      await this.#throttle.fail(subject);
-      return { kind: 'failed' };
-    }
+    if (!user || stored === null || !matches || user.disabledAt !== null) return { kind: 'failed' };
     await this.#throttle.succeed(subject);
     if (needsRehash(stored)) {
       // The parameters were raised since this hash was made: upgrade it while we hold the plain password.
       hashPassword(a.password)
-        .then((h) => this.#store.users.setPasswordHash(user.id, h))
+        .then((h) => this.#store.users.setPasswordHash(user.id, h, { rehash: true }))
         .catch(this.#opts.onRehashError ?? (() => {}));
     }
     if (this.#opts.requireVerifiedEmail() && user.emailVerifiedAt === null)
@@ -84,15 +81,18 @@ export class PasswordLogin {
 
   /** Checks a signed-in user's current password (password change); throttled like a sign-in. */
   async confirm(user: User, password: string, ip: string): Promise<'ok' | 'failed' | number> {
-    const subject: ThrottleSubject = { ip, account: user.id, knownDevice: true };
-    const wait = await this.#throttle.wait(subject);
+    const subject: ThrottleSubject = { ip, account: accountKey(`user:${user.id}`), knownDevice: true };
+    const wait = await this.#throttle.begin(subject);
     if (wait > 0) return wait;
     const stored = await this.#store.users.passwordHash(user.id);
-    const matches = await verifyPassword(stored ?? (await this.#dummy), password);
-    if (stored === null || !matches) {
-      await this.#throttle.fail(subject);
-      return 'failed';
-    }
+    const matches = await verifyPassword(stored ?? (await this.#dummy), usable(password));
+    if (stored === null || !matches) return 'failed';
+    await this.#throttle.succeed(subject);
     return 'ok';
   }
 }
+
+// Lone UTF-16 surrogates cannot be typed and turn into U+FFFD when encoded, so "\ud800" would match a
+// password of replacement characters: such input never matches anything.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const usable = (password: string) => (LONE_SURROGATE.test(password) ? `\u0000${randomSecret()}` : password);

@@ -19,6 +19,9 @@ export interface PasswordContext {
 
 /** Why the password is refused, as one sentence for the user, or null when it is acceptable. */
 export function passwordProblem(password: string, ctx: PasswordContext): string | null {
+  // Lone surrogates cannot be typed, and encode to U+FFFD: a password of them would match others.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(password))
+    return 'the password contains characters that are not text';
   const normalized = password.normalize('NFKC');
   const length = [...normalized].length;
   // Checked before anything else so an oversized input never reaches argon2.

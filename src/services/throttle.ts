@@ -1,14 +1,20 @@
 // Sign-in throttling, kept in the store so it survives restarts and is shared by every process.
 //
-// Three counters per attempt:
-//   ip:<addr>                 all failures from one client address (one attacker, many accounts)
-//   account-ip:<acct>|<addr>  failures for one account from one address (one attacker, one account)
-//   account:<acct>            failures for one account from anywhere (many addresses, one account)
-// The account-wide counter is skipped for a browser that has signed in to that account before (a signed
-// device cookie): a botnet guessing one password can then slow strangers down but never lock the owner out.
-import { nextThrottleState, type ThrottlePolicy, waitFor } from '../core/throttle.ts';
+// Three counters per attempt, each charged BEFORE the password is checked (a burst of parallel guesses is
+// counted as it arrives, not after argon2 has let it through), and refunded or cleared on success:
+//   ip:<net>                  all attempts from one client network (one attacker, many accounts)
+//   account-ip:<acct>|<net>   attempts on one account name from one network (one attacker, one account)
+//   account:<acct>            attempts on one account name from anywhere (many networks, one account)
+// <acct> is a hash of the name as typed (canonical), for known and unknown accounts alike: the limits say
+// nothing about which names exist or which email belongs to which username, and keys stay short.
+// <net> is the IPv4 address, or the IPv6 /64 (one customer's allocation: rotating inside it gains nothing).
+// The account-wide counter is skipped for a browser that signed in to that account since its password last
+// changed (a signed device cookie): a botnet guessing one password slows strangers down, not the owner.
+import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
+import { nextThrottleState, type ThrottlePolicy } from '../core/throttle.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import type { Store, ThrottleState } from '../ports/store.ts';
 
 const MINUTE = 60_000;
 
@@ -18,21 +24,56 @@ export const THROTTLE_POLICIES = {
   account: { free: 50, baseMs: 2_000, maxMs: 5 * MINUTE, forgetAfterMs: 60 * MINUTE },
 } satisfies Record<string, ThrottlePolicy>;
 
+/** The network a client address is counted under: IPv4 as is (also when IPv4-mapped), IPv6 by /64. */
+export function throttleNetwork(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1] as string;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/** A short, fixed-length name for what was typed, so a 60 kB "username" costs 64 bytes to count. */
+export const accountKey = (canonicalName: string) =>
+  createHash('sha256').update(canonicalName, 'utf8').digest('hex').slice(0, 32);
+
 export interface ThrottleSubject {
+  /** The client address; counted by network (see throttleNetwork). */
   ip: string;
-  /** A stable name for the account tried: the user id when it exists, else the canonical identifier. */
+  /** accountKey() of the account name as typed. */
   account: string;
   /** The browser proved an earlier sign-in to this account. */
   knownDevice: boolean;
 }
 
 function keysFor(s: ThrottleSubject) {
+  const net = throttleNetwork(s.ip);
   return {
-    ip: `ip:${s.ip}`,
-    accountIp: `account-ip:${s.account}|${s.ip}`,
+    ip: `ip:${net}`,
+    accountIp: `account-ip:${s.account}|${net}`,
     account: `account:${s.account}`,
   };
 }
+
+/** One attempt fewer: a sign-in that succeeded was not a guess. */
+const refund =
+  (policy: ThrottlePolicy) =>
+  (prev: ThrottleState | null): ThrottleState => {
+    const failures = Math.max(0, (prev?.failures ?? 1) - 1);
+    return {
+      failures,
+      lastFailureAt: prev?.lastFailureAt ?? 0,
+      blockedUntil: failures >= policy.free ? (prev?.blockedUntil ?? 0) : 0,
+    };
+  };
 
 export class SignInThrottle {
   readonly #store: Store;
@@ -43,31 +84,27 @@ export class SignInThrottle {
     this.#clock = clock;
   }
 
-  /** Milliseconds this attempt must wait; 0 when it may go ahead. */
-  async wait(s: ThrottleSubject): Promise<number> {
-    const k = keysFor(s);
-    const keys = s.knownDevice ? [k.ip, k.accountIp] : [k.ip, k.accountIp, k.account];
-    const states = await this.#store.throttles.get(keys);
-    const now = this.#clock.now();
-    return Math.max(0, ...keys.map((key) => waitFor(states.get(key), now)));
-  }
-
-  async fail(s: ThrottleSubject): Promise<void> {
+  /**
+   * Counts this attempt against every limit that applies, atomically, unless one of them already blocks it.
+   * Returns the milliseconds to wait (nothing was counted), or 0 (counted; go ahead and check the password).
+   */
+  async begin(s: ThrottleSubject): Promise<number> {
     const k = keysFor(s);
     const now = this.#clock.now();
-    await Promise.all(
-      (Object.keys(k) as (keyof typeof k)[]).map((which) =>
-        this.#store.throttles.fail(k[which], now, (prev) =>
-          nextThrottleState(prev, now, THROTTLE_POLICIES[which]),
-        ),
-      ),
+    const which = (
+      s.knownDevice ? ['ip', 'accountIp'] : ['ip', 'accountIp', 'account']
+    ) as (keyof typeof k)[];
+    return this.#store.throttles.charge(
+      which.map((w) => ({ key: k[w], next: (prev) => nextThrottleState(prev, now, THROTTLE_POLICIES[w]) })),
+      now,
     );
   }
 
-  /** After a successful sign-in the account's counters start over; the address's does not. */
+  /** After a successful sign-in the account's counters start over, and the network gets its attempt back. */
   async succeed(s: ThrottleSubject): Promise<void> {
     const k = keysFor(s);
     await this.#store.throttles.clear([k.accountIp, k.account]);
+    await this.#store.throttles.update(k.ip, refund(THROTTLE_POLICIES.ip));
   }
 }
 
@@ -94,15 +131,19 @@ export class MailThrottle {
    * has it: the limit answers the same for every address. Milliseconds to wait, or 0 to go ahead.
    */
   async hit(ip: string, address: string): Promise<number> {
-    const keys = { ip: `mail-ip:${ip}`, address: `mail-to:${address}` };
     const now = this.#clock.now();
-    const states = await this.#store.throttles.get([keys.ip, keys.address]);
-    const wait = Math.max(waitFor(states.get(keys.ip), now), waitFor(states.get(keys.address), now));
-    if (wait > 0) return wait;
-    await this.#store.throttles.fail(keys.ip, now, (prev) => nextThrottleState(prev, now, MAIL_POLICIES.ip));
-    await this.#store.throttles.fail(keys.address, now, (prev) =>
-      nextThrottleState(prev, now, MAIL_POLICIES.address),
+    return this.#store.throttles.charge(
+      [
+        {
+          key: `mail-ip:${throttleNetwork(ip)}`,
+          next: (prev) => nextThrottleState(prev, now, MAIL_POLICIES.ip),
+        },
+        {
+          key: `mail-to:${accountKey(address)}`,
+          next: (prev) => nextThrottleState(prev, now, MAIL_POLICIES.address),
+        },
+      ],
+      now,
     );
-    return 0;
   }
 }

@@ -153,10 +153,15 @@ auth = "local"
       assert.equal(nullOrigin.status, 303);
     });
 
-    test('a post from another origin the gateway serves is accepted', async () => {
-      const b = client();
-      const res = await b.signIn('hana', PASSWORD, '/', { origin: 'https://wiki.example.com' });
-      assert.equal(res.status, 303);
+    test('public_url’s origin may post; another host the gateway serves may not', async () => {
+      assert.equal(
+        (await client().signIn('hana', PASSWORD, '/', { origin: 'https://gw.example.com' })).status,
+        303,
+      );
+      const sibling = await client().signIn('hana', PASSWORD, '/', {
+        origin: 'https://team.apps.example.com',
+      });
+      assert.equal(sibling.status, 403, 'a sibling host must not vouch for a post');
     });
   });
 
@@ -168,7 +173,9 @@ auth = "local"
         // Non-strings cannot arrive in a form; "" means "nothing asked" (the account page).
         if (typeof target !== 'string' || target === '') continue;
         // The GET form re-validates what it puts into the hidden field...
-        const page = await new BrowserClient(gw.url).get(`/auth/login?return_to=${encodeURIComponent(target)}`);
+        const page = await new BrowserClient(gw.url).get(
+          `/auth/login?return_to=${encodeURIComponent(target)}`,
+        );
         if (page.status === 200) {
           const hidden = /name="return_to" value="([^"]*)"/.exec(page.body)?.[1];
           assert.ok(hidden === '/' || hidden === '', `${JSON.stringify(target)} became ${hidden}`);

@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { hash } from '@node-rs/argon2';
+import Database from 'better-sqlite3';
 import { hashPassword } from '../../src/crypto/password.ts';
 import type { User } from '../../src/ports/store.ts';
 import { THROTTLE_POLICIES } from '../../src/services/throttle.ts';
 import { createUser } from '../../src/services/users.ts';
-import { BrowserClient, type Response } from '../helpers/browser-client.ts';
+import { BrowserClient, csrfIn, type Response } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
@@ -247,5 +248,88 @@ auth = "local"
       '/',
     );
     assert.equal(res.status, 303);
+  });
+
+  test('a burst of parallel guesses is counted as it arrives: exactly the free attempts are checked', async () => {
+    const b = browserAt(freshIp());
+    const csrf = csrfIn((await b.get('/auth/login')).body);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        b.post('/auth/login', { csrf, username: 'carol', password: `parallel ${i}` }),
+      ),
+    );
+    const counts: Record<number, number> = {};
+    for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1;
+    assert.deepEqual(counts, {
+      401: THROTTLE_POLICIES.accountIp.free,
+      429: 60 - THROTTLE_POLICIES.accountIp.free,
+    });
+    clock.advance(2 * 3600_000);
+  });
+
+  test('the limits do not link a username to its email, or tell known names from unknown ones', async () => {
+    const free = THROTTLE_POLICIES.accountIp.free;
+    const answersFor = async (name: string, email: string) => {
+      const b = browserAt(freshIp());
+      for (let i = 0; i < free; i++) await b.signIn(name, `guess ${i}`);
+      return (await b.signIn(email, 'one more guess')).status;
+    };
+    assert.equal(await answersFor('carol', 'carol@example.com'), 401);
+    assert.equal(await answersFor('mallory', 'mallory@example.com'), 401);
+    clock.advance(2 * 3600_000);
+  });
+
+  test('IPv6 clients are counted by /64: rotating addresses inside one network gains nothing', async () => {
+    const free = THROTTLE_POLICIES.accountIp.free;
+    const statuses: number[] = [];
+    for (let i = 1; i <= free + 1; i++)
+      statuses.push(
+        (await browserAt(`2001:db8:1:2::${i.toString(16)}`).signIn('carol', `v6 guess ${i}`)).status,
+      );
+    assert.deepEqual(statuses, [...Array(free).fill(401), 429]);
+    assert.equal(
+      (await browserAt('2001:db8:1:3::1').signIn('carol', PASSWORD, '/')).status,
+      303,
+      'the next /64 is another network',
+    );
+    clock.advance(2 * 3600_000);
+  });
+
+  test('a 60 kB username is refused like any other and costs a short counter', async () => {
+    const b = browserAt(freshIp());
+    assert.equal((await b.signIn('u'.repeat(60_000), 'whatever it is')).status, 401);
+    const db = new Database(gw.config.store.url.slice('sqlite:'.length), { readonly: true });
+    const longest = db.prepare('SELECT MAX(LENGTH(key)) FROM throttles').pluck().get() as number;
+    db.close();
+    assert.ok(longest < 120, `longest throttle key: ${longest}`);
+  });
+
+  test('a device cookie from before a password change no longer lifts the account-wide limit', async () => {
+    const hank = await createUser(gw.store, {
+      username: 'hank',
+      email: 'hank@example.com',
+      emailVerified: true,
+      passwordHash: await hashPassword(PASSWORD),
+    });
+    const owner = browserAt(freshIp());
+    assert.equal((await owner.signIn('hank', PASSWORD, '/')).status, 303);
+    const oldDevice = owner.jar.get('__Host-hero_device') as string;
+    await owner.submit('/auth/logout', '/auth/logout', {});
+    clock.advance(1000);
+    await gw.store.users.setPasswordHash(hank.id, await hashPassword(`${PASSWORD} 2`));
+    // A botnet spends the account-wide allowance.
+    for (let sent = 0; sent < THROTTLE_POLICIES.account.free; ) {
+      const bot = browserAt(freshIp());
+      for (
+        let i = 0;
+        i < THROTTLE_POLICIES.accountIp.free - 1 && sent < THROTTLE_POLICIES.account.free;
+        i++, sent++
+      )
+        await bot.signIn('hank', `bot ${sent}`);
+    }
+    const thief = browserAt(freshIp());
+    thief.jar.set('__Host-hero_device', oldDevice);
+    assert.equal((await thief.signIn('hank', 'a guess')).status, 429, 'the old proof is void');
+    clock.advance(2 * 3600_000);
   });
 });

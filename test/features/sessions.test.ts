@@ -6,6 +6,7 @@ import { openStore } from '../../src/adapters/open-store.ts';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { hashToken } from '../../src/crypto/tokens.ts';
 import type { Store, User } from '../../src/ports/store.ts';
+import { purgeStale } from '../../src/services/housekeeping.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, send } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
@@ -101,6 +102,23 @@ api = true
     const token = b.jar.get(sessionCookie) as string;
     assert.ok(await gw.store.sessions.findActive(hashToken(token), clock.now()));
     assert.equal(await gw.store.sessions.findActive(token, clock.now()), null);
+  });
+
+  test('an app cannot set or clear the gateway’s cookies through its responses', async () => {
+    const { b } = await signedInBrowser();
+    up.respondWith = {
+      'set-cookie': [
+        `${sessionCookie}=${'A'.repeat(43)}; Path=/; Secure`,
+        '__Host-hero_device=x; Path=/; Secure',
+        'app_session=kept; Path=/',
+      ],
+    };
+    try {
+      const res = await b.get('/x');
+      assert.deepEqual(res.setCookies, ['app_session=kept; Path=/']);
+    } finally {
+      up.respondWith = {};
+    }
   });
 
   test('the upstream never receives the gateway cookies, but keeps the app’s own', async () => {
@@ -219,7 +237,9 @@ api = true
     await other.users.setDisabled(bob.id, clock.now());
     assert.equal((await b.get('/x')).status, 303);
     await other.users.setDisabled(bob.id, null);
-    assert.equal((await b.get('/x')).status, 200, 're-enabling restores an unexpired session');
+    assert.equal((await b.get('/x')).status, 303, 're-enabling does not revive a session (it may be stolen)');
+    assert.equal((await b.signIn('bob', PASSWORD, '/')).status, 303);
+    assert.equal((await b.get('/x')).status, 200);
     await other.users.delete(bob.id);
     assert.equal((await b.get('/x')).status, 303);
   });
@@ -253,6 +273,16 @@ api = true
       assert.equal(status.status, 200);
       assert.equal(status.body, '{"authenticated":false}');
     }
+  });
+
+  test('housekeeping deletes sessions that can never be used again, and only those', async () => {
+    const { b } = await signedInBrowser();
+    clock.advance(2 * HOUR); // past the idle timeout of every earlier session, and of this one
+    const live = await signedInBrowser();
+    const purged = await purgeStale(gw.store, clock);
+    assert.ok((purged.sessions ?? 0) > 0, JSON.stringify(purged));
+    assert.equal((await live.b.get('/x')).status, 200);
+    assert.equal((await b.get('/x')).status, 303);
   });
 
   test('/auth/status tells UIs who is signed in, and nothing when nobody is', async () => {

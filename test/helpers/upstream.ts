@@ -16,12 +16,14 @@ export interface Upstream {
   seen: Seen[];
   /** Milliseconds to wait before answering (for timeout tests). */
   delayMs: number;
+  /** Extra response headers (for response-hygiene tests). */
+  respondWith: Record<string, string | string[]>;
   close(): Promise<void>;
 }
 
 export async function startUpstream(): Promise<Upstream> {
   const seen: Seen[] = [];
-  const state = { delayMs: 0 };
+  const state = { delayMs: 0, respondWith: {} as Record<string, string | string[]> };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -35,7 +37,7 @@ export async function startUpstream(): Promise<Upstream> {
       };
       seen.push(entry);
       const answer = () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+        res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes', ...state.respondWith });
         res.end(JSON.stringify({ url: entry.url, bytes: entry.body.length }));
       };
       if (state.delayMs > 0) setTimeout(answer, state.delayMs);
@@ -53,6 +55,12 @@ export async function startUpstream(): Promise<Upstream> {
     },
     set delayMs(v: number) {
       state.delayMs = v;
+    },
+    get respondWith() {
+      return state.respondWith;
+    },
+    set respondWith(v: Record<string, string | string[]>) {
+      state.respondWith = v;
     },
     close: () =>
       new Promise<void>((resolve) => {

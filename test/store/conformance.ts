@@ -293,10 +293,31 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
         lastFailureAt: s.clock.now(),
         blockedUntil: s.clock.now() + 1000,
       });
-      await Promise.all(Array.from({ length: 10 }, () => store.throttles.fail('ip:x', s.clock.now(), next)));
+      await Promise.all(Array.from({ length: 10 }, () => store.throttles.update('ip:x', next)));
       const got = await store.throttles.get(['ip:x', 'ip:none']);
       assert.equal(got.get('ip:x')?.failures, 10);
       assert.equal(got.has('ip:none'), false);
+      // charge: all or nothing — a blocked key stops the attempt and nothing is counted.
+      const now = s.clock.now();
+      const once = (prev: { failures: number } | null) => ({
+        failures: (prev?.failures ?? 0) + 1,
+        lastFailureAt: now,
+        blockedUntil: 0,
+      });
+      assert.equal(
+        await store.throttles.charge(
+          [
+            { key: 'ip:y', next: once },
+            { key: 'ip:x', next: once },
+          ],
+          now,
+        ),
+        1000,
+      );
+      assert.equal((await store.throttles.get(['ip:y'])).size, 0);
+      assert.equal(await store.throttles.charge([{ key: 'ip:y', next: once }], now), 0);
+      assert.equal((await store.throttles.get(['ip:y'])).get('ip:y')?.failures, 1);
+      assert.equal(await store.throttles.purge(now, now + 1), 1, 'only the counter that blocks nothing goes');
       await store.throttles.clear(['ip:x']);
       assert.equal((await store.throttles.get(['ip:x'])).size, 0);
     });

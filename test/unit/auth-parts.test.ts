@@ -3,12 +3,14 @@ import { describe, test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.ts';
 import { prefersHtml } from '../../src/core/accept.ts';
 import { readCookie } from '../../src/core/cookies.ts';
+import { html } from '../../src/core/html.ts';
 import { nextThrottleState, waitFor } from '../../src/core/throttle.ts';
 import { SigningKey } from '../../src/crypto/keys.ts';
 import { needsRehash } from '../../src/crypto/password.ts';
 import { compileSnapshot } from '../../src/http/snapshot.ts';
-import { html } from '../../src/core/html.ts';
 import { browserName } from '../../src/http/views/pages.ts';
+import { passwordProblem } from '../../src/services/password-policy.ts';
+import { throttleNetwork } from '../../src/services/throttle.ts';
 
 describe('readCookie', () => {
   const cases: [string | undefined, string | null][] = [
@@ -138,4 +140,21 @@ test('sessions are listed by browser and system, not by raw User-Agent', () => {
     ['x'.repeat(100), `${'x'.repeat(40)}…`],
   ];
   for (const [ua, want] of cases) assert.equal(browserName(ua), want);
+});
+
+test('throttle networks: IPv4 as is (also mapped), IPv6 by /64', () => {
+  const cases: [string, string][] = [
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+  ];
+  for (const [ip, want] of cases) assert.equal(throttleNetwork(ip), want, ip);
+});
+
+test('passwords made of lone surrogates are refused (they would match any other such string)', () => {
+  assert.match(passwordProblem('\ud800'.repeat(20), { minLength: 12 }) ?? '', /not text/);
+  assert.equal(passwordProblem('emoji 🦊 passphrase ok', { minLength: 12 }), null);
 });

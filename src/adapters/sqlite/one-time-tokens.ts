@@ -55,6 +55,7 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
     'DELETE FROM one_time_tokens WHERE purpose = ? AND user_id IS NULL AND email = ? AND consumed_at IS NULL',
   );
   const enqueue = outboxInsert(db, clock);
+  const purge = db.prepare('DELETE FROM one_time_tokens WHERE expires_at < ? OR consumed_at < ?');
   const row = (t: NewOneTimeToken) => ({
     ...t,
     payload: t.payload === null ? null : JSON.stringify(t.payload),
@@ -82,6 +83,9 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
     async consume(hash, purpose, now) {
       const row = consume.get({ hash, purpose, now }) as Row | undefined;
       return row ? toToken(row) : null;
+    },
+    async purge(before) {
+      return purge.run(before, before).changes;
     },
     async deletePurpose(purpose, userId) {
       return (userId === undefined ? deletePurpose.run(purpose) : deletePurposeFor.run(purpose, userId))

@@ -57,6 +57,7 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
      WHERE id = ? AND sent_at IS NULL`,
   );
   const depth = db.prepare('SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL').pluck();
+  const purge = db.prepare('DELETE FROM mail_outbox WHERE sent_at < ?');
 
   return {
     async enqueue(mail) {
@@ -73,6 +74,9 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
     },
     async depth() {
       return depth.get() as number;
+    },
+    async purge(before) {
+      return purge.run(before).changes;
     },
   };
 }

@@ -1,5 +1,5 @@
 // Sign-in throttles in SQLite: counters survive restarts and are shared by every process on the file.
-import type { ThrottleState, ThrottleStore } from '../../ports/store.ts';
+import type { ThrottleCharge, ThrottleState, ThrottleStore } from '../../ports/store.ts';
 import type { Db } from './db.ts';
 
 interface ThrottleRow {
@@ -23,8 +23,8 @@ export function sqliteThrottles(db: Db): ThrottleStore {
        blocked_until = excluded.blocked_until`,
   );
   const del = db.prepare('DELETE FROM throttles WHERE key = ?');
-  // Read-modify-write in one IMMEDIATE transaction: other processes on the file wait, so no failure is lost.
-  const fail = db.transaction(
+  // Read-modify-write in IMMEDIATE transactions: other processes on the file wait, so no attempt is lost.
+  const update = db.transaction(
     (key: string, next: (prev: ThrottleState | null) => ThrottleState): ThrottleState => {
       const row = get.get(key) as ThrottleRow | undefined;
       const state = next(row ? toState(row) : null);
@@ -32,6 +32,17 @@ export function sqliteThrottles(db: Db): ThrottleStore {
       return state;
     },
   );
+  const charge = db.transaction((charges: readonly ThrottleCharge[], now: number): number => {
+    const rows = charges.map((c) => get.get(c.key) as ThrottleRow | undefined);
+    const wait = Math.max(0, ...rows.map((r) => (r && r.blocked_until > now ? r.blocked_until - now : 0)));
+    if (wait > 0) return wait;
+    charges.forEach((c, i) => {
+      const row = rows[i];
+      upsert.run({ key: c.key, ...c.next(row ? toState(row) : null) });
+    });
+    return 0;
+  });
+  const purge = db.prepare('DELETE FROM throttles WHERE blocked_until <= ? AND last_failure_at < ?');
 
   return {
     async get(keys) {
@@ -42,8 +53,14 @@ export function sqliteThrottles(db: Db): ThrottleStore {
       }
       return found;
     },
-    async fail(key, _now, next) {
-      return fail.immediate(key, next);
+    async charge(charges, now) {
+      return charge.immediate(charges, now);
+    },
+    async update(key, next) {
+      return update.immediate(key, next);
+    },
+    async purge(now, before) {
+      return purge.run(now, before).changes;
     },
     async clear(keys) {
       for (const key of keys) del.run(key);

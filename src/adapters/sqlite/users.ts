@@ -13,10 +13,11 @@ interface UserRow {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  password_changed_at: number | null;
 }
 
 export const USER_COLUMNS =
-  'u.id, u.username, u.email, u.email_verified_at, u.disabled_at, u.created_at, u.updated_at, u.last_login_at';
+  'u.id, u.username, u.email, u.email_verified_at, u.disabled_at, u.created_at, u.updated_at, u.last_login_at, u.password_changed_at';
 
 export function toUser(r: UserRow): User {
   return {
@@ -28,6 +29,7 @@ export function toUser(r: UserRow): User {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     lastLoginAt: r.last_login_at,
+    passwordChangedAt: r.password_changed_at,
   };
 }
 
@@ -41,7 +43,16 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const byEmail = db.prepare(`SELECT ${USER_COLUMNS} FROM users u WHERE u.email = ?`);
   const list = db.prepare(`SELECT ${USER_COLUMNS} FROM users u ORDER BY u.username`);
   const count = db.prepare('SELECT COUNT(*) AS n FROM users').pluck();
-  const setDisabled = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
+  const setDisabledRow = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
+  const endSessions = db.prepare(
+    'UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND id != @except AND revoked_at IS NULL',
+  );
+  // A disabled account's sessions end for good: enabling it again must not revive a stolen cookie.
+  const setDisabled = db.transaction((id: string, at: number | null, now: number) => {
+    const changed = setDisabledRow.run(at, now, id).changes > 0;
+    if (changed && at !== null) endSessions.run({ now, id, except: '' });
+    return changed;
+  });
   const del = db.prepare('DELETE FROM users WHERE id = ?');
   const recordLogin = db.prepare('UPDATE users SET last_login_at = ? WHERE id = ?');
   const markVerified = db.prepare(
@@ -57,10 +68,20 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const passwordHash = db
     .prepare("SELECT secret_hash FROM credentials WHERE user_id = ? AND kind = 'password'")
     .pluck();
-  const setPassword = db.transaction((id: string, hash: string, now: number) => {
-    upsertPassword.run(id, hash, now, now);
-    markPasswordChanged.run(now, now, id);
-  });
+  // The new hash and the end of the other sessions are one step: never a new password with a thief still in.
+  const setPassword = db.transaction(
+    (
+      id: string,
+      hash: string,
+      now: number,
+      rehash: boolean,
+      end: { now: number; except?: string } | undefined,
+    ) => {
+      upsertPassword.run(id, hash, now, now);
+      if (!rehash) markPasswordChanged.run(now, now, id);
+      if (end) endSessions.run({ now: end.now, id, except: end.except ?? '' });
+    },
+  );
 
   const grantGlobal = db.prepare(
     `INSERT INTO grants (id, role_id, user_id, context, created_at)
@@ -112,13 +133,13 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
       return count.get() as number;
     },
     async setDisabled(id, at) {
-      return setDisabled.run(at, clock.now(), id).changes > 0;
+      return setDisabled.immediate(id, at, clock.now());
     },
     async delete(id) {
       return del.run(id).changes > 0;
     },
-    async setPasswordHash(id, hash) {
-      setPassword(id, hash, clock.now());
+    async setPasswordHash(id, hash, opts = {}) {
+      setPassword.immediate(id, hash, clock.now(), opts.rehash === true, opts.endSessions);
     },
     async passwordHash(id) {
       return (passwordHash.get(id) as string | undefined) ?? null;

@@ -29,7 +29,9 @@ async function setPassword(store: Store, config: Config, user: User, password: s
     username: user.username,
     email: user.email,
   });
-  await store.users.setPasswordHash(user.id, await hashPassword(password));
+  // A new password ends every session, in the same transaction: whoever signed in with the old one is out.
+  const now = Date.now();
+  await store.users.setPasswordHash(user.id, await hashPassword(password), { endSessions: { now } });
 }
 
 export async function userCommand(
@@ -105,9 +107,8 @@ async function run(
     }
     case 'passwd': {
       const user = await requireUser(store, name);
+      const ended = (await store.sessions.listActive(user.id, Date.now())).length;
       await setPassword(store, config, user, await readNewPassword(flags['password-stdin'] === true));
-      // A new password ends every session: whoever was signed in with the old one is out.
-      const ended = await store.sessions.revokeAllForUser(user.id, Date.now());
       audit.record({ action: 'user.password', target: user.username, detail: { sessions_ended: ended } });
       out(`password changed for ${user.username}${ended ? `; ended ${ended} session(s)` : ''}`);
       return 0;

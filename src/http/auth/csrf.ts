@@ -1,7 +1,7 @@
 // CSRF defence for every POST under the auth prefix, two independent checks that must both pass:
 //  1. the request comes from a page the gateway served (Origin, else Sec-Fetch-Site), and
-//  2. a signed double-submit token: the form field must be the HMAC of this browser's CSRF cookie. A
-//     sibling subdomain that plants a cookie still cannot produce the matching field without the secret.
+//  2. a signed double-submit token: the form field must be the HMAC of this browser's CSRF cookie, which
+//     is __Host- (no sibling host can set it) wherever the browser allows, i.e. on https and localhost.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readCookie } from '../../core/cookies.ts';
 import type { SigningKey } from '../../crypto/keys.ts';
@@ -40,7 +40,9 @@ function originAllowed(request: FastifyRequest): boolean {
     } catch {
       return false;
     }
-    return url.origin === requestOrigin(s) || s.snapshot.auth.served(url);
+    // Only this page's own origin, or public_url's. Not every host the gateway serves: on plain http a
+    // sibling host could plant the CSRF cookie, so another served origin must not vouch for a post.
+    return url.origin === requestOrigin(s) || url.origin === s.snapshot.publicOrigin;
   }
   // Sec-Fetch-Site is set by the browser itself and cannot be forged by a page; a request with neither
   // header is not a form post from one of our pages.

@@ -113,9 +113,12 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     }
     if (check === 'failed')
       return refuse(request, reply, active, 'invalid_credentials', 'The current password is wrong.');
-    await deps.store.users.setPasswordHash(user.id, await hashPassword(next));
-    // Whoever else holds a session (perhaps the reason for the change) is signed out now.
-    const ended = await deps.sessions.endOthers(user.id, active.session.id);
+    const hash = await hashPassword(next);
+    const ended = (await deps.sessions.list(user.id)).length - 1;
+    // Whoever else holds a session (perhaps the reason for the change) is signed out in the same step.
+    await deps.store.users.setPasswordHash(user.id, hash, {
+      endSessions: { now: deps.clock.now(), except: active.session.id },
+    });
     deps.audit.record({
       action: 'password.change',
       actor: user.username,

@@ -6,16 +6,14 @@ import { safeReturnTo } from '../../core/safe-redirect.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { ERRORS } from '../../errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
-import { cookieAttributes, csrfToken } from '../auth/csrf.ts';
+import { csrfToken } from '../auth/csrf.ts';
+import { isKnownDevice, setDeviceCookie } from '../auth/device-cookie.ts';
 import { formField, sendPage } from '../auth/respond.ts';
 import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import type { HeroRequestState } from '../state.ts';
 import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
-
-// Long enough to outlive any absolute session timeout; browsers cap cookies at 400 days anyway.
-const DEVICE_COOKIE_MAX_AGE_S = 400 * 86400;
 
 /**
  * Where to go after signing in: validated when received and again at redirect time. Nothing asked for means
@@ -90,7 +88,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
       identifier,
       password,
       ip: s.clientIp,
-      knownDevice: (userId) => deviceProof !== null && deps.deviceKey.verify(userId, deviceProof),
+      knownDevice: (user) => isKnownDevice(deps.deviceKey, deviceProof, user, deps.clock.now()),
     });
     const who = identifier.slice(0, 254).toLowerCase();
     switch (result.kind) {
@@ -131,12 +129,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
       userAgent: request.headers['user-agent'] ?? null,
     });
     setSessionCookie(reply, token, session.absoluteExpiresAt - deps.clock.now());
-    const device = s.snapshot.auth.device;
-    reply.setCookie(
-      device.name,
-      deps.deviceKey.sign(user.id),
-      cookieAttributes(device, { sameSite: 'strict', maxAge: DEVICE_COOKIE_MAX_AGE_S }),
-    );
+    setDeviceCookie(reply, deps.deviceKey, user, deps.clock.now());
     deps.store.users
       .recordLogin(user.id, deps.clock.now())
       .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
