@@ -3,8 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
+import { consoleMailer } from './adapters/mail/console.ts';
+import { smtpMailer } from './adapters/mail/smtp.ts';
 import type { Config } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
+import { Sealer } from './crypto/sealed.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
@@ -19,15 +22,19 @@ import { targetHook } from './http/target.ts';
 import type { Logger } from './logger.ts';
 import { type AuditLog, noAudit } from './ports/audit.ts';
 import type { Clock } from './ports/clock.ts';
+import type { Mailer } from './ports/mailer.ts';
 import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
+import { EmailAccounts } from './services/email-accounts.ts';
 import { purgeStale } from './services/housekeeping.ts';
 import { PasswordLogin } from './services/login.ts';
+import { OneTimeLinks } from './services/one-time-links.ts';
+import { OutboxSender } from './services/outbox.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
-import { SignInThrottle } from './services/throttle.ts';
+import { MailThrottle, SignInThrottle } from './services/throttle.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 
@@ -47,8 +54,10 @@ export interface Gateway {
   setup: FirstRunSetup;
   /** Resolves when every audit event so far is written. */
   auditFlushed(): Promise<void>;
-  /** Background work of a serving gateway: hourly housekeeping of the store. Stopped by close(). */
+  /** Background work of a serving gateway: the mail outbox, hourly housekeeping. Stopped by close(). */
   startBackground(): void;
+  outbox: OutboxSender;
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -95,6 +104,32 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       )
     : null;
   const audit: AuditLog = auditFile ?? noAudit;
+  const mailer = config.mail.smtp_url ? smtpMailer(config.mail.smtp_url, config.mail.from) : consoleMailer();
+  const sealer = new Sealer(deps.secret, 'outbox');
+  const outbox = new OutboxSender({
+    store,
+    mailer,
+    sealer,
+    clock,
+    branding: () => {
+      const b = snapshots.current.config.branding;
+      return { title: b.title, accent: b.accent_color };
+    },
+    log: logger.child({ component: 'mail' }),
+  });
+  const links = new OneTimeLinks(
+    {
+      store,
+      clock,
+      sealer,
+      settings: () => ({
+        publicUrl: snapshots.current.config.server.public_url,
+        authPrefix: snapshots.current.config.server.auth_prefix,
+      }),
+    },
+    () => outbox.kick(),
+  );
+  const accounts = new EmailAccounts(store, clock, links);
 
   const app = Fastify(fastifyOptions(logger));
   installErrorHandling(app);
@@ -116,6 +151,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       audit,
       csrfKey: new SigningKey(deps.secret, 'csrf'),
       deviceKey: new SigningKey(deps.secret, 'device'),
+      accounts,
+      mailThrottle: new MailThrottle(store, clock),
     },
   });
   await app.register(proxyPlugin, {
@@ -138,7 +175,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     snapshots,
     setup,
     auditFlushed: () => auditFile?.flushed() ?? Promise.resolve(),
+    outbox,
+    mailer,
     startBackground() {
+      outbox.start();
       const housekeeping = () =>
         purgeStale(store, clock).then(
           (purged) => logger.debug({ purged }, 'housekeeping done'),
@@ -153,6 +193,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       await Promise.allSettled([app.close(), admin?.close()]);
       // Handlers whose client hung up still run (a sign-in mid-argon2): let them finish with the store open.
       await inFlight.drained();
+      await outbox.stop();
+      await mailer.close();
       await auditFile?.flushed();
     },
   };

@@ -40,6 +40,8 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   );
   if (routes === 0) logger.warn('no routes are configured: every request will get 404');
   gw.startBackground();
+  if (!config.mail.smtp_url)
+    logger.warn('mail.smtp_url is not set: mails are printed to the console (development only)');
   const setupToken = await gw.setup.issueIfNeeded();
   if (setupToken) {
     // The one place the token exists in plain text: the operator's console, once.

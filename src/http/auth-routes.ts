@@ -10,6 +10,9 @@ import { accountPages } from './pages/account.ts';
 import type { PagesDeps } from './pages/deps.ts';
 import { loginPages } from './pages/login.ts';
 import { logoutPages } from './pages/logout.ts';
+import { mailLinkPages } from './pages/mail-links.ts';
+import { mailRequestPages } from './pages/mail-requests.ts';
+import { registerPages } from './pages/register.ts';
 import { setupPages } from './pages/setup.ts';
 import { statusPage } from './pages/status.ts';
 import { sendProblem } from './problem.ts';
@@ -69,6 +72,9 @@ export async function authRoutes(
   accountPages(app, deps, prefix);
   setupPages(app, deps, prefix);
   statusPage(app, deps, prefix);
+  registerPages(app, deps, prefix);
+  mailRequestPages(app, deps, prefix);
+  mailLinkPages(app, deps, prefix);
 
   // Unknown paths under the prefix are 404 here rather than falling through to a route's upstream.
   app.all(`${prefix}`, async (_req, reply) => sendProblem(reply, 'not_found'));

@@ -154,6 +154,11 @@ export class EmailAccounts {
     return this.#links.send('invite', { userId: user.id, email: user.email, username: user.username });
   }
 
+  /** The link if it can still be used (GET pages show, never consume). */
+  linkUsable(token: unknown, purpose: OneTimePurpose) {
+    return this.#links.peek(token, purpose);
+  }
+
   /** Whose account a reset or invite link is for (to show on the form), if the link is still good. */
   async linkOwner(token: unknown, purpose: 'reset_password' | 'invite'): Promise<User | null> {
     const t = await this.#links.peek(token, purpose);

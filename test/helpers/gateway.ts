@@ -57,6 +57,7 @@ export async function startGateway(
     secret: ensureSecret(loaded.config).secret,
   });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  gateway.startBackground();
   const { port } = gateway.app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -5,9 +5,11 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { AuthzFreshness } from '../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../services/claims.ts';
+import type { EmailAccounts } from '../../services/email-accounts.ts';
 import type { PasswordLogin } from '../../services/login.ts';
 import type { SessionService } from '../../services/sessions.ts';
 import type { FirstRunSetup } from '../../services/setup.ts';
+import type { MailThrottle } from '../../services/throttle.ts';
 
 export interface PagesDeps {
   store: Store;
@@ -20,4 +22,6 @@ export interface PagesDeps {
   audit: AuditLog;
   csrfKey: SigningKey;
   deviceKey: SigningKey;
+  accounts: EmailAccounts;
+  mailThrottle: MailThrottle;
 }

@@ -7,13 +7,14 @@ import type { ErrorCode } from '../../errors.ts';
 import { ERRORS } from '../../errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { csrfToken } from '../auth/csrf.ts';
-import { isKnownDevice, setDeviceCookie } from '../auth/device-cookie.ts';
+import { isKnownDevice } from '../auth/device-cookie.ts';
 import { formField, sendPage } from '../auth/respond.ts';
-import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
+import { currentSession } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import type { HeroRequestState } from '../state.ts';
 import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
+import { signIn } from './sign-in.ts';
 
 /**
  * Where to go after signing in: validated when received and again at redirect time. Nothing asked for means
@@ -33,23 +34,43 @@ function renderLogin(
   returnTo: string,
   failure: ErrorCode | null,
   text?: string,
+  ok?: string,
 ): FastifyReply {
   if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure);
-  const prefix = request.hero.snapshot.config.server.auth_prefix;
+  const { server, accounts } = request.hero.snapshot.config;
+  const prefix = server.auth_prefix;
+  const back = returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : '';
+  // Other ways in, each shown only when the config offers it.
+  const links = [
+    ...(accounts.magic_link
+      ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
+      : []),
+    { href: `${prefix}/forgot`, label: 'Forgot your password?' },
+    ...(accounts.registration === 'open' ? [{ href: `${prefix}/register`, label: 'Create an account' }] : []),
+  ];
+  const alert = failure
+    ? { kind: 'error' as const, text: text ?? ERRORS[failure].detail }
+    : ok
+      ? { kind: 'ok' as const, text: ok }
+      : null;
   return sendPage(
     request,
     reply,
     status,
-    { heading: 'Sign in', alert: failure ? { kind: 'error', text: text ?? ERRORS[failure].detail } : null },
+    { heading: 'Sign in', alert },
     loginForm({
       action: `${prefix}/login`,
       csrf: csrfToken(request, reply, deps.csrfKey),
       returnTo,
       invalid: failure !== null,
-      alternatives: { links: [] },
+      alternatives: { links },
     }),
   );
 }
+
+const DONE: Record<string, string> = {
+  reset: 'Your password was changed and every session ended. Sign in with the new password.',
+};
 
 export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
   app.get(`${prefix}/login`, async (request, reply) => {
@@ -60,7 +81,8 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
       reply.code(303).header('location', returnTo);
       return reply.send();
     }
-    return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null);
+    const done = typeof query.done === 'string' ? DONE[query.done] : undefined;
+    return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null, undefined, done);
   });
 
   app.post(`${prefix}/login`, async (request, reply) => {
@@ -116,29 +138,20 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
           ip: s.clientIp,
           detail: { reason: 'email_unverified' },
         });
-        return renderLogin(request, reply, deps, 403, returnTo, 'email_unverified');
+        {
+          // Only the account's owner gets this far (right password): send the link again, within limits.
+          const wait = await deps.mailThrottle.hit(s.clientIp, result.user.email);
+          if (wait === 0) await deps.accounts.sendVerification(result.user);
+          const text =
+            wait === 0
+              ? 'Confirm your email address first: we mailed you a new link.'
+              : 'Confirm your email address first: follow the link we mailed you.';
+          return renderLogin(request, reply, deps, 403, returnTo, 'email_unverified', text);
+        }
       case 'ok':
         break;
     }
-    const { user } = result;
-    // Always a brand-new session: whatever cookie the browser held before (possibly planted) is replaced.
-    const previous = await currentSession(request, deps.sessions, deps.freshness);
-    if (previous) await deps.sessions.end(previous.session.id);
-    const { token, session } = await deps.sessions.start(user, 'password', {
-      ip: s.clientIp,
-      userAgent: request.headers['user-agent'] ?? null,
-    });
-    setSessionCookie(reply, token, session.absoluteExpiresAt - deps.clock.now());
-    setDeviceCookie(reply, deps.deviceKey, user, deps.clock.now());
-    deps.store.users
-      .recordLogin(user.id, deps.clock.now())
-      .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
-    deps.audit.record({
-      action: 'login.success',
-      actor: user.username,
-      ip: s.clientIp,
-      detail: { session: session.id, method: 'password' },
-    });
+    await signIn(request, reply, deps, result.user, 'password');
     reply.code(303).header('location', returnTarget(s, returnTo || null));
     return reply.send();
   });

@@ -4,10 +4,10 @@ import { prefersHtml } from '../../core/accept.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendPage } from '../auth/respond.ts';
-import { setSessionCookie } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import { setupForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
+import { signIn } from './sign-in.ts';
 
 export function setupPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
   function form(
@@ -78,11 +78,7 @@ export function setupPages(app: FastifyInstance, deps: PagesDeps, prefix: string
       target: user.username,
       ip: request.hero.clientIp,
     });
-    const { token: sessionToken, session } = await deps.sessions.start(user, 'password', {
-      ip: request.hero.clientIp,
-      userAgent: request.headers['user-agent'] ?? null,
-    });
-    setSessionCookie(reply, sessionToken, session.absoluteExpiresAt - deps.clock.now());
+    await signIn(request, reply, deps, user, 'password');
     reply.code(303).header('location', `${prefix}/account`);
     return reply.send();
   });

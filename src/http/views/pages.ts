@@ -3,32 +3,7 @@
 
 import { html, type SafeHtml } from '../../core/html.ts';
 import type { Session, User } from '../../ports/store.ts';
-
-const csrfField = (token: string) => html`<input type="hidden" name="csrf" value="${token}">`;
-
-/** A field with its label, hint and error wired up for screen readers. */
-function field(opts: {
-  name: string;
-  label: string;
-  type: 'text' | 'email' | 'password';
-  autocomplete: string;
-  value?: string;
-  hint?: string;
-  invalid?: boolean;
-  autofocus?: boolean;
-}): SafeHtml {
-  const id = `f-${opts.name}`;
-  const described = [opts.hint ? `${id}-hint` : '', opts.invalid ? 'page-alert' : '']
-    .filter(Boolean)
-    .join(' ');
-  return html`<label for="${id}">${opts.label}</label>
-<input id="${id}" name="${opts.name}" type="${opts.type}" autocomplete="${opts.autocomplete}" required${
-    opts.value ? html` value="${opts.value}"` : ''
-  }${opts.autofocus ? html` autofocus` : ''}${opts.invalid ? html` aria-invalid="true"` : ''}${
-    described ? html` aria-describedby="${described}"` : ''
-  }>
-${opts.hint ? html`<p class="hint" id="${id}-hint">${opts.hint}</p>` : ''}`;
-}
+import { csrfField, field } from './form.ts';
 
 /** Places later sign-in methods (magic link, identity providers) fill in under the password form. */
 export interface LoginAlternatives {

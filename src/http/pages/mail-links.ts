@@ -1,0 +1,162 @@
+// The pages mailed links open: /auth/verify, /auth/magic, /auth/reset, /auth/invite. A GET (or HEAD) only
+// shows a page — mail scanners prefetch links — and the POST from that page uses the link up.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { prefersHtml } from '../../core/accept.ts';
+import { html } from '../../core/html.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
+import { csrfToken } from '../auth/csrf.ts';
+import { formField, sendFailure, sendPage } from '../auth/respond.ts';
+import { sendProblem } from '../problem.ts';
+import { confirmLink, newPasswordForm } from '../views/mail-pages.ts';
+import type { PagesDeps } from './deps.ts';
+import { returnTarget } from './login.ts';
+import { signIn } from './sign-in.ts';
+
+const queryToken = (request: FastifyRequest) => (request.query as Record<string, unknown>).token;
+
+export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+  const gone = (request: FastifyRequest, reply: FastifyReply) =>
+    sendFailure(request, reply, 'link_invalid', {
+      heading: 'Link not valid',
+      text: 'This link was already used, has expired, or was replaced by a newer one. Ask for a new one.',
+      link: { href: `${prefix}/login`, label: 'Back to sign-in' },
+    });
+
+  // Confirm an address: the page names nobody (the link alone is the proof); the POST confirms and signs in.
+  app.get(`${prefix}/verify`, async (request, reply) => {
+    const token = queryToken(request);
+    if (!(await deps.accounts.linkUsable(token, 'verify_email'))) return gone(request, reply);
+    return sendPage(
+      request,
+      reply,
+      200,
+      { heading: 'Confirm your email address' },
+      confirmLink({
+        action: `${prefix}/verify`,
+        csrf: csrfToken(request, reply, deps.csrfKey),
+        token: token as string,
+        text: html`Confirm that this address belongs to your account, and sign in.`,
+        button: 'Confirm and sign in',
+      }),
+    );
+  });
+  app.post(`${prefix}/verify`, async (request, reply) => {
+    const user = await deps.accounts.verify(formField(request.body, 'token'));
+    if (!user) return gone(request, reply);
+    deps.audit.record({ action: 'email.verify', actor: user.username, ip: request.hero.clientIp });
+    await signIn(request, reply, deps, user, 'magic_link');
+    return reply.code(303).header('location', `${prefix}/account`).send();
+  });
+
+  app.get(`${prefix}/magic`, async (request, reply) => {
+    const token = queryToken(request);
+    const link = await deps.accounts.linkUsable(token, 'magic_login');
+    if (!link) return gone(request, reply);
+    return sendPage(
+      request,
+      reply,
+      200,
+      { heading: 'Sign in' },
+      confirmLink({
+        action: `${prefix}/magic`,
+        csrf: csrfToken(request, reply, deps.csrfKey),
+        token: token as string,
+        text: html`Sign in as <strong>${link.email}</strong>?`,
+        button: 'Sign in',
+      }),
+    );
+  });
+  app.post(`${prefix}/magic`, async (request, reply) => {
+    const done = await deps.accounts.confirmMagicLink(formField(request.body, 'token'));
+    if (!done) return gone(request, reply);
+    await signIn(request, reply, deps, done.user, 'magic_link');
+    return reply
+      .code(303)
+      .header('location', returnTarget(request.hero, done.returnTo || null))
+      .send();
+  });
+
+  for (const purpose of ['reset_password', 'invite'] as const) {
+    const path = purpose === 'reset_password' ? '/reset' : '/invite';
+    const texts =
+      purpose === 'reset_password'
+        ? { heading: 'Choose a new password', intro: 'for', button: 'Set the new password' }
+        : { heading: 'Welcome', intro: 'Choose a password for', button: 'Set my password and sign in' };
+    const form = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      status: number,
+      token: string,
+      error: string | null,
+    ) => {
+      const owner = await deps.accounts.linkOwner(token, purpose);
+      if (!owner) return gone(request, reply);
+      return sendPage(
+        request,
+        reply,
+        status,
+        { heading: texts.heading, alert: error ? { kind: 'error', text: error } : null },
+        newPasswordForm({
+          action: `${prefix}${path}`,
+          csrf: csrfToken(request, reply, deps.csrfKey),
+          token,
+          username: owner.username,
+          intro:
+            purpose === 'reset_password'
+              ? `A new password for ${owner.username}.`
+              : `${texts.intro} ${owner.username}.`,
+          button: texts.button,
+          minLength: request.hero.snapshot.config.accounts.password_min_length,
+          invalid: error !== null,
+        }),
+      );
+    };
+    const refuse = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      token: string,
+      code: ErrorCode,
+      text: string,
+    ) =>
+      prefersHtml(request.headers.accept)
+        ? form(request, reply, 400, token, text)
+        : sendProblem(reply, code, { problem: text });
+
+    app.get(`${prefix}${path}`, async (request, reply) => {
+      const token = queryToken(request);
+      return typeof token === 'string' ? form(request, reply, 200, token, null) : gone(request, reply);
+    });
+    app.post(`${prefix}${path}`, async (request, reply) => {
+      const token = formField(request.body, 'token') ?? '';
+      const password = formField(request.body, 'password') ?? '';
+      if ([...password].length > MAX_PASSWORD_LENGTH)
+        return refuse(
+          request,
+          reply,
+          token,
+          'password_too_long',
+          'Passwords are at most 1024 characters long.',
+        );
+      if (password !== (formField(request.body, 'confirm_password') ?? ''))
+        return refuse(request, reply, token, 'invalid_input', 'The two passwords differ.');
+      const minLength = request.hero.snapshot.config.accounts.password_min_length;
+      const result = await deps.accounts.setPasswordByLink(token, purpose, password, minLength);
+      if (result.kind === 'gone') return gone(request, reply);
+      if (result.kind === 'invalid') return refuse(request, reply, token, 'invalid_input', result.problem);
+      const user = result.value;
+      deps.audit.record({
+        action: purpose === 'reset_password' ? 'password.reset' : 'invite.accept',
+        actor: user.username,
+        target: user.username,
+        ip: request.hero.clientIp,
+      });
+      if (purpose === 'invite') {
+        await signIn(request, reply, deps, user, 'password');
+        return reply.code(303).header('location', `${prefix}/account`).send();
+      }
+      // Every session ended with the old password; sign in again with the new one.
+      return reply.code(303).header('location', `${prefix}/login?done=reset`).send();
+    });
+  }
+}

@@ -1,0 +1,109 @@
+// GET/POST /auth/register. `registration = "closed"`: no page (404). "invite": only through an invite link,
+// for the invited address. "open": anyone; the account stays unconfirmed until the mailed link is followed.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { prefersHtml } from '../../core/accept.ts';
+import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
+import { canonicalEmail } from '../../services/users.ts';
+import { csrfToken, requestOrigin } from '../auth/csrf.ts';
+import { formField, sendFailure, sendPage } from '../auth/respond.ts';
+import { sendProblem } from '../problem.ts';
+import { notice, registerForm } from '../views/mail-pages.ts';
+import type { PagesDeps } from './deps.ts';
+import { signIn } from './sign-in.ts';
+
+const CHECK_MAIL =
+  'Almost done: we mailed you a link to confirm your address. Follow it to finish and sign in.';
+
+export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+  const mode = (request: FastifyRequest) => request.hero.snapshot.config.accounts.registration;
+  const closed = (request: FastifyRequest, reply: FastifyReply) => sendFailure(request, reply, 'not_found');
+
+  const form = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    values: { username: string; email: string },
+    error: string | null,
+  ) => {
+    if (error && !prefersHtml(request.headers.accept))
+      return sendProblem(reply, 'invalid_input', { problem: error });
+    return sendPage(
+      request,
+      reply,
+      status,
+      { heading: 'Create an account', alert: error ? { kind: 'error', text: error } : null },
+      registerForm({
+        action: `${prefix}/register`,
+        csrf: csrfToken(request, reply, deps.csrfKey),
+        ...values,
+        minLength: request.hero.snapshot.config.accounts.password_min_length,
+        invalid: error !== null,
+        loginHref: `${prefix}/login`,
+      }),
+    );
+  };
+
+  app.get(`${prefix}/register`, async (request, reply) => {
+    if (mode(request) === 'invite') {
+      const token = (request.query as Record<string, unknown>).token;
+      if (typeof token !== 'string') return closed(request, reply);
+      return reply
+        .code(303)
+        .header('location', `${prefix}/invite?token=${encodeURIComponent(token)}`)
+        .send();
+    }
+    if (mode(request) !== 'open') return closed(request, reply);
+    return form(request, reply, 200, { username: '', email: '' }, null);
+  });
+
+  app.post(`${prefix}/register`, async (request, reply) => {
+    if (mode(request) === 'closed') return closed(request, reply);
+    // Only these fields are read: anything else a form adds (role, email_verified, …) is ignored.
+    const username = formField(request.body, 'username') ?? '';
+    const email = formField(request.body, 'email') ?? '';
+    const password = formField(request.body, 'password') ?? '';
+    const values = { username, email };
+    if ([...password].length > MAX_PASSWORD_LENGTH)
+      return form(request, reply, 400, values, 'Passwords are at most 1024 characters long.');
+    if (password !== (formField(request.body, 'confirm_password') ?? ''))
+      return form(request, reply, 400, values, 'The two passwords differ.');
+    const minLength = request.hero.snapshot.config.accounts.password_min_length;
+
+    if (mode(request) === 'invite') {
+      // An invite is for one address: it cannot register another.
+      const token = formField(request.body, 'token');
+      const invite = await deps.accounts.linkUsable(token, 'invite');
+      if (!invite) return closed(request, reply);
+      if (invite.email !== canonicalEmail(email))
+        return form(request, reply, 400, values, 'This invite is for another address.');
+      const result = await deps.accounts.setPasswordByLink(token, 'invite', password, minLength);
+      if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
+      if (result.kind === 'gone') return closed(request, reply);
+      deps.audit.record({ action: 'invite.accept', actor: result.value.username, ip: request.hero.clientIp });
+      await signIn(request, reply, deps, result.value, 'password');
+      return reply.code(303).header('location', `${prefix}/account`).send();
+    }
+
+    const wait = await deps.mailThrottle.hit(request.hero.clientIp, canonicalEmail(email));
+    if (wait > 0) {
+      reply.header('retry-after', String(Math.ceil(wait / 1000)));
+      return sendFailure(request, reply, 'too_many_requests', {
+        text: 'Too many requests. Try again later.',
+      });
+    }
+    const result = await deps.accounts.register({ username, email, password }, minLength);
+    if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
+    deps.audit.record({ action: 'register', target: canonicalEmail(email), ip: request.hero.clientIp });
+    if (!prefersHtml(request.headers.accept)) return reply.code(202).send({ status: 'accepted' });
+    return sendPage(
+      request,
+      reply,
+      200,
+      { heading: 'Check your email', alert: { kind: 'ok', text: CHECK_MAIL } },
+      notice({
+        text: 'You can close this page.',
+        link: { href: `${requestOrigin(request.hero)}${prefix}/login`, label: 'Back to sign-in' },
+      }),
+    );
+  });
+}

@@ -1,0 +1,36 @@
+// Signing a browser in, the same way for every method: a brand-new session (whatever cookie the browser held
+// before, possibly planted, is ended and replaced), the session and device cookies, and an audit line.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthMethod } from '../../core/principal.ts';
+import type { User } from '../../ports/store.ts';
+import { setDeviceCookie } from '../auth/device-cookie.ts';
+import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
+import type { PagesDeps } from './deps.ts';
+
+export async function signIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: PagesDeps,
+  user: User,
+  method: AuthMethod,
+): Promise<void> {
+  const s = request.hero;
+  const previous = await currentSession(request, deps.sessions, deps.freshness);
+  if (previous) await deps.sessions.end(previous.session.id);
+  const { token, session } = await deps.sessions.start(user, method, {
+    ip: s.clientIp,
+    userAgent: request.headers['user-agent'] ?? null,
+  });
+  const now = deps.clock.now();
+  setSessionCookie(reply, token, session.absoluteExpiresAt - now);
+  setDeviceCookie(reply, deps.deviceKey, user, now);
+  deps.store.users
+    .recordLogin(user.id, now)
+    .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
+  deps.audit.record({
+    action: 'login.success',
+    actor: user.username,
+    ip: s.clientIp,
+    detail: { session: session.id, method },
+  });
+}
