@@ -3,11 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
-import { consoleMailer } from './adapters/mail/console.ts';
-import { smtpMailer } from './adapters/mail/smtp.ts';
 import type { Config } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
-import { Sealer } from './crypto/sealed.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
@@ -20,6 +17,7 @@ import { proxyPlugin } from './http/proxy.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
 import type { Logger } from './logger.ts';
+import { buildMail } from './mail.ts';
 import { type AuditLog, noAudit } from './ports/audit.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
@@ -27,11 +25,9 @@ import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
-import { EmailAccounts } from './services/email-accounts.ts';
 import { purgeStale } from './services/housekeeping.ts';
 import { PasswordLogin } from './services/login.ts';
-import { OneTimeLinks } from './services/one-time-links.ts';
-import { OutboxSender } from './services/outbox.ts';
+import type { OutboxSender } from './services/outbox.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
 import { MailThrottle, SignInThrottle } from './services/throttle.ts';
@@ -104,32 +100,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       )
     : null;
   const audit: AuditLog = auditFile ?? noAudit;
-  const mailer = config.mail.smtp_url ? smtpMailer(config.mail.smtp_url, config.mail.from) : consoleMailer();
-  const sealer = new Sealer(deps.secret, 'outbox');
-  const outbox = new OutboxSender({
+  const { mailer, outbox, accounts } = buildMail({
+    config: () => snapshots.current.config,
     store,
-    mailer,
-    sealer,
     clock,
-    branding: () => {
-      const b = snapshots.current.config.branding;
-      return { title: b.title, accent: b.accent_color };
-    },
+    secret: deps.secret,
     log: logger.child({ component: 'mail' }),
   });
-  const links = new OneTimeLinks(
-    {
-      store,
-      clock,
-      sealer,
-      settings: () => ({
-        publicUrl: snapshots.current.config.server.public_url,
-        authPrefix: snapshots.current.config.server.auth_prefix,
-      }),
-    },
-    () => outbox.kick(),
-  );
-  const accounts = new EmailAccounts(store, clock, links);
 
   const app = Fastify(fastifyOptions(logger));
   installErrorHandling(app);

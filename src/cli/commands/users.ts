@@ -1,7 +1,10 @@
 // `user add|list|passwd|disable|enable|delete`.
 import type { Config } from '../../config/load.ts';
+import { ensureSecret } from '../../config/secret.ts';
 import { hashPassword } from '../../crypto/password.ts';
+import { buildMail } from '../../mail.ts';
 import type { AuditLog } from '../../ports/audit.ts';
+import { systemClock } from '../../ports/clock.ts';
 import type { Store, User } from '../../ports/store.ts';
 import { checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
@@ -21,6 +24,24 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
   const second = await promptHidden('Repeat it: ');
   if (first !== second) throw new CliError('the two passwords differ');
   return first;
+}
+
+/** Queues the invite mail and tries to deliver it at once, so it also goes out when no server runs. */
+async function sendInvite(store: Store, config: Config, user: User): Promise<boolean> {
+  const quiet = { warn() {}, info() {} };
+  const mail = buildMail({
+    config: () => config,
+    store,
+    clock: systemClock,
+    secret: ensureSecret(config).secret,
+    log: quiet,
+  });
+  try {
+    await mail.accounts.invite(user);
+    return (await mail.outbox.runOnce()) > 0;
+  } finally {
+    await mail.mailer.close();
+  }
 }
 
 async function setPassword(store: Store, config: Config, user: User, password: string): Promise<void> {
@@ -83,8 +104,6 @@ async function run(
       if (!flags.email) throw new CliError('user add needs --email');
       if (flags.invite && flags['password-stdin'])
         throw new CliError('use either --invite or --password-stdin');
-      if (flags.invite)
-        throw new CliError('--invite needs the mail flows, which this version does not have yet');
       // Read (and check) the password before writing anything, so a bad one leaves no half-made user.
       const password = flags['password-stdin'] ? await readStdin() : null;
       if (password !== null)
@@ -97,10 +116,26 @@ async function run(
       const user = await createUser(store, {
         username: name,
         email: flags.email,
-        emailVerified: true, // an operator vouches for the address
+        // An operator vouches for the address; an invited user confirms it by following the mailed link.
+        emailVerified: !flags.invite,
         admin: flags.admin === true,
         ...(hash ? { passwordHash: hash } : {}),
       });
+      if (flags.invite) {
+        const sent = await sendInvite(store, config, user);
+        audit.record({
+          action: 'invite.send',
+          target: user.username,
+          detail: { admin: flags.admin === true },
+        });
+        out(`invited ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
+        note(
+          sent
+            ? 'the set-password link was mailed (valid 7 days)'
+            : 'the mail is queued: the running server sends it as soon as the mail server answers',
+        );
+        return 0;
+      }
       audit.record({ action: 'user.create', target: user.username, detail: { admin: flags.admin === true } });
       out(`created user ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
       return 0;
