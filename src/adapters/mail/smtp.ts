@@ -14,6 +14,9 @@ export function smtpMailer(url: string, from: string): Mailer {
       ...(u.username
         ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }
         : {}),
+      // A couple of kept-open connections: a burst of mails does not pay a handshake each.
+      pool: true,
+      maxConnections: 2,
       // Short enough that a dead server fails one delivery attempt rather than holding the outbox.
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
