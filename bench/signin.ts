@@ -131,8 +131,11 @@ function toSignInRun(connections: number, r: Result): SignInRun {
   };
 }
 
-const signIns = (form: SignInForm, connections: number, duration: number) =>
-  runLoad({ ...form, method: 'POST', connections, duration });
+const signIns = (form: SignInForm, connections: number, duration: number, overallRate?: number) =>
+  runLoad({ ...form, method: 'POST', connections, duration, ...(overallRate ? { overallRate } : {}) });
+
+/** A steady, realistic sign-in rate (a busy organisation's morning), beside the flat-out loops. */
+export const PACED_SIGNINS_PER_S = 10;
 
 export interface Proxied {
   url: string;
@@ -145,6 +148,7 @@ export interface SignInRound {
   alone: Row;
   during: Row;
   background: SignInRun;
+  paced: Row;
 }
 
 /**
@@ -176,14 +180,22 @@ export async function signInRound(
     const row = await proxied('local during sign-ins');
     return { row, background: toSignInRun(BACKGROUND_SIGNINS, await background) };
   };
+  const paced = async () => {
+    log(`${tag} local during ${PACED_SIGNINS_PER_S} sign-ins/s: warm-up ${warmup}s, then ${duration}s`);
+    const background = signIns(form, 2, warmup + duration + BACKGROUND_MARGIN, PACED_SIGNINS_PER_S);
+    const row = await proxied('local during paced sign-ins');
+    await background;
+    return row;
+  };
   if (round % 2 === 0) {
     const a = await alone();
     const d = await during();
-    return { signIn, alone: a, during: d.row, background: d.background };
+    return { signIn, alone: a, during: d.row, background: d.background, paced: await paced() };
   }
+  const p = await paced();
   const d = await during();
   const a = await alone();
-  return { signIn, alone: a, during: d.row, background: d.background };
+  return { signIn, alone: a, during: d.row, background: d.background, paced: p };
 }
 
 function medianSignIn(rs: SignInRun[]): SignInRun {
@@ -211,6 +223,9 @@ export interface SignInSummary {
     ratio: number;
     /** The sign-ins that ran meanwhile (rate and latency while competing with the proxied load). */
     background: SignInRun;
+    /** The local route while sign-ins arrive at a steady PACED_SIGNINS_PER_S, and its ratio to alone. */
+    paced: Row;
+    pacedRatio: number;
   };
   flagged: boolean;
 }
@@ -234,8 +249,13 @@ export function summarize(rounds: SignInRound[]): SignInSummary {
       during,
       ratio: median(rounds.map((r) => r.during.rps / r.alone.rps)),
       background,
+      paced: medianRow(
+        'local during paced sign-ins',
+        rounds.map((r) => r.paced),
+      ),
+      pacedRatio: median(rounds.map((r) => r.paced.rps / r.alone.rps)),
     },
-    flagged: [signIn, background, alone, during].some((r) => r.flagged),
+    flagged: [signIn, background, alone, during, ...rounds.map((r) => r.paced)].some((r) => r.flagged),
   };
 }
 
@@ -262,6 +282,8 @@ export function printSignIn(s: SummaryWithSettings): void {
   console.log(cells('alone', u.alone));
   console.log(cells('during sign-ins', u.during));
   console.log(`  ${'during / alone'.padEnd(22)}${fmt(u.ratio, 3).padStart(8)}`);
+  console.log(cells(`at ${PACED_SIGNINS_PER_S} sign-ins/s`, u.paced));
+  console.log(`  ${'paced / alone'.padEnd(22)}${fmt(u.pacedRatio, 3).padStart(8)}`);
   const b = u.background;
   console.log(
     `  sign-ins meanwhile: ${fmt(b.rps, 1)}/s, p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms ` +
