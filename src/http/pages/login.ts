@@ -41,10 +41,10 @@ function renderLogin(
   const prefix = server.auth_prefix;
   const back = returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : '';
   // Other ways in, each shown only when the config offers it.
+  const buttons = accounts.magic_link
+    ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
+    : [];
   const links = [
-    ...(accounts.magic_link
-      ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
-      : []),
     { href: `${prefix}/forgot`, label: 'Forgot your password?' },
     ...(accounts.registration === 'open' ? [{ href: `${prefix}/register`, label: 'Create an account' }] : []),
   ];
@@ -63,7 +63,7 @@ function renderLogin(
       csrf: csrfToken(request, reply, deps.csrfKey),
       returnTo,
       invalid: failure !== null,
-      alternatives: { links },
+      alternatives: { buttons, links },
     }),
   );
 }

@@ -7,6 +7,9 @@ import { csrfField, field } from './form.ts';
 
 /** Places later sign-in methods (magic link, identity providers) fill in under the password form. */
 export interface LoginAlternatives {
+  /** Other ways to sign in, as buttons (a mailed link; identity providers). */
+  buttons: { href: string; label: string }[];
+  /** Small links under the form (forgot password, create an account). */
   links: { href: string; label: string }[];
 }
 
@@ -24,7 +27,8 @@ ${field({ name: 'username', label: 'Username or email', type: 'text', autocomple
 ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', invalid: a.invalid })}
 <button type="submit">Sign in</button>
 </form>
-<div class="alternatives">${a.alternatives.links.map((l) => html`<a class="button secondary" href="${l.href}">${l.label}</a>`)}</div>`;
+<div class="alternatives">${a.alternatives.buttons.map((l) => html`<a class="button secondary" href="${l.href}">${l.label}</a>`)}</div>
+${a.alternatives.links.length ? html`<p class="meta">${a.alternatives.links.map((l, i) => html`${i ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p>` : ''}`;
 }
 
 export function logoutConfirm(a: {
