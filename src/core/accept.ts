@@ -17,7 +17,7 @@ function qualityOf(accept: string, type: string): number {
 
 /** True when the client asks for HTML explicitly and likes it at least as much as JSON. `*\/*` is not enough. */
 export function prefersHtml(accept: string | undefined): boolean {
-  if (!accept || !accept.includes('text/html')) return false;
+  if (!accept?.includes('text/html')) return false;
   const html = qualityOf(accept, 'text/html');
   return html > 0 && html >= qualityOf(accept, 'application/json');
 }

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import { hash } from '@node-rs/argon2';
 import Database from 'better-sqlite3';
 import { hashPassword } from '../../src/crypto/password.ts';
-import type { User } from '../../src/ports/store.ts';
 import { THROTTLE_POLICIES } from '../../src/services/throttle.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, type Response } from '../helpers/browser-client.ts';
@@ -17,7 +16,6 @@ describe('password sign-in', () => {
   let up: Upstream;
   let gw: TestGateway;
   let clock: TestClock;
-  let carol: User;
 
   before(async () => {
     up = await startUpstream();
@@ -32,7 +30,7 @@ auth = "local"
       { clock, server: 'trusted_proxies = ["127.0.0.1"]' },
     );
     const passwordHash = await hashPassword(PASSWORD);
-    carol = await createUser(gw.store, {
+    await createUser(gw.store, {
       username: 'carol',
       email: 'carol@example.com',
       emailVerified: true,
