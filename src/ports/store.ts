@@ -33,12 +33,16 @@ export interface UserStore {
   byEmail(email: string): Promise<User | null>;
   list(): Promise<User[]>;
   count(): Promise<number>;
-  /** `at` = null enables. Disabling also ends every session of the user. Returns false when no such user. */
+  /**
+   * `at` = null enables. Disabling also ends every session of the user and voids their unused reset, invite
+   * and sign-in links. Returns false when no such user.
+   */
   setDisabled(id: string, at: number | null): Promise<boolean>;
   delete(id: string): Promise<boolean>;
   /**
    * Stores a new password hash. A `rehash` (same password, stronger parameters) does not count as a change;
-   * `endSessions` revokes the user's sessions (but `except`) in the same transaction.
+   * a change voids the user's unused reset, invite and sign-in links. `endSessions` revokes the user's
+   * sessions (but `except`) in the same transaction.
    */
   setPasswordHash(
     id: string,
@@ -46,6 +50,9 @@ export interface UserStore {
     opts?: { rehash?: boolean; endSessions?: { now: number; except?: string } },
   ): Promise<void>;
   passwordHash(id: string): Promise<string | null>;
+  /** Removes the password (and every session and account link): for an account whose password was set by
+   * someone who never proved the address. */
+  clearPassword(id: string, now: number): Promise<void>;
   recordLogin(id: string, now: number): Promise<void>;
   /** Marks the address confirmed (idempotent: an earlier confirmation time is kept). */
   markEmailVerified(id: string, now: number): Promise<void>;
@@ -164,7 +171,7 @@ export interface MailOutboxStore {
   markFailed(id: string, nextAttemptAt: number, error: string): Promise<void>;
   /** Mails not yet delivered. */
   depth(): Promise<number>;
-  /** Forgets mails delivered before `before`. */
+  /** Forgets mails delivered before `before`, and undelivered ones queued a week before that. */
   purge(before: number): Promise<number>;
 }
 

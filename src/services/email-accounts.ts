@@ -2,12 +2,13 @@
 // links and invites. Every answer a stranger can see is the same whatever accounts exist; what differs goes
 // to the address's owner by mail.
 import { hashPassword } from '../crypto/password.ts';
+import { randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { OneTimePurpose, Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
 import type { OneTimeLinks } from './one-time-links.ts';
 import { passwordProblem } from './password-policy.ts';
-import { canonicalEmail, checkEmail, checkUsername, UserInputError } from './users.ts';
+import { canonicalEmail, checkEmail, checkUsername, isEmailAddress, UserInputError } from './users.ts';
 
 export type FlowResult<T = User> =
   | { kind: 'ok'; value: T }
@@ -49,12 +50,13 @@ export class EmailAccounts {
     }
     const problem = passwordProblem(input.password, { minLength, username, email });
     if (problem) return { kind: 'invalid', problem: sentence(problem) };
-    // Hashed before looking anything up, so a taken address costs the same time as a new one.
+    // The username first: whether it is taken says nothing about the address, whatever address is sent.
+    if (await this.#store.users.byUsername(username))
+      return { kind: 'invalid', problem: 'That username is taken; choose another.' };
+    // Hashed before looking the address up, so a taken address costs the same time as a new one.
     const passwordHash = await hashPassword(input.password);
     const existing = await this.#store.users.byEmail(email);
     if (existing) return this.#alreadyRegistered(existing);
-    if (await this.#store.users.byUsername(username))
-      return { kind: 'invalid', problem: 'That username is taken; choose another.' };
     let user: User;
     try {
       user = await this.#store.users.create({ username, email, emailVerified: false, passwordHash });
@@ -114,31 +116,50 @@ export class EmailAccounts {
         { userId: user.id, email, username: user.username },
         { return_to: returnTo },
       );
-    else if (!user && openRegistration && isEmail(email))
+    else if (!user && openRegistration && isEmailAddress(email))
       await this.#links.send('magic_login', { userId: null, email }, { return_to: returnTo });
   }
 
-  /** Uses a sign-in link: the user (created now for a new address) and where to return. */
-  async confirmMagicLink(token: unknown): Promise<{ user: User; returnTo: string } | null> {
+  /**
+   * Uses a sign-in link: the user (created now for a new address) and where to return. `openRegistration`
+   * is read when the link is used, so closing registration also voids links that would create accounts.
+   */
+  async confirmMagicLink(
+    token: unknown,
+    openRegistration: boolean,
+  ): Promise<{ user: User; returnTo: string } | null> {
     const t = await this.#links.consume(token, 'magic_login');
     if (!t || t.email === null) return null;
     const returnTo = typeof t.payload?.return_to === 'string' ? t.payload.return_to : '';
     let user = t.userId ? await this.#store.users.byId(t.userId) : await this.#store.users.byEmail(t.email);
-    if (!user && !t.userId) user = await this.#createFromEmail(t.email);
+    if (!user && !t.userId && openRegistration) user = await this.#createFromEmail(t.email);
     if (!user || user.email !== t.email || user.disabledAt !== null) return null;
-    // Following the link proves the address.
-    await this.#store.users.markEmailVerified(user.id, this.#clock.now());
-    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() }, returnTo };
+    const now = this.#clock.now();
+    if (user.emailVerifiedAt === null) {
+      // Whoever set this account's password never proved the address (anyone can register any address): the
+      // address's owner, proving it now, takes the account over without that password or its sessions.
+      await this.#store.users.clearPassword(user.id, now);
+    }
+    await this.#store.users.markEmailVerified(user.id, now);
+    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now }, returnTo };
   }
 
   async #createFromEmail(email: string): Promise<User | null> {
     const base =
       (email.split('@')[0] ?? '')
+        .toLowerCase()
         .replace(/[^a-z0-9._-]/g, '')
         .replace(/^[._-]+/, '')
-        .slice(0, 50) || 'user';
-    for (let i = 0; i < 20; i++) {
-      const username = i === 0 ? base : `${base}${i + 1}`;
+        .slice(0, 40) || 'user';
+    // The plain name, a few numbered ones, then random suffixes: squatted names cannot block a sign-up.
+    const candidates = [base, ...[2, 3, 4, 5].map((i) => `${base}${i}`)];
+    for (let i = 0; i < 5; i++)
+      candidates.push(
+        `${base}-${randomSecret(4)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}`,
+      );
+    for (const username of candidates) {
       try {
         return await this.#store.users.create({ username, email, emailVerified: true });
       } catch (err) {
@@ -195,5 +216,3 @@ export class EmailAccounts {
     return id.includes('@') ? this.#store.users.byEmail(id) : this.#store.users.byUsername(id);
   }
 }
-
-const isEmail = (s: string) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) && s.length <= 254;

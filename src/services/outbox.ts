@@ -6,9 +6,12 @@ import type { Mailer } from '../ports/mailer.ts';
 import type { QueuedMail, Store } from '../ports/store.ts';
 import { type Branding, type MailData, type MailTemplate, renderMail } from './mail-templates.ts';
 
-const BATCH = 10;
-// Longer than any one delivery can take (the SMTP timeouts are 10–30 s): a crashed sender's lease expires.
+// One mail per claim: the lease covers exactly the mail being sent, so a slow server never lets another
+// sender (a second worker, the CLI) take a mail that is still on its way. Longer than one delivery can
+// take (the SMTP timeouts are 10–30 s); a crashed sender's lease simply expires.
 const LEASE_MS = 120_000;
+/** Never again: a permanent refusal, or a payload that cannot be opened. Housekeeping removes it later. */
+const NEVER = 100 * 365 * 86_400_000;
 
 /** 5 s, 10 s, 20 s, … up to an hour between attempts. An outage delays mail; it never drops it. */
 export function retryDelay(attempts: number): number {
@@ -84,9 +87,10 @@ export class OutboxSender {
   async #pass(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const batch = await this.#store.outbox.claimDue(this.#clock.now(), BATCH, LEASE_MS);
-      for (const mail of batch) if (await this.#deliver(mail)) sent++;
-      if (batch.length < BATCH || this.#stopped) return sent;
+      const [mail] = await this.#store.outbox.claimDue(this.#clock.now(), 1, LEASE_MS);
+      if (!mail) return sent;
+      if (await this.#deliver(mail)) sent++;
+      if (this.#stopped) return sent;
     }
   }
 
@@ -109,7 +113,10 @@ export class OutboxSender {
     try {
       await this.#mailer.send({ to: mail.recipient, ...rendered });
     } catch (err) {
-      const next = this.#clock.now() + retryDelay(mail.attempts);
+      // 5xx is the server's final word on this mail (no such mailbox, refused): retrying only repeats it.
+      const code = (err as { responseCode?: number }).responseCode;
+      const permanent = typeof code === 'number' && code >= 500;
+      const next = this.#clock.now() + (permanent ? NEVER : retryDelay(mail.attempts));
       await this.#store.outbox.markFailed(mail.id, next, (err as Error).message ?? String(err));
       // Never the payload or the link: they hold a one-time token.
       this.#log.warn(

@@ -5,7 +5,14 @@ import type { Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
 import { type PasswordContext, passwordProblem } from './password-policy.ts';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// A deliberately plain address: dot-atom local part and a host name. Quoted local parts, comments and
+// brackets are legal in RFC 5322 but let one string mean another mailbox to a mail library ("a@x.com,b@y.com",
+// "b<a@x.com>"): the address we store must be the one that receives the mail.
+const EMAIL =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** True for an address the gateway accepts (already canonical). */
+export const isEmailAddress = (email: string) => email.length <= 254 && EMAIL.test(email);
 
 /** Emails are compared in one canonical form: trimmed, NFKC-normalized, lower-case. */
 export function canonicalEmail(raw: string): string {
@@ -29,7 +36,7 @@ export function checkUsername(name: string): string {
 
 export function checkEmail(raw: string): string {
   const email = canonicalEmail(raw);
-  if (!EMAIL.test(email) || email.length > 254) throw new UserInputError(`"${raw}" is not an email address`);
+  if (!isEmailAddress(email)) throw new UserInputError(`"${raw}" is not an email address`);
   return email;
 }
 

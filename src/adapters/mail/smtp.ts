@@ -27,7 +27,13 @@ export function smtpMailer(url: string, from: string): Mailer {
   return {
     describe: `${u.protocol}//${u.host}`,
     async send(mail) {
-      await transport.sendMail({ to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+      // An address object, not a string: nodemailer must not parse the recipient into a list.
+      await transport.sendMail({
+        to: { name: '', address: mail.to },
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+      });
     },
     async close() {
       transport.close();

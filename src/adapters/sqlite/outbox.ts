@@ -57,7 +57,8 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
      WHERE id = ? AND sent_at IS NULL`,
   );
   const depth = db.prepare('SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL').pluck();
-  const purge = db.prepare('DELETE FROM mail_outbox WHERE sent_at < ?');
+  // Sent mails, and unsent ones older than any link they could carry (the longest lives 7 days).
+  const purge = db.prepare('DELETE FROM mail_outbox WHERE sent_at < ? OR created_at < ?');
 
   return {
     async enqueue(mail) {
@@ -76,7 +77,7 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
       return depth.get() as number;
     },
     async purge(before) {
-      return purge.run(before).changes;
+      return purge.run(before, before - 7 * 86_400_000).changes;
     },
   };
 }

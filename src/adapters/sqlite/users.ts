@@ -48,9 +48,17 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     'UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND id != @except AND revoked_at IS NULL',
   );
   // A disabled account's sessions end for good: enabling it again must not revive a stolen cookie.
+  // Links that act on an account (reset, invite, sign-in) die with the credential they were issued against.
+  const dropAccountLinks = db.prepare(
+    `DELETE FROM one_time_tokens WHERE user_id = ? AND consumed_at IS NULL
+       AND purpose IN ('reset_password', 'invite', 'magic_login')`,
+  );
   const setDisabled = db.transaction((id: string, at: number | null, now: number) => {
     const changed = setDisabledRow.run(at, now, id).changes > 0;
-    if (changed && at !== null) endSessions.run({ now, id, except: '' });
+    if (changed && at !== null) {
+      endSessions.run({ now, id, except: '' });
+      dropAccountLinks.run(id);
+    }
     return changed;
   });
   const del = db.prepare('DELETE FROM users WHERE id = ?');
@@ -65,6 +73,13 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const markPasswordChanged = db.prepare(
     'UPDATE users SET password_changed_at = ?, updated_at = ? WHERE id = ?',
   );
+  const deletePassword = db.prepare("DELETE FROM credentials WHERE user_id = ? AND kind = 'password'");
+  const clearPassword = db.transaction((id: string, now: number) => {
+    deletePassword.run(id);
+    markPasswordChanged.run(now, now, id);
+    endSessions.run({ now, id, except: '' });
+    dropAccountLinks.run(id);
+  });
   const passwordHash = db
     .prepare("SELECT secret_hash FROM credentials WHERE user_id = ? AND kind = 'password'")
     .pluck();
@@ -78,7 +93,10 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
       end: { now: number; except?: string } | undefined,
     ) => {
       upsertPassword.run(id, hash, now, now);
-      if (!rehash) markPasswordChanged.run(now, now, id);
+      if (!rehash) {
+        markPasswordChanged.run(now, now, id);
+        dropAccountLinks.run(id);
+      }
       if (end) endSessions.run({ now: end.now, id, except: end.except ?? '' });
     },
   );
@@ -143,6 +161,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     },
     async passwordHash(id) {
       return (passwordHash.get(id) as string | undefined) ?? null;
+    },
+    async clearPassword(id, now) {
+      clearPassword.immediate(id, now);
     },
     async recordLogin(id, now) {
       recordLogin.run(now, id);

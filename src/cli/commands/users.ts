@@ -26,7 +26,10 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-/** Queues the invite mail and tries to deliver it at once, so it also goes out when no server runs. */
+/**
+ * Queues the invite mail and, with an SMTP server configured, delivers the queue at once, so the invite also
+ * goes out when no server runs. Without one the running server prints it: the CLI never shows links.
+ */
 async function sendInvite(store: Store, config: Config, user: User): Promise<boolean> {
   const quiet = { warn() {}, info() {} };
   const mail = buildMail({
@@ -38,7 +41,9 @@ async function sendInvite(store: Store, config: Config, user: User): Promise<boo
   });
   try {
     await mail.accounts.invite(user);
-    return (await mail.outbox.runOnce()) > 0;
+    if (!config.mail.smtp_url) return false;
+    await mail.outbox.runOnce();
+    return (await store.outbox.depth()) === 0;
   } finally {
     await mail.mailer.close();
   }
@@ -132,7 +137,9 @@ async function run(
         note(
           sent
             ? 'the set-password link was mailed (valid 7 days)'
-            : 'the mail is queued: the running server sends it as soon as the mail server answers',
+            : config.mail.smtp_url
+              ? 'the mail is queued: the running server sends it as soon as the mail server answers'
+              : 'no mail.smtp_url: the running server prints the mail to its console',
         );
         return 0;
       }

@@ -51,6 +51,7 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
 
   app.get(`${prefix}/magic`, async (request, reply) => {
     const token = queryToken(request);
+    if (!request.hero.snapshot.config.accounts.magic_link) return gone(request, reply);
     const link = await deps.accounts.linkUsable(token, 'magic_login');
     if (!link) return gone(request, reply);
     return sendPage(
@@ -68,7 +69,14 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     );
   });
   app.post(`${prefix}/magic`, async (request, reply) => {
-    const done = await deps.accounts.confirmMagicLink(formField(request.body, 'token'));
+    const { accounts } = request.hero.snapshot.config;
+    // Links issued before an operator turned these off stop working too.
+    const done = accounts.magic_link
+      ? await deps.accounts.confirmMagicLink(
+          formField(request.body, 'token'),
+          accounts.registration === 'open',
+        )
+      : null;
     if (!done) return gone(request, reply);
     await signIn(request, reply, deps, done.user, 'magic_link');
     return reply
