@@ -1,6 +1,8 @@
-// A real upstream behind a real gateway with one `local` route and one user, as a browser would meet them.
+// A real upstream behind a real gateway with one `local` route and one user, as a browser would meet them;
+// optionally with mail to a real SMTP server and open registration.
 
 import { hashPassword } from '../../src/crypto/password.ts';
+import { compileSnapshot } from '../../src/http/snapshot.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -23,12 +25,29 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { clock?: Clock } = {}): Promise<Stack> {
+export interface StackOptions {
+  clock?: Clock;
+  /**
+   * Mail through this SMTP server (smtp://…) and open registration. public_url then becomes `base`, so the
+   * links in the mails open this very gateway.
+   */
+  smtpUrl?: string;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const up = await startUpstream();
-  // public_url stays at its default (http://localhost:8080): its host being localhost is what makes the
+  const mail = opts.smtpUrl
+    ? `
+[accounts]
+registration = "open"
+[mail]
+smtp_url = "${opts.smtpUrl}"
+`
+    : '';
+  // public_url starts at its default (http://localhost:8080): its host being localhost is what makes the
   // cookies Secure, and the port is only known after listen.
   const gw = await startGateway(
-    `
+    `${mail}
 [[route]]
 name = "app"
 path = "/"
@@ -37,6 +56,17 @@ auth = "local"
 `,
     opts.clock ? { clock: opts.clock } : {},
   );
+  const base = `http://localhost:${gw.port}`;
+  if (opts.smtpUrl) {
+    // Now that the port is known, public_url becomes `base` the way a config reload would set it: the
+    // snapshot is replaced as a whole, and mailed links read public_url when they are made. (gw.config
+    // keeps the file's value.)
+    const { config } = gw.gateway.snapshots.current;
+    gw.gateway.snapshots.current = compileSnapshot({
+      ...config,
+      server: { ...config.server, public_url: base },
+    });
+  }
   await createUser(gw.store, {
     username: ALICE.username,
     email: ALICE.email,
@@ -46,7 +76,7 @@ auth = "local"
   return {
     up,
     gw,
-    base: `http://localhost:${gw.port}`,
+    base,
     async close() {
       await gw.close();
       await up.close();
