@@ -38,6 +38,7 @@ export class EmailAccounts {
   async register(
     input: { username: string; email: string; password: string },
     minLength: number,
+    returnTo = '',
   ): Promise<FlowResult<null>> {
     let username: string;
     let email: string;
@@ -66,7 +67,7 @@ export class EmailAccounts {
       if (raced) return this.#alreadyRegistered(raced);
       return { kind: 'invalid', problem: 'That username is taken; choose another.' };
     }
-    await this.sendVerification(user);
+    await this.sendVerification(user, returnTo);
     return { kind: 'ok', value: null };
   }
 
@@ -78,18 +79,24 @@ export class EmailAccounts {
     return { kind: 'ok', value: null };
   }
 
-  sendVerification(user: User): Promise<void> {
-    return this.#links.send('verify_email', { userId: user.id, email: user.email, username: user.username });
+  /** Mails a confirmation link; following it returns to `returnTo` (already validated) when given. */
+  sendVerification(user: User, returnTo = ''): Promise<void> {
+    return this.#links.send(
+      'verify_email',
+      { userId: user.id, email: user.email, username: user.username },
+      returnTo ? { return_to: returnTo } : null,
+    );
   }
 
-  /** Confirms the address the link was sent to; the user, to sign in. */
-  async verify(token: unknown): Promise<User | null> {
+  /** Confirms the address the link was sent to; the user, to sign in, and where they were going. */
+  async verify(token: unknown): Promise<{ user: User; returnTo: string } | null> {
     const t = await this.#links.consume(token, 'verify_email');
     const user = t?.userId ? await this.#store.users.byId(t.userId) : null;
     // The address changed since the mail was sent: the link confirmed an address the account no longer has.
     if (!t || !user || user.email !== t.email || user.disabledAt !== null) return null;
     await this.#store.users.markEmailVerified(user.id, this.#clock.now());
-    return { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() };
+    const returnTo = typeof t.payload?.return_to === 'string' ? t.payload.return_to : '';
+    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() }, returnTo };
   }
 
   /** Mails a reset link if the username or address names a usable account; says nothing either way. */

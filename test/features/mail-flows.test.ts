@@ -136,6 +136,24 @@ auth = "local"
     assert.equal((await browser().signIn('nina', NEW_PASSWORD, '/')).status, 303, 'new password accepted');
   });
 
+  test('registering from an app page returns there once the address is confirmed', async () => {
+    const b = browser();
+    const form = await b.get('/auth/register?return_to=%2Fwiki%2Fstart%3Fx%3D1');
+    assert.match(form.body, /name="return_to" value="\/wiki\/start\?x=1"/);
+    await b.post('/auth/register', {
+      csrf: csrfIn(form.body),
+      return_to: '/wiki/start?x=1',
+      username: 'yara',
+      email: 'yara@example.com',
+      password: PASSWORD,
+      confirm_password: PASSWORD,
+    });
+    const link = linkIn(await smtp.waitForMail(toAddress('yara@example.com')), '/auth/verify');
+    const done = await follow(b, link);
+    assert.equal(done.status, 303);
+    assert.equal(done.location, '/wiki/start?x=1');
+  });
+
   test('magic link: GET and HEAD leave it valid; the POST signs in and returns to return_to; twice fails', async () => {
     await createUser(gw.store, { username: 'omar', email: 'omar@example.com', emailVerified: true });
     const b = browser();

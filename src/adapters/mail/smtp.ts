@@ -33,6 +33,8 @@ export function smtpMailer(url: string, from: string): Mailer {
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
+        // RFC 3834: machine-sent, so auto-responders (vacation replies) stay quiet.
+        headers: { 'Auto-Submitted': 'auto-generated' },
       });
     },
     async close() {

@@ -46,7 +46,9 @@ function renderLogin(
     : [];
   const links = [
     { href: `${prefix}/forgot`, label: 'Forgot your password?' },
-    ...(accounts.registration === 'open' ? [{ href: `${prefix}/register`, label: 'Create an account' }] : []),
+    ...(accounts.registration === 'open'
+      ? [{ href: `${prefix}/register${back}`, label: 'Create an account' }]
+      : []),
   ];
   const alert = failure
     ? { kind: 'error' as const, text: text ?? ERRORS[failure].detail }
@@ -141,7 +143,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
         {
           // Only the account's owner gets this far (right password): send the link again, within limits.
           const wait = await deps.mailThrottle.hit(s.clientIp, result.user.email);
-          if (wait === 0) await deps.accounts.sendVerification(result.user);
+          if (wait === 0) await deps.accounts.sendVerification(result.user, returnTo);
           const text =
             wait === 0
               ? 'Confirm your email address first: we mailed you a new link.'

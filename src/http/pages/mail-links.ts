@@ -42,11 +42,14 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     );
   });
   app.post(`${prefix}/verify`, async (request, reply) => {
-    const user = await deps.accounts.verify(formField(request.body, 'token'));
-    if (!user) return gone(request, reply);
-    deps.audit.record({ action: 'email.verify', actor: user.username, ip: request.hero.clientIp });
-    await signIn(request, reply, deps, user, 'magic_link');
-    return reply.code(303).header('location', `${prefix}/account`).send();
+    const done = await deps.accounts.verify(formField(request.body, 'token'));
+    if (!done) return gone(request, reply);
+    deps.audit.record({ action: 'email.verify', actor: done.user.username, ip: request.hero.clientIp });
+    await signIn(request, reply, deps, done.user, 'magic_link');
+    return reply
+      .code(303)
+      .header('location', returnTarget(request.hero, done.returnTo || null))
+      .send();
   });
 
   app.get(`${prefix}/magic`, async (request, reply) => {
@@ -58,13 +61,14 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       request,
       reply,
       200,
-      { heading: 'Sign in' },
+      { heading: 'Sign in with your email link' },
       confirmLink({
         action: `${prefix}/magic`,
         csrf: csrfToken(request, reply, deps.csrfKey),
         token: token as string,
         text: html`Sign in as <strong>${link.email}</strong>?`,
         button: 'Sign in',
+        back: { href: `${prefix}/login`, label: 'Not you? Back to sign-in' },
       }),
     );
   });

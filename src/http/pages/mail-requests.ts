@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { canonicalIdentifier } from '../../services/login.ts';
-import { csrfToken, requestOrigin } from '../auth/csrf.ts';
+import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendPage } from '../auth/respond.ts';
 import { sendProblem } from '../problem.ts';
 import { notice, requestForm } from '../views/mail-pages.ts';
@@ -118,7 +118,7 @@ export function mailRequestPages(app: FastifyInstance, deps: PagesDeps, prefix: 
         { heading: 'Check your email', alert: { kind: 'ok', text: SENT } },
         notice({
           text: 'You can close this page.',
-          link: { href: `${requestOrigin(request.hero)}${loginHref}`, label: 'Back to sign-in' },
+          link: { href: loginHref, label: 'Back to sign-in' },
         }),
       );
     });

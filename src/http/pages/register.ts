@@ -4,11 +4,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { canonicalEmail } from '../../services/users.ts';
-import { csrfToken, requestOrigin } from '../auth/csrf.ts';
+import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendPage } from '../auth/respond.ts';
 import { sendProblem } from '../problem.ts';
 import { notice, registerForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
+import { returnTarget } from './login.ts';
 import { signIn } from './sign-in.ts';
 
 const CHECK_MAIL =
@@ -22,7 +23,7 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     request: FastifyRequest,
     reply: FastifyReply,
     status: number,
-    values: { username: string; email: string },
+    values: { username: string; email: string; returnTo: string },
     error: string | null,
   ) => {
     if (error && !prefersHtml(request.headers.accept))
@@ -53,7 +54,9 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
         .send();
     }
     if (mode(request) !== 'open') return closed(request, reply);
-    return form(request, reply, 200, { username: '', email: '' }, null);
+    const raw = (request.query as Record<string, unknown>).return_to;
+    const returnTo = typeof raw === 'string' && raw ? returnTarget(request.hero, raw) : '';
+    return form(request, reply, 200, { username: '', email: '', returnTo }, null);
   });
 
   app.post(`${prefix}/register`, async (request, reply) => {
@@ -62,7 +65,9 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     const username = formField(request.body, 'username') ?? '';
     const email = formField(request.body, 'email') ?? '';
     const password = formField(request.body, 'password') ?? '';
-    const values = { username, email };
+    const rawReturn = formField(request.body, 'return_to');
+    const returnTo = rawReturn ? returnTarget(request.hero, rawReturn) : '';
+    const values = { username, email, returnTo };
     if ([...password].length > MAX_PASSWORD_LENGTH)
       return form(request, reply, 400, values, 'Passwords are at most 1024 characters long.');
     if (password !== (formField(request.body, 'confirm_password') ?? ''))
@@ -91,7 +96,7 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
         text: 'Too many requests. Try again later.',
       });
     }
-    const result = await deps.accounts.register({ username, email, password }, minLength);
+    const result = await deps.accounts.register({ username, email, password }, minLength, returnTo);
     if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
     deps.audit.record({ action: 'register', target: canonicalEmail(email), ip: request.hero.clientIp });
     if (!prefersHtml(request.headers.accept)) return reply.code(202).send({ status: 'accepted' });
@@ -102,7 +107,7 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       { heading: 'Check your email', alert: { kind: 'ok', text: CHECK_MAIL } },
       notice({
         text: 'You can close this page.',
-        link: { href: `${requestOrigin(request.hero)}${prefix}/login`, label: 'Back to sign-in' },
+        link: { href: `${prefix}/login`, label: 'Back to sign-in' },
       }),
     );
   });

@@ -6,6 +6,7 @@ import { csrfField, field } from './form.ts';
 export function registerForm(a: {
   action: string;
   csrf: string;
+  returnTo: string;
   username: string;
   email: string;
   minLength: number;
@@ -14,7 +15,8 @@ export function registerForm(a: {
 }): SafeHtml {
   return html`<form method="post" action="${a.action}" class="stack" novalidate>
 ${csrfField(a.csrf)}
-${field({ name: 'username', label: 'Username', type: 'text', autocomplete: 'username', value: a.username, hint: 'Lower-case letters, digits, ".", "_" or "-". It cannot be changed later.', autofocus: true })}
+${a.returnTo ? html`<input type="hidden" name="return_to" value="${a.returnTo}">` : ''}
+${field({ name: 'username', label: 'Username', type: 'text', autocomplete: 'username', value: a.username, hint: 'Letters, digits, ".", "_" or "-", kept in lower case. It cannot be changed later.', autofocus: true })}
 ${field({ name: 'email', label: 'Email', type: 'email', autocomplete: 'email', value: a.email, hint: 'We send a link to confirm it.' })}
 ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'new-password', hint: `At least ${a.minLength} characters.`, invalid: a.invalid })}
 ${field({ name: 'confirm_password', label: 'Repeat the password', type: 'password', autocomplete: 'new-password', invalid: a.invalid })}
@@ -75,13 +77,15 @@ export function confirmLink(a: {
   token: string;
   text: SafeHtml;
   button: string;
+  back?: { href: string; label: string };
 }): SafeHtml {
   return html`<p>${a.text}</p>
 <form method="post" action="${a.action}">
 ${csrfField(a.csrf)}
 <input type="hidden" name="token" value="${a.token}">
 <div class="actions"><button type="submit">${a.button}</button></div>
-</form>`;
+</form>
+${a.back ? html`<p class="meta"><a href="${a.back.href}">${a.back.label}</a></p>` : ''}`;
 }
 
 export function notice(a: { text: string; link?: { href: string; label: string } | undefined }): SafeHtml {
