@@ -113,9 +113,13 @@ export class OutboxSender {
     try {
       await this.#mailer.send({ to: mail.recipient, ...rendered });
     } catch (err) {
-      // 5xx is the server's final word on this mail (no such mailbox, refused): retrying only repeats it.
-      const code = (err as { responseCode?: number }).responseCode;
-      const permanent = typeof code === 'number' && code >= 500;
+      // A 5xx refusal of the recipient is the server's final word on this mail (no such mailbox): retrying
+      // only repeats it. Anything else (refused credentials, a dead server) is ours to fix: retry.
+      const e = err as { responseCode?: number; code?: string; command?: string };
+      const permanent =
+        typeof e.responseCode === 'number' &&
+        e.responseCode >= 500 &&
+        (e.code === 'EENVELOPE' || /^RCPT/i.test(e.command ?? ''));
       const next = this.#clock.now() + (permanent ? NEVER : retryDelay(mail.attempts));
       await this.#store.outbox.markFailed(mail.id, next, (err as Error).message ?? String(err));
       // Never the payload or the link: they hold a one-time token.

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { createLogger } from '../../src/logger.ts';
 import { MAIL_POLICIES } from '../../src/services/throttle.ts';
@@ -269,21 +270,68 @@ auth = "local"
       emailVerified: true,
       passwordHash: await hashPassword(PASSWORD),
     });
-    const whileUp = await browser().submit('/auth/forgot', '/auth/forgot', { identifier: 'nobody-at-all' });
-    await smtp.stop();
-    const down = await browser().submit('/auth/forgot', '/auth/forgot', { identifier: 'tara' });
     const normalize = (body: string) => body.replace(/name="csrf" value="[^"]*"/g, '');
-    assert.equal(down.status, whileUp.status);
-    assert.equal(normalize(down.body), normalize(whileUp.body));
+    const asks = {
+      forgot: (who: string) => browser().submit('/auth/forgot', '/auth/forgot', { identifier: who }),
+      magic: (who: string) => browser().submit('/auth/magic-link', '/auth/magic-link', { identifier: who }),
+      register: (who: string) =>
+        browser().submit('/auth/register', '/auth/register', {
+          username: who.split('@')[0] as string,
+          email: who,
+          password: PASSWORD,
+          confirm_password: PASSWORD,
+        }),
+    };
+    const whileUp = {
+      forgot: await asks.forgot('up-1@example.com'),
+      magic: await asks.magic('up-2@example.com'),
+      register: await asks.register('upthree@example.com'),
+    };
+    await smtp.stop();
+    const whileDown = {
+      forgot: await asks.forgot('tara'),
+      magic: await asks.magic('tara@example.com'),
+      register: await asks.register('uriel@example.com'),
+    };
+    for (const k of ['forgot', 'magic', 'register'] as const) {
+      assert.equal(whileDown[k].status, whileUp[k].status, k);
+      assert.equal(normalize(whileDown[k].body), normalize(whileUp[k].body), k);
+    }
     await new Promise((r) => setTimeout(r, 300)); // the sender tries and fails meanwhile
-    assert.ok((await gw.gateway.outbox.depth()) >= 1, 'the mail waits in the outbox');
+    assert.ok((await gw.gateway.outbox.depth()) >= 3, 'the mails wait in the outbox');
     await smtp.start();
     clock.advance(60_000); // past the retry back-off
     gw.gateway.outbox.kick();
-    const mail = await smtp.waitForMail(toAddress('tara@example.com'), 15_000);
-    const link = linkIn(mail, '/auth/reset');
-    const reset = await follow(browser(), link, { password: NEW_PASSWORD, confirm_password: NEW_PASSWORD });
+    const mail = await smtp.waitForMail(
+      (m) => m.to.includes('tara@example.com') && /Reset/.test(m.subject),
+      15_000,
+    );
+    const reset = await follow(browser(), linkIn(mail, '/auth/reset'), {
+      password: NEW_PASSWORD,
+      confirm_password: NEW_PASSWORD,
+    });
     assert.equal(reset.status, 303);
+    const confirm = await smtp.waitForMail(toAddress('uriel@example.com'), 15_000);
+    assert.equal((await follow(browser(), linkIn(confirm, '/auth/verify'))).status, 303);
+  });
+
+  test('links expire: a sign-in link after 15 minutes, a reset link after an hour', async () => {
+    await createUser(gw.store, { username: 'zoe', email: 'zoe@example.com', emailVerified: true });
+    await browser().submit('/auth/magic-link', '/auth/magic-link', { identifier: 'zoe@example.com' });
+    const magic = linkIn(await smtp.waitForMail(toAddress('zoe@example.com')), '/auth/magic');
+    await browser().submit('/auth/forgot', '/auth/forgot', { identifier: 'zoe' });
+    const reset = linkIn(await smtp.waitForMail(toAddress('zoe@example.com')), '/auth/reset');
+    clock.advance(14 * 60_000);
+    assert.equal((await browser().get(`${magic.pathname}${magic.search}`)).status, 200);
+    clock.advance(2 * 60_000);
+    assert.equal(
+      (await browser().get(`${magic.pathname}${magic.search}`)).status,
+      404,
+      'sign-in link: 15 min',
+    );
+    assert.equal((await browser().get(`${reset.pathname}${reset.search}`)).status, 200);
+    clock.advance(45 * 60_000);
+    assert.equal((await browser().get(`${reset.pathname}${reset.search}`)).status, 404, 'reset link: 1 h');
   });
 
   test('mail-sending requests are limited per address and per client (429), the same for every address', async () => {
@@ -370,6 +418,34 @@ describe('mail flows in the log', () => {
       await gw.close();
       await smtp.close();
       await up.close();
+    }
+  });
+});
+
+describe('SMTP with credentials', () => {
+  test('mail goes out with the credentials from smtp_url; with wrong ones it waits in the outbox', async () => {
+    const smtp = await startSmtp({ auth: { user: 'gw', pass: 's3cret' } });
+    const gateway = (url: string) => startGateway(`[mail]\nsmtp_url = "${url}"\n`);
+    const good = await gateway(smtp.url);
+    const bad = await gateway(smtp.url.replace('s3cret', 'wrong'));
+    try {
+      for (const gw of [good, bad])
+        await createUser(gw.store, { username: 'amy', email: 'amy@example.com', emailVerified: true });
+      await new BrowserClient(good.url).submit('/auth/forgot', '/auth/forgot', { identifier: 'amy' });
+      const mail = await smtp.waitForMail();
+      assert.match(mail.subject, /Reset your/);
+      await new BrowserClient(bad.url).submit('/auth/forgot', '/auth/forgot', { identifier: 'amy' });
+      await bad.gateway.outbox.runOnce();
+      assert.equal(await bad.gateway.outbox.depth(), 1, 'refused credentials: kept for a later attempt');
+      const db = new Database(bad.config.store.url.slice('sqlite:'.length), { readonly: true });
+      const wait = db.prepare('SELECT next_attempt_at - created_at FROM mail_outbox').pluck().get() as number;
+      db.close();
+      assert.ok(wait < 60_000, `retried soon (in ${wait} ms), not given up`);
+      assert.equal(smtp.mails.length, 1);
+    } finally {
+      await good.close();
+      await bad.close();
+      await smtp.close();
     }
   });
 });
