@@ -1,10 +1,12 @@
 // Composition root: builds the services and the two Fastify instances (main and admin) from a config and a
 // store. Wiring only — behaviour lives in http/, services/ and core/.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
 import type { Config } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
+import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
@@ -23,6 +25,7 @@ import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
 import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
+import { IdentityAssertions } from './services/assertions.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
 import { purgeStale } from './services/housekeeping.ts';
@@ -94,6 +97,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     onRehashError: (err) => logger.warn({ err }, 'could not upgrade a password hash'),
   });
   const setup = new FirstRunSetup(store, clock);
+  const assertions = new IdentityAssertions(
+    loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), clock.now()),
+    clock,
+    () => snapshots.current.config.server.public_url.replace(/\/$/, ''),
+  );
   const auditFile = config.server.audit_log
     ? fileAuditLog(config.server.audit_log, clock, (err) =>
         logger.error({ err }, 'could not write the audit log'),
@@ -130,12 +138,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       deviceKey: new SigningKey(deps.secret, 'device'),
       accounts,
       mailThrottle: new MailThrottle(store, clock),
+      jwks: () => assertions.jwks,
     },
   });
   await app.register(proxyPlugin, {
     modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: admitsNobody },
     claims,
     freshness,
+    assertions,
   });
 
   let admin: FastifyInstance | null = null;

@@ -117,6 +117,8 @@ export interface IdentityFacts {
   /** Comma-separated, sorted; may be empty but the header is always sent. */
   claims: string;
   authMethod: string;
+  /** X-Hero-Assertion, the signed form of the facts above. */
+  assertion: string | null;
 }
 
 export function setIdentityHeaders(headers: HeaderMap, id: IdentityFacts): void {
@@ -125,4 +127,5 @@ export function setIdentityHeaders(headers: HeaderMap, id: IdentityFacts): void 
   headers['x-hero-context'] = id.context;
   headers['x-hero-claims'] = id.claims;
   headers['x-hero-auth-method'] = id.authMethod;
+  if (id.assertion) headers['x-hero-assertion'] = id.assertion;
 }

@@ -67,6 +67,11 @@ export async function authRoutes(
     reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');
     return request.hero.snapshot.style.icon;
   });
+  // Public keys for verifying X-Hero-Assertion; cacheable, they change only when keys rotate.
+  app.get(`${prefix}/.well-known/jwks.json`, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300').type('application/json; charset=utf-8');
+    return deps.jwks();
+  });
   loginPages(app, deps, prefix);
   logoutPages(app, deps, prefix);
   accountPages(app, deps, prefix);

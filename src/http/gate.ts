@@ -7,6 +7,7 @@ import { chain, isPromise, type MaybePromise } from '../core/maybe-promise.ts';
 import type { Principal } from '../core/principal.ts';
 import { type CompiledRoute, matchRoute, pathMatches } from '../core/routes.ts';
 import { HeroError } from '../errors.ts';
+import type { IdentityAssertions } from '../services/assertions.ts';
 import type { AuthzFreshness } from '../services/authz-freshness.ts';
 import type { ClaimResolver } from '../services/claims.ts';
 import type { ModeTable } from './modes/index.ts';
@@ -15,6 +16,7 @@ import type { HeroRequestState } from './state.ts';
 
 export interface GateDeps {
   modes: ModeTable;
+  assertions: IdentityAssertions;
   claims: ClaimResolver;
   freshness: AuthzFreshness;
 }
@@ -119,6 +121,7 @@ export function gateHook(deps: GateDeps) {
       }
       s.principal = admitted.principal;
       s.claims = admitted.claims;
+      s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
       done();
     };
     let result: MaybePromise<Admitted | null>;

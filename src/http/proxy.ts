@@ -45,6 +45,7 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): Hea
       context: route.context,
       claims: s.claims.join(','),
       authMethod: s.principal.method,
+      assertion: s.assertion,
     });
   }
   return headers;

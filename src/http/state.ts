@@ -17,6 +17,8 @@ export interface HeroRequestState {
   route: CompiledRoute | null;
   principal: Principal | null;
   claims: readonly string[];
+  /** The signed X-Hero-Assertion for an admitted principal. */
+  assertion: string | null;
   /** Set when an auth mode consumed the Authorization header. */
   consumedAuthorization: boolean;
 }

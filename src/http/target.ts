@@ -67,6 +67,7 @@ export function targetHook(holder: SnapshotHolder) {
       route: null,
       principal: null,
       claims: [],
+      assertion: null,
       consumedAuthorization: false,
     };
     done();

@@ -84,6 +84,7 @@ strip_prefix = true
     assert.equal(res.status, 200);
     const seen = up.seen[before]!;
     assert.deepEqual(heroNames(seen.rawHeaders).sort(), [
+      'x-hero-assertion',
       'x-hero-auth-method',
       'x-hero-claims',
       'x-hero-context',

@@ -24,4 +24,6 @@ export interface PagesDeps {
   deviceKey: SigningKey;
   accounts: EmailAccounts;
   mailThrottle: MailThrottle;
+  /** The public keys of X-Hero-Assertion. */
+  jwks: () => { keys: object[] };
 }

@@ -1,0 +1,58 @@
+// X-Hero-Assertion: a short-lived JWT (ES256) carrying the same facts as the identity headers, so an app that
+// can also be reached another way can verify who a request is from against the gateway's JWKS.
+import type { Principal } from '../core/principal.ts';
+import type { SigningKeys } from '../crypto/signing-keys.ts';
+import type { Clock } from '../ports/clock.ts';
+import { BoundedCache } from './authz-freshness.ts';
+
+export const ASSERTION_LIFETIME_S = 60;
+// Reissued once less than half its life is left: an app never receives one about to expire, and signing
+// (~50 µs) happens about once per identity and context every 30 s instead of on every request.
+const REISSUE_BEFORE_S = ASSERTION_LIFETIME_S / 2;
+
+interface Issued {
+  jwt: string;
+  exp: number;
+}
+
+export class IdentityAssertions {
+  readonly #keys: SigningKeys;
+  readonly #clock: Clock;
+  readonly #issuer: () => string;
+  // Keyed by every fact the token states, so a change of claims or email is a different entry.
+  readonly #cache = new BoundedCache<string, Issued>(20_000);
+
+  constructor(keys: SigningKeys, clock: Clock, issuer: () => string) {
+    this.#keys = keys;
+    this.#clock = clock;
+    this.#issuer = issuer;
+  }
+
+  get jwks() {
+    return this.#keys.jwks;
+  }
+
+  for(principal: Principal, context: string, claims: readonly string[]): string {
+    const { user, method } = principal;
+    const iss = this.#issuer();
+    const key = `${iss}\0${user.id}\0${user.username}\0${user.email}\0${method}\0${context}\0${claims.join(',')}`;
+    const now = Math.floor(this.#clock.now() / 1000);
+    const cached = this.#cache.get(key);
+    if (cached && cached.exp - now > REISSUE_BEFORE_S) return cached.jwt;
+    const exp = now + ASSERTION_LIFETIME_S;
+    const jwt = this.#keys.signJwt({
+      iss,
+      aud: context,
+      sub: user.id,
+      iat: now,
+      exp,
+      username: user.username,
+      email: user.email,
+      email_verified: user.emailVerifiedAt !== null,
+      claims,
+      auth_method: method,
+    });
+    this.#cache.set(key, { jwt, exp });
+    return jwt;
+  }
+}
