@@ -8,10 +8,12 @@ import type { Config } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
 import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { healthRoutes } from './http/admin/health.ts';
+import { metricsRoutes } from './http/admin/metrics.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { InFlight } from './http/in-flight.ts';
 import { AccessLog, lazyChildLogger } from './http/logging.ts';
+import { GatewayMetrics } from './http/metrics.ts';
 import { bearerMode } from './http/modes/bearer.ts';
 import { admitsNobody } from './http/modes/index.ts';
 import { localMode } from './http/modes/local.ts';
@@ -60,11 +62,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function fastifyOptions(logger: Logger) {
+function fastifyOptions(logger: Logger, metrics?: GatewayMetrics) {
   return {
     // pino's Logger is a FastifyBaseLogger; the cast only pins Fastify's generic to the base type.
     loggerInstance: logger as FastifyBaseLogger,
-    logController: new AccessLog(),
+    logController: new AccessLog(metrics ? (request, reply) => metrics.request(request, reply) : undefined),
     childLoggerFactory: lazyChildLogger,
     requestIdHeader: false as const,
     genReqId: () => randomUUID(),
@@ -116,7 +118,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     log: logger.child({ component: 'mail' }),
   });
 
-  const app = Fastify(fastifyOptions(logger));
+  const metrics = new GatewayMetrics({
+    activeSessions: () => store.sessions.countActive(clock.now()),
+    outboxDepth: () => outbox.depth(),
+  });
+  const app = Fastify(fastifyOptions(logger, metrics));
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
@@ -139,6 +145,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       accounts,
       mailThrottle: new MailThrottle(store, clock),
       jwks: () => assertions.jwks,
+      signInMetric: (method, outcome) => metrics.signIn(method, outcome),
     },
   });
   await app.register(proxyPlugin, {
@@ -153,6 +160,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     const adminApp = Fastify(fastifyOptions(logger.child({ listener: 'admin' })));
     installErrorHandling(adminApp);
     await adminApp.register(healthRoutes, { store });
+    await adminApp.register(metricsRoutes, { metrics });
     admin = adminApp;
   }
 

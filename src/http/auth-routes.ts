@@ -42,6 +42,7 @@ export async function authRoutes(
   });
 
   app.addHook('onRequest', (request, reply, done) => {
+    request.hero.onAuthPath = true;
     authHeaders(reply, request.hero.snapshot.auth.csp);
     done();
   });

@@ -97,6 +97,7 @@ export function gateHook(deps: GateDeps) {
     const s = request.hero;
     // The gateway's own endpoints are never proxied, whatever the route table says.
     if (pathMatches(s.snapshot.config.server.auth_prefix, s.path)) {
+      s.onAuthPath = true;
       sendProblem(reply, 'not_found');
       return;
     }

@@ -64,8 +64,11 @@ export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings): 
 
 /** Replaces Fastify's "incoming request" / "request completed" pair with one access line per request. */
 export class AccessLog extends LogController {
-  constructor() {
+  readonly #onCompleted: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
+  /** `onCompleted` sees every answered request (metrics), whatever the log level. */
+  constructor(onCompleted?: (request: FastifyRequest, reply: FastifyReply) => void) {
     super({ disableRequestLogging: false });
+    this.#onCompleted = onCompleted;
   }
   override incomingRequest(): void {}
   override requestCompleted(
@@ -73,6 +76,7 @@ export class AccessLog extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    this.#onCompleted?.(request, reply);
     const log = request.log;
     if (!error && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') === false)
       return;

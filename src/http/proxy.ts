@@ -99,6 +99,7 @@ export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise
   const handler = (request: FastifyRequest, reply: FastifyReply) => {
     const s = request.hero;
     const route = s.route!;
+    s.forwarded = true;
     // Forward exactly the normalized path the route was matched on, never the raw one. The query string
     // is passed through as received (reply-from appends it from the raw URL).
     return reply.from(upstreamPath(route, s.forward), optionsFor(route));

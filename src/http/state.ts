@@ -19,6 +19,10 @@ export interface HeroRequestState {
   claims: readonly string[];
   /** The signed X-Hero-Assertion for an admitted principal. */
   assertion: string | null;
+  /** Set when the request went to an upstream (for metrics). */
+  forwarded: boolean;
+  /** The request is for the gateway's own endpoints under auth_prefix. */
+  onAuthPath: boolean;
   /** Set when an auth mode consumed the Authorization header. */
   consumedAuthorization: boolean;
 }

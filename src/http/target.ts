@@ -68,6 +68,8 @@ export function targetHook(holder: SnapshotHolder) {
       principal: null,
       claims: [],
       assertion: null,
+      forwarded: false,
+      onAuthPath: false,
       consumedAuthorization: false,
     };
     done();

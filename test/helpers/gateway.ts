@@ -41,10 +41,17 @@ export function tempDir(prefix = 'hgw-test-'): string {
 
 export async function startGateway(
   toml: string,
-  opts: { clock?: Clock; env?: Record<string, string>; logger?: Logger; server?: string } = {},
+  opts: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    logger?: Logger;
+    server?: string;
+    /** Build the admin app too (not listening: use `gateway.admin.inject`). */
+    admin?: boolean;
+  } = {},
 ) {
   const dir = tempDir();
-  const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n${opts.server ?? ''}\n[admin]\nlisten = ""\n${toml}`;
+  const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n${opts.server ?? ''}\n[admin]\nlisten = "${opts.admin ? '127.0.0.1:0' : ''}"\n${toml}`;
   const loaded = loadConfigText(text, { file: join(dir, 'hero-gateway.toml'), env: opts.env ?? {} });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
   const clock = opts.clock ?? { now: () => Date.now() };

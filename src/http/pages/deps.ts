@@ -24,6 +24,8 @@ export interface PagesDeps {
   deviceKey: SigningKey;
   accounts: EmailAccounts;
   mailThrottle: MailThrottle;
+  /** Counts sign-in attempts by method and outcome. */
+  signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
   /** The public keys of X-Hero-Assertion. */
   jwks: () => { keys: object[] };
 }

@@ -117,6 +117,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
     const who = identifier.slice(0, 254).toLowerCase();
     switch (result.kind) {
       case 'throttled': {
+        deps.signInMetric('password', 'throttled');
         const seconds = Math.ceil(result.retryAfterMs / 1000);
         deps.audit.record({ action: 'login.throttled', target: who, ip: s.clientIp });
         reply.header('retry-after', String(seconds));
@@ -131,9 +132,11 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
         );
       }
       case 'failed':
+        deps.signInMetric('password', 'failed');
         deps.audit.record({ action: 'login.failure', target: who, ip: s.clientIp });
         return renderLogin(request, reply, deps, 401, returnTo, 'invalid_credentials');
       case 'unverified':
+        deps.signInMetric('password', 'unverified');
         deps.audit.record({
           action: 'login.failure',
           actor: result.user.username,

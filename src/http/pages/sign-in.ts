@@ -27,6 +27,7 @@ export async function signIn(
   deps.store.users
     .recordLogin(user.id, now)
     .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
+  deps.signInMetric(method, 'ok');
   deps.audit.record({
     action: 'login.success',
     actor: user.username,
