@@ -143,6 +143,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       csrfKey: new SigningKey(deps.secret, 'csrf'),
       deviceKey: new SigningKey(deps.secret, 'device'),
       accounts,
+      apiTokens: tokens,
       mailThrottle: new MailThrottle(store, clock),
       jwks: () => assertions.jwks,
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),

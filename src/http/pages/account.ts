@@ -11,11 +11,13 @@ import { currentSession } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import type { Alert } from '../views/layout.ts';
 import { account } from '../views/pages.ts';
+import { TOKEN_LIFETIMES, tokensSection } from '../views/tokens.ts';
 import type { PagesDeps } from './deps.ts';
 
 const DONE: Record<string, string> = {
   password: 'Your password was changed. Every other session was signed out.',
   ended: 'The session was ended.',
+  token: 'The token was revoked.',
 };
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -38,8 +40,14 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     status: number,
     alert: Alert | null,
     passwordInvalid = false,
+    created: { name: string; token: string } | null = null,
   ): Promise<FastifyReply> {
     const sessions = await deps.sessions.list(active.user.id);
+    const csrf = csrfToken(request, reply, deps.csrfKey);
+    const tokens = await deps.store.apiTokens.list(active.user.id);
+    const claims = [
+      ...new Set((await deps.store.authz.claimGrants(active.user.id)).map((g) => g.claim)),
+    ].sort();
     return sendPage(
       request,
       reply,
@@ -47,12 +55,13 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
       { heading: 'Your account', alert, wide: true },
       account({
         prefix,
-        csrf: csrfToken(request, reply, deps.csrfKey),
+        csrf,
         user: active.user,
         current: active.session.id,
         sessions,
         minLength: request.hero.snapshot.config.accounts.password_min_length,
         passwordInvalid,
+        extra: tokensSection({ prefix, csrf, tokens, claims, now: deps.clock.now(), created }),
       }),
     );
   }
@@ -154,6 +163,69 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
       });
     }
     reply.code(303).header('location', `${prefix}/account?done=ended`);
+    return reply.send();
+  });
+
+  app.post(`${prefix}/account/tokens`, async (request, reply) => {
+    const active = await signedIn(request, reply);
+    if (!active) return reply;
+    const name = (formField(request.body, 'name') ?? '').trim();
+    const lifetime = TOKEN_LIFETIMES[formField(request.body, 'expires') ?? '90d'];
+    const raw = (request.body as Record<string, unknown> | null)?.claims;
+    const asked = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+      (c) => typeof c === 'string',
+    );
+    if (name === '' || name.length > 64 || lifetime === undefined)
+      return refuse(
+        request,
+        reply,
+        active,
+        'invalid_input',
+        'Give the token a name (up to 64 characters).',
+        false,
+      );
+    // A token narrows its owner's claims; it can never name one the owner does not hold.
+    const held = new Set((await deps.store.authz.claimGrants(active.user.id)).map((g) => g.claim));
+    if (asked.some((c) => !held.has(c as string)))
+      return refuse(
+        request,
+        reply,
+        active,
+        'invalid_input',
+        'A token can only carry claims you hold.',
+        false,
+      );
+    const { token, record } = await deps.apiTokens.issue({
+      userId: active.user.id,
+      name,
+      claims: asked.length ? (asked as string[]).sort() : null,
+      expiresAt: lifetime === null ? null : deps.clock.now() + lifetime,
+    });
+    deps.audit.record({
+      action: 'token.create',
+      actor: active.user.username,
+      target: record.id,
+      ip: request.hero.clientIp,
+      detail: { name, claims: record.claims },
+    });
+    // Shown in this one answer and never again (only its hash is stored).
+    return render(request, reply, active, 200, null, false, { name, token });
+  });
+
+  app.post(`${prefix}/account/tokens/revoke`, async (request, reply) => {
+    const active = await signedIn(request, reply);
+    if (!active) return reply;
+    const id = formField(request.body, 'token') ?? '';
+    const token = await deps.store.apiTokens.byId(id);
+    // Only your own: someone else's id is answered exactly like an unknown one.
+    if (token && token.userId === active.user.id && (await deps.store.apiTokens.revoke(id, deps.clock.now())))
+      deps.audit.record({
+        action: 'token.revoke',
+        actor: active.user.username,
+        target: id,
+        ip: request.hero.clientIp,
+      });
+    reply.code(303).header('location', `${prefix}/account?done=token`);
     return reply.send();
   });
 }

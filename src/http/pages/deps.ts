@@ -3,6 +3,7 @@ import type { SigningKey } from '../../crypto/keys.ts';
 import type { AuditLog } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
+import type { ApiTokenService } from '../../services/api-tokens.ts';
 import type { AuthzFreshness } from '../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../services/claims.ts';
 import type { EmailAccounts } from '../../services/email-accounts.ts';
@@ -23,6 +24,7 @@ export interface PagesDeps {
   csrfKey: SigningKey;
   deviceKey: SigningKey;
   accounts: EmailAccounts;
+  apiTokens: ApiTokenService;
   mailThrottle: MailThrottle;
   /** Counts sign-in attempts by method and outcome. */
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;

@@ -92,6 +92,8 @@ export function account(a: {
   sessions: Session[];
   minLength: number;
   passwordInvalid: boolean;
+  /** More sections (API tokens). */
+  extra: SafeHtml;
 }): SafeHtml {
   const rows = a.sessions.map(
     (s) => html`<tr>
@@ -124,6 +126,7 @@ ${
     ? html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="others"><div class="actions"><button type="submit" class="secondary">End all other sessions</button></div></form>`
     : ''
 }
+${a.extra}
 <p class="meta">Done here? <a href="${a.prefix}/logout">Sign out of this device</a>.</p>`;
 }
 

@@ -20,7 +20,12 @@ main.wide{max-width:44rem}
 h1{font-size:1.4rem;margin:0 0 1.25rem}
 h2{font-size:1.05rem;margin:2rem 0 .75rem}
 label{display:block;font-weight:600;margin:1rem 0 .3rem}
-input[type=text],input[type=email],input[type=password]{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg)}
+label.check{font-weight:400;margin:.3rem 0}
+fieldset{border:1px solid var(--border);border-radius:8px;margin:1rem 0 0;padding:.5rem 1rem 1rem}
+legend{font-weight:600;padding:0 .3rem}
+select{font:inherit;padding:.5rem .6rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg)}
+code{font-size:.9em}
+input[type=text],input[type=email],input[type=password],input[readonly]{width:100%;font:inherit;padding:.6rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg)}
 input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 input[aria-invalid=true]{border-color:var(--error)}
 .hint{color:var(--muted);font-size:.875rem;margin:.3rem 0 0}
