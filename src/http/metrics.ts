@@ -20,6 +20,7 @@ export class GatewayMetrics {
   readonly #reloads: Counter<'result'>;
   // Label lookups hash their values; the request path reuses one child per combination instead.
   readonly #children = new Map<string, Child>();
+  readonly #latency = new Map<string, { observe(v: number): void }>();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -87,7 +88,14 @@ export class GatewayMetrics {
       if (this.#children.size < 10_000) this.#children.set(key, child);
     }
     child.inc();
-    if (s.forwarded && s.route) this.#upstream.labels(s.route.name).observe(reply.elapsedTime / 1000);
+    if (s.forwarded && s.route) {
+      let h = this.#latency.get(route);
+      if (!h) {
+        h = this.#upstream.labels(route);
+        this.#latency.set(route, h);
+      }
+      h.observe(reply.elapsedTime / 1000);
+    }
   }
 
   signIn(method: string, outcome: SignInOutcome): void {
