@@ -7,6 +7,7 @@ import { fileAuditLog } from './adapters/audit-file.ts';
 import type { Config } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
 import { loadSigningKeys } from './crypto/signing-keys.ts';
+import { adminApi } from './http/admin/api/index.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { metricsRoutes } from './http/admin/metrics.ts';
 import { authRoutes } from './http/auth-routes.ts';
@@ -162,6 +163,17 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     installErrorHandling(adminApp);
     await adminApp.register(healthRoutes, { store });
     await adminApp.register(metricsRoutes, { metrics });
+    await adminApp.register(adminApi, {
+      store,
+      clock,
+      tokens,
+      claims,
+      freshness,
+      sessions,
+      accounts,
+      audit,
+      snapshots,
+    });
     admin = adminApp;
   }
 

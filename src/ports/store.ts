@@ -54,6 +54,11 @@ export interface UserStore {
    * someone who never proved the address. */
   clearPassword(id: string, now: number): Promise<void>;
   recordLogin(id: string, now: number): Promise<void>;
+  /**
+   * Changes the address (canonical). An operator vouches for it, so it counts as confirmed; links mailed to
+   * the old address stop working. Throws StoreConflictError when another user has it.
+   */
+  setEmail(id: string, email: string): Promise<void>;
   /** Marks the address confirmed (idempotent: an earlier confirmation time is kept). */
   markEmailVerified(id: string, now: number): Promise<void>;
 }

@@ -73,6 +73,13 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const markPasswordChanged = db.prepare(
     'UPDATE users SET password_changed_at = ?, updated_at = ? WHERE id = ?',
   );
+  const setEmailRow = db.prepare(
+    'UPDATE users SET email = ?, email_verified_at = ?, updated_at = ? WHERE id = ?',
+  );
+  const setEmail = db.transaction((id: string, email: string, now: number) => {
+    setEmailRow.run(email, now, now, id);
+    dropAccountLinks.run(id);
+  });
   const deletePassword = db.prepare("DELETE FROM credentials WHERE user_id = ? AND kind = 'password'");
   const clearPassword = db.transaction((id: string, now: number) => {
     deletePassword.run(id);
@@ -161,6 +168,15 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     },
     async passwordHash(id) {
       return (passwordHash.get(id) as string | undefined) ?? null;
+    },
+    async setEmail(id, email) {
+      try {
+        setEmail.immediate(id, email, clock.now());
+      } catch (err) {
+        const field = uniqueViolation(err);
+        if (field) throw new StoreConflictError(field);
+        throw err;
+      }
     },
     async clearPassword(id, now) {
       clearPassword.immediate(id, now);

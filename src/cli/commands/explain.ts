@@ -1,6 +1,6 @@
 // `explain URL`: which route a request would take, what it requires, and why that route won.
-import { canonicalizeHost, normalizeTarget } from '../../core/normalize.ts';
-import { candidateRoutes, compileRoutes, matchRoute, pathMatches, upstreamPath } from '../../core/routes.ts';
+import { explainUrl } from '../../core/explain.ts';
+import { compileRoutes } from '../../core/routes.ts';
 import { loadConfigOrFail } from '../context.ts';
 import { CliError, out } from '../io.ts';
 
@@ -10,42 +10,32 @@ export async function explainCommand(
   method: string,
 ): Promise<number> {
   const config = loadConfigOrFail(flag);
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
+  const e = explainUrl(config, compileRoutes(config.route), target);
+  if (e.outcome === 'not_url')
     throw new CliError(`"${target}" is not an absolute URL (for example http://wiki.example.com/page)`);
-  }
-  const raw = target.replace(/^[a-z]+:\/\/[^/?#]*/i, '') || '/';
   out(`${method.toUpperCase()} ${target}`);
-  const t = normalizeTarget(raw);
-  if (!t.ok) {
-    out(`→ 400 bad_path: ${t.reason}`);
-    return 0;
+  switch (e.outcome) {
+    case 'bad_path':
+      out(`→ 400 bad_path: ${e.reason}`);
+      return 0;
+    case 'bad_host':
+      out('→ 400 bad_host');
+      return 0;
   }
-  const host = canonicalizeHost(url.host, url.protocol === 'https:' ? 443 : 80);
-  if (!host) {
-    out('→ 400 bad_host');
-    return 0;
-  }
-  out(`normalized: host ${host.hostname}, path ${t.path}`);
-  if (pathMatches(config.server.auth_prefix, t.path)) {
+  out(`normalized: host ${e.host}, path ${e.path}`);
+  if (e.outcome === 'gateway') {
     out(`→ the gateway's own endpoint (${config.server.auth_prefix}); never proxied`);
     return 0;
   }
-  const table = compileRoutes(config.route);
-  const route = matchRoute(table, host.hostname, t.path);
-  if (!route) {
+  if (e.outcome === 'no_route') {
     out('→ 404: no route matches this host and path (there is never an implicit open route)');
     return 0;
   }
-  const others = candidateRoutes(table, host.hostname, t.path).filter((r) => r !== route);
-  const hostWhy =
-    route.hostRank === 0 ? 'exact host' : route.hostRank === 1 ? `wildcard ${route.host}` : 'any host (*)';
-  out(`→ route[${route.index}] "${route.name}" (${hostWhy}, path prefix ${route.path})`);
-  if (others.length > 0) out(`  beats: ${others.map((r) => `"${r.name}" (${r.host} ${r.path})`).join(', ')}`);
-  out(`  auth: ${route.auth.join(' or ')}${route.api ? ' (api: never redirects)' : ''}`);
-  out(`  requires claims: ${route.require_claims.join(', ') || 'none'} in context "${route.context}"`);
-  out(`  upstream: ${route.upstreamOrigin}${upstreamPath(route, t.forward)}${t.query}`);
+  out(`→ route[${e.route.index}] "${e.route.name}" (${e.route.why}, path prefix ${e.route.path})`);
+  if (e.beats.length > 0)
+    out(`  beats: ${e.beats.map((r) => `"${r.name}" (${r.host} ${r.path})`).join(', ')}`);
+  out(`  auth: ${e.auth.join(' or ')}${e.api ? ' (api: never redirects)' : ''}`);
+  out(`  requires claims: ${e.requireClaims.join(', ') || 'none'} in context "${e.context}"`);
+  out(`  upstream: ${e.upstream}`);
   return 0;
 }

@@ -1,0 +1,240 @@
+// The admin REST API: an authorization matrix over every endpoint, escalation attempts, and changes that
+// apply to the very next proxied request.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hashPassword } from '../../src/crypto/password.ts';
+import type { AdminDeps } from '../../src/http/admin/api/deps.ts';
+import { adminEndpoints } from '../../src/http/admin/api/index.ts';
+import type { User } from '../../src/ports/store.ts';
+import { ApiTokenService } from '../../src/services/api-tokens.ts';
+import { createUser } from '../../src/services/users.ts';
+import { BrowserClient, send } from '../helpers/browser-client.ts';
+import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+
+const PASSWORD = 'correct horse battery staple';
+// The table itself (no store needed to list it): every endpoint the API has, with its claim.
+const ENDPOINTS = adminEndpoints({} as AdminDeps).map((e) => ({
+  method: e.method,
+  path: e.path,
+  claim: e.claim,
+}));
+
+describe('admin API', () => {
+  let up: Upstream;
+  let gw: TestGateway;
+  let root: User;
+  let plain: User;
+  let victim: User; // what the matrix's admin calls act on (one of them deletes it)
+  const tokens: Record<string, string> = {};
+  let rootCookie = '';
+
+  const api = async (
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ) => {
+    const res = await gw.gateway.admin!.inject({
+      method: method as 'GET',
+      url: path,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) };
+  };
+
+  before(async () => {
+    up = await startUpstream();
+    gw = await startGateway(
+      `[[route]]\nname = "api"\npath = "/api"\nupstream = "${up.url}"\nauth = "bearer"\n` +
+        `[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "local"\n`,
+      { admin: true },
+    );
+    const passwordHash = await hashPassword(PASSWORD);
+    root = await createUser(gw.store, {
+      username: 'root',
+      email: 'root@example.com',
+      emailVerified: true,
+      admin: true,
+      passwordHash,
+    });
+    plain = await createUser(gw.store, {
+      username: 'plain',
+      email: 'plain@example.com',
+      emailVerified: true,
+      passwordHash,
+    });
+    victim = await createUser(gw.store, {
+      username: 'victim',
+      email: 'victim@example.com',
+      emailVerified: true,
+    });
+    const helper = await createUser(gw.store, {
+      username: 'helper',
+      email: 'helper@example.com',
+      emailVerified: true,
+    });
+    await gw.store.authz.setRole('helpdesk', [
+      'gateway.users.read',
+      'gateway.users.write',
+      'gateway.tokens.write',
+    ]);
+    await gw.store.authz.grant('helpdesk', { userId: helper.id }, '');
+    const issue = async (user: User, claims: string[] | null = null) =>
+      (
+        await new ApiTokenService(gw.store, { now: () => Date.now() }).issue({
+          userId: user.id,
+          name: 't',
+          claims,
+          expiresAt: null,
+        })
+      ).token;
+    tokens.admin = await issue(root);
+    tokens.narrowed = await issue(root, ['gateway.users.read']);
+    tokens.plain = await issue(plain);
+    tokens.helper = await issue(helper);
+    const b = new BrowserClient(gw.url);
+    await b.signIn('root', PASSWORD, '/');
+    rootCookie = b.cookieHeader();
+  });
+  after(async () => {
+    await gw.close();
+    await up.close();
+  });
+
+  const concrete = (path: string) =>
+    path
+      .replace(':id', victim.id)
+      .replace(':name', 'viewer')
+      .replace(':group', 'staff')
+      .replace(':user', 'victim');
+
+  test(`authorization matrix over every endpoint (${ENDPOINTS.length})`, async () => {
+    assert.ok(ENDPOINTS.length >= 20);
+    for (const e of ENDPOINTS) {
+      const path = `/api/v1${concrete(e.path)}`;
+      const label = `${e.method} ${path}`;
+      // Safe bodies: the matrix is about who may call, not what the call does.
+      const body = e.method === 'GET' || e.method === 'DELETE' ? undefined : {};
+      assert.equal((await api(e.method, path)).status, 401, `${label} anonymous`);
+      assert.equal(
+        (await api(e.method, path, undefined, body, { cookie: rootCookie })).status,
+        401,
+        `${label} admin's session cookie`,
+      );
+      assert.equal((await api(e.method, path, tokens.plain, body)).status, 403, `${label} plain user`);
+      const narrowed = (await api(e.method, path, tokens.narrowed, body)).status;
+      if (e.claim === 'gateway.users.read') assert.notEqual(narrowed, 403, `${label} narrowed to users.read`);
+      else assert.equal(narrowed, 403, `${label} narrowed token keeps only users.read`);
+      const admin = (await api(e.method, path, tokens.admin, body)).status;
+      assert.ok(admin !== 401 && admin !== 403, `${label} admin: ${admin}`);
+      // Spelling variants never reach a handler another way.
+      for (const variant of [`${path}/`, path.toUpperCase(), path.replace('/api/v1', '/API/v1')]) {
+        const anon = (await api(e.method, variant)).status;
+        assert.ok(anon === 401 || anon === 404, `${e.method} ${variant} anonymous: ${anon}`);
+        assert.ok(
+          (await api(e.method, variant, tokens.plain, body)).status >= 400,
+          `${e.method} ${variant} plain`,
+        );
+      }
+      for (const method of ['HEAD', 'OPTIONS']) {
+        const status = (await api(method, path)).status;
+        assert.ok(status >= 400, `${method} ${path} anonymous: ${status}`);
+      }
+    }
+  });
+
+  test('nobody grants themselves what they do not hold', async () => {
+    assert.equal(
+      (await api('POST', '/api/v1/grants', tokens.helper, { role: 'admin', user: 'helper' })).status,
+      403,
+    );
+    await gw.store.authz.grant('admin', { group: 'ops' }, '');
+    assert.equal((await api('PUT', '/api/v1/groups/ops/members/helper', tokens.helper)).status, 403);
+    assert.equal(
+      (await api('POST', '/api/v1/tokens', tokens.helper, { user: 'root', name: 'x' })).status,
+      403,
+    );
+    assert.equal(
+      (
+        await api('POST', '/api/v1/users', tokens.helper, {
+          username: 'x2',
+          email: 'x2@example.com',
+          admin: true,
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await api('PUT', '/api/v1/roles/helpdesk', tokens.helper, { claims: ['gateway.admin'] })).status,
+      403,
+    );
+    const own = await api('POST', '/api/v1/tokens', tokens.helper, { name: 'mine' });
+    assert.equal(own.status, 201);
+    assert.ok(
+      !own.json().claims.includes('gateway.admin'),
+      'a self-made token holds only what its maker holds',
+    );
+  });
+
+  test('answers never carry hashes or tokens (except the one create response)', async () => {
+    const created = await api('POST', '/api/v1/tokens', tokens.admin, {
+      user: 'plain',
+      name: 'ci',
+      expires_in: '30d',
+    });
+    assert.equal(created.status, 201);
+    const token = created.json().token as string;
+    assert.match(token, /^hgw_/);
+    for (const path of [
+      '/api/v1/users',
+      `/api/v1/users/${plain.id}`,
+      '/api/v1/tokens',
+      `/api/v1/users/${plain.id}/sessions`,
+    ]) {
+      const body = (await api('GET', path, tokens.admin)).body;
+      assert.ok(!body.includes(token), path);
+      assert.doesNotMatch(body, /argon2|hash|secret/i, path);
+    }
+  });
+
+  test('every change applies to the next proxied request', async () => {
+    const created = await api('POST', '/api/v1/tokens', tokens.admin, { user: 'plain', name: 'live' });
+    const token = created.json().token as string;
+    const call = () => send(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await call()).status, 200);
+    await api('PUT', '/api/v1/roles/viewer', tokens.admin, { claims: ['wiki.read'] });
+    await api('POST', '/api/v1/grants', tokens.admin, { role: 'viewer', user: 'plain', context: 'api' });
+    await call();
+    assert.equal(up.seen.at(-1)?.headers['x-hero-claims'], 'wiki.read');
+    await api('DELETE', '/api/v1/grants', tokens.admin, { role: 'viewer', user: 'plain', context: 'api' });
+    await call();
+    assert.equal(up.seen.at(-1)?.headers['x-hero-claims'], '');
+    assert.equal((await api('DELETE', `/api/v1/tokens/${created.json().id}`, tokens.admin)).status, 204);
+    assert.equal((await call()).status, 401);
+
+    const b = new BrowserClient(gw.url);
+    await b.signIn('plain', PASSWORD, '/');
+    assert.equal((await b.get('/x')).status, 200);
+    assert.equal((await api('DELETE', `/api/v1/users/${plain.id}/sessions`, tokens.admin)).json().ended, 1);
+    assert.equal((await b.get('/x')).status, 303);
+    await b.signIn('plain', PASSWORD, '/');
+    assert.equal(
+      (await api('PATCH', `/api/v1/users/${plain.id}`, tokens.admin, { disabled: true })).status,
+      200,
+    );
+    assert.equal((await b.get('/x')).status, 303);
+    await api('PATCH', `/api/v1/users/${plain.id}`, tokens.admin, { disabled: false });
+  });
+
+  test('the OpenAPI document lists every endpoint with its claim', async () => {
+    const doc = (await api('GET', '/api/v1/openapi.json', tokens.plain)).json();
+    assert.equal(doc.openapi, '3.1.0');
+    for (const e of ENDPOINTS) {
+      const op = doc.paths[`/api/v1${e.path.replace(/:(\w+)/g, '{$1}')}`]?.[e.method.toLowerCase()];
+      assert.equal(op?.['x-required-claim'], e.claim, `${e.method} ${e.path}`);
+    }
+  });
+});
