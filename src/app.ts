@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
-import type { Config } from './config/load.ts';
+import type { Config, LoadResult } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
 import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { adminApi } from './http/admin/api/index.ts';
@@ -19,6 +19,7 @@ import { bearerMode } from './http/modes/bearer.ts';
 import { admitsNobody } from './http/modes/index.ts';
 import { localMode } from './http/modes/local.ts';
 import { proxyPlugin } from './http/proxy.ts';
+import { type ReloadResult, reloadConfig } from './http/reload.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
 import type { Logger } from './logger.ts';
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   logger: Logger;
   /** The server secret (config or data_dir/secret): keys for CSRF tokens and device cookies derive from it. */
   secret: string;
+  /** Reads the config file again (for reloads); without it a reload reports that there is no file. */
+  loadConfig?: () => LoadResult;
 }
 
 export interface Gateway {
@@ -54,6 +57,8 @@ export interface Gateway {
   admin: FastifyInstance | null;
   snapshots: SnapshotHolder;
   setup: FirstRunSetup;
+  /** Validates and swaps in the config file again; a bad file changes nothing. */
+  reload(): ReloadResult;
   /** Resolves when every audit event so far is written. */
   auditFlushed(): Promise<void>;
   /** Background work of a serving gateway: the mail outbox, hourly housekeeping. Stopped by close(). */
@@ -127,6 +132,15 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
+  const reload = (): ReloadResult => {
+    const result = deps.loadConfig
+      ? reloadConfig(snapshots, deps.loadConfig)
+      : { ok: false as const, problems: ['this gateway was not started from a file'] };
+    metrics.reload(result.ok ? 'ok' : 'failed');
+    if (result.ok) logger.info({ restart_needed: result.restartNeeded }, 'config reloaded');
+    else logger.error({ problems: result.problems }, 'config reload refused; the running config stays');
+    return result;
+  };
   const inFlight = new InFlight();
   let background: NodeJS.Timeout | null = null;
   await app.register(authRoutes, {
@@ -173,6 +187,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       accounts,
       audit,
       snapshots,
+      reload,
     });
     admin = adminApp;
   }
@@ -182,6 +197,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     admin,
     snapshots,
     setup,
+    reload,
     auditFlushed: () => auditFile?.flushed() ?? Promise.resolve(),
     outbox,
     mailer,

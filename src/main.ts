@@ -24,7 +24,14 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   if (secret.warning) logger.warn(secret.warning);
   const store = openStore(config.store.url, systemClock);
   await store.ready();
-  const gw = await buildGateway({ config, store, clock: systemClock, logger, secret: secret.secret });
+  const gw = await buildGateway({
+    config,
+    store,
+    clock: systemClock,
+    logger,
+    secret: secret.secret,
+    loadConfig: () => loadConfigFile(file),
+  });
 
   const main = parseListen(config.server.listen);
   const url = await gw.app.listen({ host: main.host, port: main.port });

@@ -25,7 +25,8 @@ export type AuditAction =
   | 'group.add'
   | 'group.remove'
   | 'grant.add'
-  | 'grant.remove';
+  | 'grant.remove'
+  | 'config.reload';
 
 export interface AuditEvent {
   action: AuditAction;

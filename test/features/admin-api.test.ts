@@ -1,6 +1,7 @@
 // The admin REST API: an authorization matrix over every endpoint, escalation attempts, and changes that
 // apply to the very next proxied request.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { hashPassword } from '../../src/crypto/password.ts';
 import type { AdminDeps } from '../../src/http/admin/api/deps.ts';
@@ -235,6 +236,56 @@ describe('admin API', () => {
     for (const e of ENDPOINTS) {
       const op = doc.paths[`/api/v1${e.path.replace(/:(\w+)/g, '{$1}')}`]?.[e.method.toLowerCase()];
       assert.equal(op?.['x-required-claim'], e.claim, `${e.method} ${e.path}`);
+    }
+  });
+});
+
+describe('config reload through the admin API', () => {
+  test('a good file swaps in at once; a bad one keeps the running config and lists every problem', async () => {
+    const up = await startUpstream();
+    const route = (name: string, path: string) =>
+      `[[route]]\nname = "${name}"\npath = "${path}"\nupstream = "${up.url}"\nauth = "none"\n`;
+    const gw = await startGateway(route('one', '/one'), { admin: true });
+    try {
+      const root = await createUser(gw.store, {
+        username: 'root',
+        email: 'root@example.com',
+        emailVerified: true,
+        admin: true,
+      });
+      const { token } = await new ApiTokenService(gw.store, { now: () => Date.now() }).issue({
+        userId: root.id,
+        name: 't',
+        claims: null,
+        expiresAt: null,
+      });
+      const reload = () =>
+        gw.gateway.admin!.inject({
+          method: 'POST',
+          url: '/api/v1/config/reload',
+          headers: { authorization: `Bearer ${token}` },
+        });
+      assert.equal((await send(`${gw.url}/two/x`)).status, 404);
+      const text = readFileSync(gw.file, 'utf8');
+      writeFileSync(gw.file, text + route('two', '/two'));
+      const ok = await reload();
+      assert.equal(ok.statusCode, 200);
+      assert.deepEqual(ok.json(), { reloaded: true, restart_needed: [] });
+      assert.equal((await send(`${gw.url}/two/x`)).status, 200, 'the new route answers at once');
+      writeFileSync(gw.file, `${text + route('two', 'two')}bogus = 1\n`);
+      const bad = await reload();
+      assert.equal(bad.statusCode, 422);
+      assert.deepEqual(
+        bad.json().problems.sort(),
+        ['route[1].bogus: unknown key', 'route[1].path: must start with "/" but is "two"'].sort(),
+      );
+      assert.equal((await send(`${gw.url}/two/x`)).status, 200, 'the running config stays');
+      const metrics = (await gw.gateway.admin!.inject('/metrics')).body;
+      assert.match(metrics, /hero_config_reloads_total\{result="ok"\} 1/);
+      assert.match(metrics, /hero_config_reloads_total\{result="failed"\} 1/);
+    } finally {
+      await gw.close();
+      await up.close();
     }
   });
 });

@@ -1,11 +1,11 @@
 // Starts a real gateway (real SQLite file, real listener on port 0) from a TOML snippet, for feature tests.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/adapters/open-store.ts';
 import { buildGateway, type Gateway } from '../../src/app.ts';
-import { type Config, loadConfigText } from '../../src/config/load.ts';
+import { type Config, loadConfigFile, loadConfigText } from '../../src/config/load.ts';
 import { ensureSecret } from '../../src/config/secret.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import type { Clock } from '../../src/ports/clock.ts';
@@ -32,6 +32,7 @@ export interface TestGateway {
   gateway: Gateway;
   clock: Clock;
   dir: string;
+  file: string;
   close(): Promise<void>;
 }
 
@@ -52,7 +53,10 @@ export async function startGateway(
 ) {
   const dir = tempDir();
   const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n${opts.server ?? ''}\n[admin]\nlisten = "${opts.admin ? '127.0.0.1:0' : ''}"\n${toml}`;
-  const loaded = loadConfigText(text, { file: join(dir, 'hero-gateway.toml'), env: opts.env ?? {} });
+  const file = join(dir, 'hero-gateway.toml');
+  // The file is written too, so a test can change it and reload.
+  writeFileSync(file, text);
+  const loaded = loadConfigText(text, { file, env: opts.env ?? {} });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
   const clock = opts.clock ?? { now: () => Date.now() };
   const store = openStore(loaded.config.store.url, clock);
@@ -62,6 +66,7 @@ export async function startGateway(
     clock,
     logger: opts.logger ?? createLogger('silent'),
     secret: ensureSecret(loaded.config).secret,
+    loadConfig: () => loadConfigFile(file, opts.env ?? {}),
   });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   gateway.startBackground();
@@ -74,6 +79,7 @@ export async function startGateway(
     gateway,
     clock,
     dir,
+    file,
     async close() {
       await gateway.close();
       await store.close();

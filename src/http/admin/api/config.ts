@@ -47,5 +47,23 @@ export function configEndpoints(deps: AdminDeps): Endpoint[] {
         return { method: body.method.toUpperCase(), ...explainUrl(config, table, body.url) };
       },
     }),
+    endpoint({
+      method: 'POST',
+      path: '/config/reload',
+      claim: 'gateway.config.write',
+      summary: 'Read the config file again; a bad file keeps the running config (422 with every problem)',
+      async handler({ caller, reply }) {
+        const result = deps.reload();
+        deps.audit.record({
+          action: 'config.reload',
+          actor: caller.user.username,
+          detail: { ok: result.ok },
+        });
+        if (!result.ok) reply.code(422);
+        return result.ok
+          ? { reloaded: true, restart_needed: result.restartNeeded }
+          : { reloaded: false, problems: result.problems };
+      },
+    }),
   ];
 }

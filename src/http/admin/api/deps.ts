@@ -7,6 +7,7 @@ import type { AuthzFreshness } from '../../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../../services/claims.ts';
 import type { EmailAccounts } from '../../../services/email-accounts.ts';
 import type { SessionService } from '../../../services/sessions.ts';
+import type { ReloadResult } from '../../reload.ts';
 import type { SnapshotHolder } from '../../snapshot.ts';
 
 export interface AdminDeps {
@@ -19,6 +20,7 @@ export interface AdminDeps {
   accounts: EmailAccounts;
   audit: AuditLog;
   snapshots: SnapshotHolder;
+  reload: () => ReloadResult;
 }
 
 /** A user as the API shows one: never a password hash, token or link. */
