@@ -9,6 +9,7 @@ import { grantCommand, groupCommand, roleCommand } from './commands/authz.ts';
 import { checkCommand } from './commands/check.ts';
 import { explainCommand } from './commands/explain.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { sessionCommand } from './commands/sessions.ts';
 import { tokenCommand } from './commands/tokens.ts';
 import { userCommand } from './commands/users.ts';
 import { CliError, out } from './io.ts';
@@ -21,12 +22,14 @@ usage: hero-gateway <command> [-c FILE] [options]
   check                               validate the config and print the route table
   explain URL [--method M]            which route a URL takes, and why
   migrate                             apply pending store migrations
-  user add NAME --email E [--admin] [--password-stdin]
-  user list | passwd NAME [--password-stdin] | disable NAME | enable NAME | delete NAME
+  user add NAME --email E [--admin] [--password-stdin | --invite]
+  user list | passwd NAME [--password-stdin] | email NAME EMAIL | reset NAME
+  user disable NAME | enable NAME | delete NAME
+  session list USER | end ID | end --user USER
   token create --user NAME --name LABEL [--expires 90d] [--claims a,b]
   token list [--user NAME] | revoke ID
-  role set ROLE --claims a,b
-  group add|remove GROUP USER
+  role set ROLE --claims a,b | role list
+  group add|remove GROUP USER | group list
   grant USER|@GROUP ROLE [--context C]
   revoke USER|@GROUP ROLE [--context C]
   whoami-upstream [--listen ADDR]     a tiny app that echoes the headers it received
@@ -88,6 +91,8 @@ async function run(argv: string[]): Promise<number> {
       return userCommand(rest[0], rest.slice(1), f);
     case 'token':
       return tokenCommand(rest[0], rest.slice(1), f);
+    case 'session':
+      return sessionCommand(rest[0], rest.slice(1), f);
     case 'role':
       return roleCommand(rest[0], rest.slice(1), f);
     case 'group':

@@ -21,6 +21,7 @@ export type AuditAction =
   | 'user.disable'
   | 'user.enable'
   | 'user.delete'
+  | 'user.email'
   | 'role.set'
   | 'group.add'
   | 'group.remove'

@@ -3,7 +3,7 @@ import { LABEL, NAME } from '../../core/names.ts';
 import type { GrantSubject, Store } from '../../ports/store.ts';
 import { checkClaimList, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
-import { CliError, out } from '../io.ts';
+import { CliError, out, table } from '../io.ts';
 
 function checkGroup(name: string): string {
   if (!LABEL.test(name)) throw new CliError(`group "${name}" must be letters, digits, ".", "_", ":" or "-"`);
@@ -31,8 +31,27 @@ export async function roleCommand(
   args: string[],
   flags: { config?: string; claims?: string },
 ) {
+  if (action === 'list')
+    return withStore(flags.config, async (store) => {
+      const roles = await store.authz.listRoles();
+      out(
+        table(
+          ['role', 'claims', 'built in'],
+          roles.map((r) => [r.name, r.claims.join(',') || '-', r.builtin ? 'yes' : '']),
+        ),
+      );
+      const grants = await store.authz.listGrants();
+      out();
+      out(
+        table(
+          ['role', 'granted to', 'context'],
+          grants.map((g) => [g.role, g.username ?? `@${g.group}`, g.context || '(everywhere)']),
+        ),
+      );
+      return 0;
+    });
   if (action !== 'set' || !args[0] || flags.claims === undefined)
-    throw new CliError('usage: hero-gateway role set ROLE --claims a,b');
+    throw new CliError('usage: hero-gateway role set ROLE --claims a,b | role list');
   const role = args[0];
   if (!NAME.test(role))
     throw new CliError(`role "${role}" must be lower-case letters, digits, ".", "_" or "-"`);
@@ -52,8 +71,21 @@ export async function roleCommand(
 
 export async function groupCommand(action: string | undefined, args: string[], flags: { config?: string }) {
   const [group, username] = args;
+  if (action === 'list')
+    return withStore(flags.config, async (store) => {
+      const users = await store.users.list();
+      const rows: string[][] = [];
+      for (const u of users) for (const g of await store.authz.groupsOf(u.id)) rows.push([g, u.username]);
+      out(
+        table(
+          ['group', 'member'],
+          rows.sort((a, b) => (a[0] as string).localeCompare(b[0] as string)),
+        ),
+      );
+      return 0;
+    });
   if ((action !== 'add' && action !== 'remove') || !group || !username)
-    throw new CliError('usage: hero-gateway group add|remove GROUP USER');
+    throw new CliError('usage: hero-gateway group add|remove GROUP USER | group list');
   return withStore(flags.config, (store, _config, audit) =>
     guarded(async () => {
       const user = await requireUser(store, username);

@@ -5,8 +5,9 @@ import { hashPassword } from '../../crypto/password.ts';
 import { buildMail } from '../../mail.ts';
 import type { AuditLog } from '../../ports/audit.ts';
 import { systemClock } from '../../ports/clock.ts';
-import type { Store, User } from '../../ports/store.ts';
-import { checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
+import { type Store, StoreConflictError, type User } from '../../ports/store.ts';
+import type { EmailAccounts } from '../../services/email-accounts.ts';
+import { checkEmail, checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
 import { withStore } from '../context.ts';
 import { CliError, formatTime, note, out, promptHidden, readStdin, table } from '../io.ts';
 
@@ -27,10 +28,14 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
 }
 
 /**
- * Queues the invite mail and, with an SMTP server configured, delivers the queue at once, so the invite also
- * goes out when no server runs. Without one the running server prints it: the CLI never shows links.
+ * Queues a mail and, with an SMTP server configured, delivers the queue at once, so it also goes out when no
+ * server runs. Without one the running server prints it: the CLI never shows links. True when delivered.
  */
-async function sendInvite(store: Store, config: Config, user: User): Promise<boolean> {
+async function withMail(
+  store: Store,
+  config: Config,
+  queue: (accounts: EmailAccounts) => Promise<void>,
+): Promise<boolean> {
   const quiet = { warn() {}, info() {} };
   const mail = buildMail({
     config: () => config,
@@ -40,7 +45,7 @@ async function sendInvite(store: Store, config: Config, user: User): Promise<boo
     log: quiet,
   });
   try {
-    await mail.accounts.invite(user);
+    await queue(mail.accounts);
     if (!config.mail.smtp_url) return false;
     await mail.outbox.runOnce();
     return (await store.outbox.depth()) === 0;
@@ -48,6 +53,9 @@ async function sendInvite(store: Store, config: Config, user: User): Promise<boo
     await mail.mailer.close();
   }
 }
+
+const sendInvite = (store: Store, config: Config, user: User) =>
+  withMail(store, config, (accounts) => accounts.invite(user));
 
 async function setPassword(store: Store, config: Config, user: User, password: string): Promise<void> {
   checkPassword(password, {
@@ -170,7 +178,28 @@ async function run(
       note(`deleted ${user.username} and everything they owned (tokens, sessions, grants)`);
       return 0;
     }
+    case 'email': {
+      const user = await requireUser(store, name);
+      const email = checkEmail(args[1] ?? '');
+      try {
+        await store.users.setEmail(user.id, email);
+      } catch (err) {
+        if (err instanceof StoreConflictError) throw new CliError(`email ${email} is already used`);
+        throw err;
+      }
+      audit.record({ action: 'user.email', target: user.username });
+      out(`${user.username} now has the address ${email}`);
+      return 0;
+    }
+    case 'reset': {
+      const user = await requireUser(store, name);
+      const sent = await withMail(store, config, (accounts) => accounts.forgot(user.username));
+      out(`reset link for ${user.username}: ${sent ? 'mailed' : 'queued'}`);
+      return 0;
+    }
     default:
-      throw new CliError(`unknown user action "${action}"; use add, list, passwd, disable, enable or delete`);
+      throw new CliError(
+        `unknown user action "${action}"; use add, list, passwd, email, reset, disable, enable or delete`,
+      );
   }
 }

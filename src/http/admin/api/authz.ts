@@ -103,6 +103,23 @@ export function authzEndpoints(deps: AdminDeps): Endpoint[] {
     ),
     endpoint({
       method: 'GET',
+      path: '/groups',
+      claim: 'gateway.users.read',
+      summary: 'Groups and their members',
+      async handler() {
+        const members = new Map<string, string[]>();
+        for (const u of await store.users.list())
+          for (const g of await store.authz.groupsOf(u.id))
+            members.set(g, [...(members.get(g) ?? []), u.username]);
+        return {
+          groups: [...members]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([name, users]) => ({ name, members: users })),
+        };
+      },
+    }),
+    endpoint({
+      method: 'GET',
       path: '/users/:id/groups',
       claim: 'gateway.users.read',
       summary: 'The groups a user belongs to',

@@ -1,0 +1,49 @@
+// `session list USER`, `session end ID`, `session end --user USER`: see and end sign-in sessions.
+import { systemClock } from '../../ports/clock.ts';
+import { requireUser, UserInputError } from '../../services/users.ts';
+import { withStore } from '../context.ts';
+import { CliError, formatTime, note, out, table } from '../io.ts';
+
+export async function sessionCommand(
+  action: string | undefined,
+  args: string[],
+  flags: { config?: string; user?: string },
+): Promise<number> {
+  return withStore(flags.config, async (store, _config, audit) => {
+    try {
+      const now = systemClock.now();
+      if (action === 'list') {
+        const user = await requireUser(store, args[0] ?? flags.user ?? '');
+        const rows = (await store.sessions.listActive(user.id, now)).map((s) => [
+          s.id,
+          s.authMethod,
+          formatTime(s.createdAt),
+          formatTime(s.lastSeenAt),
+          s.ip ?? '',
+          (s.userAgent ?? '').slice(0, 40),
+        ]);
+        out(table(['id', 'method', 'signed in', 'last seen', 'address', 'browser'], rows));
+        return 0;
+      }
+      if (action === 'end' && flags.user) {
+        const user = await requireUser(store, flags.user);
+        const ended = await store.sessions.revokeAllForUser(user.id, now);
+        audit.record({ action: 'session.end', target: user.username, detail: { sessions_ended: ended } });
+        out(`ended ${ended} session(s) of ${user.username}`);
+        return 0;
+      }
+      if (action === 'end' && args[0]) {
+        if (!(await store.sessions.revoke(args[0], now)))
+          throw new CliError(`no active session with id "${args[0]}"`);
+        audit.record({ action: 'session.end', target: args[0] });
+        out(`ended ${args[0]}`);
+        note('it is refused from the next request on, also by a running server');
+        return 0;
+      }
+      throw new CliError('usage: hero-gateway session list USER | end ID | end --user USER');
+    } catch (err) {
+      if (err instanceof UserInputError) throw new CliError(err.message);
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,75 @@
+// The CLI's side of administration: every admin API action also has a command.
+import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { hashPassword } from '../../src/crypto/password.ts';
+import { createUser } from '../../src/services/users.ts';
+import { BrowserClient } from '../helpers/browser-client.ts';
+import { cli } from '../helpers/cli.ts';
+import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+
+const PASSWORD = 'correct horse battery staple';
+
+describe('CLI administration', () => {
+  let up: Upstream;
+  let gw: TestGateway;
+  let config: string;
+
+  before(async () => {
+    up = await startUpstream();
+    gw = await startGateway(`[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "local"\n`);
+    config = join(gw.dir, 'cli.toml');
+    writeFileSync(config, `[server]\ndata_dir = "${gw.dir}"\n[admin]\nlisten = ""\n`);
+    await createUser(gw.store, {
+      username: 'nora',
+      email: 'nora@example.com',
+      emailVerified: true,
+      passwordHash: await hashPassword(PASSWORD),
+    });
+  });
+  after(async () => {
+    await gw.close();
+    await up.close();
+    rmSync(config, { force: true });
+  });
+
+  test('sessions: list, end one, end all of a user — refused on the next request', async () => {
+    const a = new BrowserClient(gw.url);
+    const b = new BrowserClient(gw.url, { 'user-agent': 'Other/1' });
+    await a.signIn('nora', PASSWORD, '/');
+    await b.signIn('nora', PASSWORD, '/');
+    const list = await cli(['session', 'list', 'nora', '-c', config]);
+    assert.equal(list.code, 0, list.stderr);
+    const ids = [...list.stdout.matchAll(/^(ses_\S+)/gm)].map((m) => m[1] as string);
+    assert.equal(ids.length, 2);
+    const one = await cli(['session', 'end', ids[0] as string, '-c', config]);
+    assert.equal(one.code, 0, one.stderr);
+    const statuses = [(await a.get('/x')).status, (await b.get('/x')).status].sort();
+    assert.deepEqual(statuses, [200, 303]);
+    assert.equal((await cli(['session', 'end', '--user', 'nora', '-c', config])).code, 0);
+    assert.equal((await a.get('/x')).status, 303);
+    assert.equal((await b.get('/x')).status, 303);
+    assert.equal((await cli(['session', 'end', 'ses_nope', '-c', config])).code, 1);
+  });
+
+  test('user email changes the address; user reset queues a reset mail; role and group lists', async () => {
+    const email = await cli(['user', 'email', 'nora', 'Nora.New@Example.com', '-c', config]);
+    assert.equal(email.code, 0, email.stderr);
+    assert.equal((await gw.store.users.byUsername('nora'))?.email, 'nora.new@example.com');
+    const bad = await cli(['user', 'email', 'nora', 'not-an-address', '-c', config]);
+    assert.equal(bad.code, 1);
+    const reset = await cli(['user', 'reset', 'nora', '-c', config]);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /reset link for nora: queued/);
+    assert.ok(!reset.stdout.includes('token='), 'the CLI never prints a link');
+    assert.equal((await cli(['role', 'set', 'viewer', '--claims', 'app.read', '-c', config])).code, 0);
+    assert.equal((await cli(['grant', 'nora', 'viewer', '-c', config])).code, 0);
+    assert.equal((await cli(['group', 'add', 'staff', 'nora', '-c', config])).code, 0);
+    const roles = await cli(['role', 'list', '-c', config]);
+    assert.match(roles.stdout, /viewer\s+app\.read/);
+    assert.match(roles.stdout, /viewer\s+nora\s+\(everywhere\)/);
+    assert.match((await cli(['group', 'list', '-c', config])).stdout, /staff\s+nora/);
+  });
+});
