@@ -172,6 +172,22 @@ describe('admin API', () => {
       (await api('PUT', '/api/v1/roles/helpdesk', tokens.helper, { claims: ['gateway.admin'] })).status,
       403,
     );
+    // Helpdesk may manage plain users, but not take over an account more powerful than its own.
+    assert.equal(
+      (
+        await api('POST', `/api/v1/users/${root.id}/password`, tokens.helper, {
+          password: 'a takeover passphrase',
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (await api('PATCH', `/api/v1/users/${root.id}`, tokens.helper, { email: 'mine@evil.example' })).status,
+      403,
+    );
+    assert.equal((await api('POST', `/api/v1/users/${root.id}/reset-mail`, tokens.helper)).status, 403);
+    assert.equal((await api('DELETE', `/api/v1/users/${root.id}`, tokens.helper)).status, 403);
+    assert.equal((await api('PATCH', `/api/v1/users/${plain.id}`, tokens.helper, {})).status, 200);
     const own = await api('POST', '/api/v1/tokens', tokens.helper, { name: 'mine' });
     assert.equal(own.status, 201);
     assert.ok(

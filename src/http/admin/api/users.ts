@@ -6,6 +6,7 @@ import { StoreConflictError, type User } from '../../../ports/store.ts';
 import { passwordProblem } from '../../../services/password-policy.ts';
 import { checkEmail, createUser, UserInputError } from '../../../services/users.ts';
 import { sendProblem } from '../../problem.ts';
+import type { AdminCaller } from './auth.ts';
 import { type AdminDeps, userView } from './deps.ts';
 import { type Endpoint, endpoint } from './endpoint.ts';
 
@@ -30,6 +31,17 @@ const NewPassword = z.strictObject({ password: z.string().min(1).max(1024) });
 export function userEndpoints(deps: AdminDeps): Endpoint[] {
   const { store, clock, audit } = deps;
   const find = async (id: string | undefined): Promise<User | null> => (id ? store.users.byId(id) : null);
+  /**
+   * Changing an account (password, email, disable, delete, reset mail, sessions) can take it over, so the
+   * caller must already hold every claim it has, in any context: helpdesk cannot take over an admin.
+   */
+  const mayManage = async (caller: AdminCaller, target: User) =>
+    caller.claims.includes('gateway.admin') ||
+    (await store.authz.claimGrants(target.id)).every((g) => caller.claims.includes(g.claim));
+  const manageable = async (caller: AdminCaller, id: string | undefined) => {
+    const u = await find(id);
+    return u && (await mayManage(caller, u)) ? u : u ? ('forbidden' as const) : null;
+  };
   const sessionView = (s: Awaited<ReturnType<typeof deps.sessions.list>>[number]) => ({
     id: s.id,
     auth_method: s.authMethod,
@@ -117,7 +129,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       summary: 'Change a user’s email or disable / enable them',
       body: UserPatch,
       async handler({ params, body, caller, reply }) {
-        const u = await find(params.id);
+        const u = await manageable(caller, params.id);
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u) return sendProblem(reply, 'not_found');
         if (body.email !== undefined) {
           try {
@@ -149,7 +162,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.users.write',
       summary: 'Delete a user and everything they own',
       async handler({ params, caller, reply }) {
-        const u = await find(params.id);
+        const u = await manageable(caller, params.id);
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u || !(await store.users.delete(u.id))) return sendProblem(reply, 'not_found');
         audit.record({ action: 'user.delete', actor: caller.user.username, target: u.username });
         return reply.code(204).send();
@@ -162,7 +176,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       summary: 'Set a user’s password (ends all their sessions)',
       body: NewPassword,
       async handler({ params, body, caller, reply }) {
-        const u = await find(params.id);
+        const u = await manageable(caller, params.id);
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u) return sendProblem(reply, 'not_found');
         const minLength = deps.snapshots.current.config.accounts.password_min_length;
         const problem = passwordProblem(body.password, { minLength, username: u.username, email: u.email });
@@ -179,8 +194,9 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       path: '/users/:id/reset-mail',
       claim: 'gateway.users.write',
       summary: 'Mail the user a password-reset link',
-      async handler({ params, reply }) {
-        const u = await find(params.id);
+      async handler({ params, caller, reply }) {
+        const u = await manageable(caller, params.id);
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u) return sendProblem(reply, 'not_found');
         await deps.accounts.forgot(u.username);
         return reply.code(202).send({ status: 'queued' });
@@ -203,7 +219,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.sessions.write',
       summary: 'End all of a user’s sessions',
       async handler({ params, caller, reply }) {
-        const u = await find(params.id);
+        const u = await manageable(caller, params.id);
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u) return sendProblem(reply, 'not_found');
         const ended = await deps.sessions.endOthers(u.id);
         audit.record({
