@@ -15,10 +15,13 @@ const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 const q = (v: unknown) => JSON.stringify(v);
 
 /** A string checked by `test`; the message shows what was given, as in `must start with "/" but is "api"`. */
-function checked(test: (v: string) => string | null) {
+/** A URL as problems may show it: credentials in it are never repeated (they end up in logs and answers). */
+const withoutCredentials = (v: string) => q(v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@'));
+
+function checked(test: (v: string) => string | null, show: (v: string) => string = q) {
   return z.string().superRefine((v, ctx) => {
     const why = test(v);
-    if (why) ctx.addIssue({ code: 'custom', message: `${why} but is ${q(v)}`, input: v });
+    if (why) ctx.addIssue({ code: 'custom', message: `${why} but is ${show(v)}`, input: v });
   });
 }
 
@@ -43,7 +46,7 @@ const httpUrl = (what: string) =>
     if (u.username || u.password) return 'must not contain a user name or password';
     if (u.search || u.hash || v.includes('#')) return 'must not have a query or fragment';
     return null;
-  });
+  }, withoutCredentials);
 
 const publicUrl = httpUrl('http(s)').superRefine((v, ctx) => {
   try {
@@ -203,8 +206,9 @@ export const ConfigSchema = z.strictObject({
   mail: z
     .strictObject({
       from: z.string().min(3).default('Hero Gateway <gateway@localhost>'),
-      smtp_url: checked((v) =>
-        /^smtps?:\/\//.test(v) ? null : 'must be an smtp:// or smtps:// URL',
+      smtp_url: checked(
+        (v) => (/^smtps?:\/\//.test(v) ? null : 'must be an smtp:// or smtps:// URL'),
+        withoutCredentials,
       ).optional(),
     })
     .prefault({}),

@@ -92,6 +92,8 @@ export interface SessionStore {
   findActive(tokenHash: string, now: number): Promise<{ session: Session; user: User } | null>;
   /** Sliding renewal: records activity and the new idle expiry, unless the last record is newer than `minIntervalMs`. */
   touch(id: string, now: number, idleExpiresAt: number, minIntervalMs: number): Promise<void>;
+  /** Whose session this is (any state), or null. */
+  ownerOf(id: string): Promise<string | null>;
   /** How many sessions of anyone are still usable at `now`. */
   countActive(now: number): Promise<number>;
   /** A user's sessions that are still usable at `now`, newest first. */

@@ -35,7 +35,8 @@ export class IdentityAssertions {
   for(principal: Principal, context: string, claims: readonly string[]): string {
     const { user, method } = principal;
     const iss = this.#issuer();
-    const key = `${iss}\0${user.id}\0${user.username}\0${user.email}\0${method}\0${context}\0${claims.join(',')}`;
+    const verified = user.emailVerifiedAt !== null;
+    const key = `${iss}\0${user.id}\0${user.username}\0${user.email}\0${verified}\0${method}\0${context}\0${claims.join(',')}`;
     const now = Math.floor(this.#clock.now() / 1000);
     const cached = this.#cache.get(key);
     if (cached && cached.exp - now > REISSUE_BEFORE_S) return cached.jwt;
@@ -48,7 +49,7 @@ export class IdentityAssertions {
       exp,
       username: user.username,
       email: user.email,
-      email_verified: user.emailVerifiedAt !== null,
+      email_verified: verified,
       claims,
       auth_method: method,
     });

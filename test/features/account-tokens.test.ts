@@ -66,6 +66,12 @@ describe('API tokens on the account page', () => {
     assert.ok(!again.body.includes(token), 'the token is shown once');
     assert.match(again.body, /backup script/);
 
+    for (const expires of ['__proto__', 'constructor', 'toString'])
+      assert.equal(
+        (await b.post('/auth/account/tokens', { csrf: csrfIn(again.body), name: 'odd', expires })).status,
+        400,
+        expires,
+      );
     const greedy = await b.post('/auth/account/tokens', {
       csrf: csrfIn(again.body),
       name: 'x',

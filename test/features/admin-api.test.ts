@@ -172,6 +172,24 @@ describe('admin API', () => {
       (await api('PUT', '/api/v1/roles/helpdesk', tokens.helper, { claims: ['gateway.admin'] })).status,
       403,
     );
+    // Taking an admin out of the group that makes them admin would bring them within reach: refused.
+    const boss = await createUser(gw.store, {
+      username: 'boss',
+      email: 'boss@example.com',
+      emailVerified: true,
+    });
+    await gw.store.authz.addMember('ops', boss.id);
+    assert.equal((await api('DELETE', '/api/v1/groups/ops/members/boss', tokens.helper)).status, 403);
+    const bossSession = await new BrowserClient(gw.url).signIn('root', PASSWORD, '/');
+    assert.equal(bossSession.status, 303);
+    const rootSessions = (await api('GET', `/api/v1/users/${root.id}/sessions`, tokens.helper)).json()
+      .sessions;
+    assert.equal((await api('DELETE', `/api/v1/sessions/${rootSessions[0].id}`, tokens.helper)).status, 403);
+    const huge = await api('POST', '/api/v1/tokens', tokens.helper, {
+      name: 'forever',
+      expires_in: '999999999d',
+    });
+    assert.equal(huge.status, 400);
     // Helpdesk may manage plain users, but not take over an account more powerful than its own.
     assert.equal(
       (
@@ -289,6 +307,14 @@ describe('config reload through the admin API', () => {
       assert.deepEqual(ok.json(), { reloaded: true, restart_needed: [] });
       assert.equal((await send(`${gw.url}/two/x`)).status, 200, 'the new route answers at once');
       writeFileSync(gw.file, `${text + route('two', 'two')}bogus = 1\n`);
+      writeFileSync(
+        gw.file,
+        `${readFileSync(gw.file, 'utf8')}[mail]\nsmtp_url = "smtpx://u:S3cretSmtpPw@mail.example.com"\n`,
+      );
+      const leaky = await reload();
+      assert.equal(leaky.statusCode, 422);
+      assert.ok(!leaky.body.includes('S3cretSmtpPw'), leaky.body);
+      writeFileSync(gw.file, `${text + route('two', 'two')}bogus = 1\n`);
       const bad = await reload();
       assert.equal(bad.statusCode, 422);
       assert.deepEqual(
@@ -298,7 +324,7 @@ describe('config reload through the admin API', () => {
       assert.equal((await send(`${gw.url}/two/x`)).status, 200, 'the running config stays');
       const metrics = (await gw.gateway.admin!.inject('/metrics')).body;
       assert.match(metrics, /hero_config_reloads_total\{result="ok"\} 1/);
-      assert.match(metrics, /hero_config_reloads_total\{result="failed"\} 1/);
+      assert.match(metrics, /hero_config_reloads_total\{result="failed"\} 2/);
     } finally {
       await gw.close();
       await up.close();

@@ -55,6 +55,9 @@ export function sqliteApiTokens(db: Db, clock: Clock): ApiTokenStore {
 
   return {
     async create(t) {
+      // A column SQLite would happily fill with text: only a real instant may decide when a token dies.
+      if (t.expiresAt !== null && !Number.isSafeInteger(t.expiresAt))
+        throw new Error('expiresAt is not a time');
       const id = newId('tok');
       try {
         insert.run({

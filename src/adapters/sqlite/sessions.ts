@@ -60,6 +60,7 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
     `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.user_id = @userId AND ${USABLE}
      ORDER BY s.created_at DESC, s.id`,
   );
+  const ownerOf = db.prepare('SELECT user_id FROM sessions WHERE id = ?').pluck();
   const countActive = db.prepare(`SELECT COUNT(*) FROM sessions s WHERE ${USABLE}`).pluck();
   const revoke = db.prepare('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const revokeOwned = db.prepare(
@@ -87,6 +88,9 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
     },
     async touch(id, now, idleExpiresAt, minIntervalMs) {
       touch.run({ id, now, idle: idleExpiresAt, due: now - minIntervalMs });
+    },
+    async ownerOf(id) {
+      return (ownerOf.get(id) as string | undefined) ?? null;
     },
     async countActive(now) {
       return countActive.get({ now }) as number;

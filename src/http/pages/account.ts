@@ -170,7 +170,9 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     const active = await signedIn(request, reply);
     if (!active) return reply;
     const name = (formField(request.body, 'name') ?? '').trim();
-    const lifetime = TOKEN_LIFETIMES[formField(request.body, 'expires') ?? '90d'];
+    const choice = formField(request.body, 'expires') ?? '90d';
+    // Own keys only: "__proto__" or "constructor" must not reach the arithmetic below.
+    const lifetime = Object.hasOwn(TOKEN_LIFETIMES, choice) ? TOKEN_LIFETIMES[choice] : undefined;
     const raw = (request.body as Record<string, unknown> | null)?.claims;
     const asked = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
       (c) => typeof c === 'string',

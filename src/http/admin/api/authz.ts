@@ -23,6 +23,11 @@ export function authzEndpoints(deps: AdminDeps): Endpoint[] {
     (await store.authz.listRoles()).find((r) => r.name === role)?.claims;
   const mayHandOut = (held: readonly string[], claims: readonly string[]) =>
     held.includes('gateway.admin') || claims.every((c) => held.includes(c));
+  const outranks = async (held: readonly string[], userId: string) =>
+    mayHandOut(
+      held,
+      (await store.authz.claimGrants(userId)).map((g) => g.claim),
+    );
   /** Claims a group brings to its members, in every context. */
   const groupClaims = async (group: string) => {
     const roles = new Map((await store.authz.listRoles()).map((r) => [r.name, r.claims]));
@@ -137,7 +142,10 @@ export function authzEndpoints(deps: AdminDeps): Endpoint[] {
           const group = params.group ?? '';
           const u = await store.users.byUsername(params.user ?? '');
           if (!u || !NAME.test(group)) return sendProblem(reply, 'not_found');
-          if (method === 'PUT' && !mayHandOut(caller.claims, await groupClaims(group)))
+          // Both ways need the group's claims: adding hands them out, removing can bring a stronger account
+          // down to where the caller may take it over. Removing also needs the caller to outrank the member.
+          if (!mayHandOut(caller.claims, await groupClaims(group))) return sendProblem(reply, 'forbidden');
+          if (method === 'DELETE' && !(await outranks(caller.claims, u.id)))
             return sendProblem(reply, 'forbidden');
           const changed =
             method === 'PUT'

@@ -135,6 +135,7 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
         if (body.email !== undefined) {
           try {
             await store.users.setEmail(u.id, checkEmail(body.email));
+            audit.record({ action: 'user.email', actor: caller.user.username, target: u.username });
           } catch (err) {
             if (err instanceof UserInputError)
               return sendProblem(reply, 'invalid_input', { problems: [err.message] });
@@ -199,6 +200,12 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
         if (u === 'forbidden') return sendProblem(reply, 'forbidden');
         if (!u) return sendProblem(reply, 'not_found');
         await deps.accounts.forgot(u.username);
+        audit.record({
+          action: 'user.password',
+          actor: caller.user.username,
+          target: u.username,
+          detail: { reset_mail: true },
+        });
         return reply.code(202).send({ status: 'queued' });
       },
     }),
@@ -238,6 +245,10 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.sessions.write',
       summary: 'End one session',
       async handler({ params, caller, reply }) {
+        const owner = await store.sessions.ownerOf(params.id ?? '');
+        const u = owner ? await manageable(caller, owner) : null;
+        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
+        if (!u) return sendProblem(reply, 'not_found');
         if (!(await deps.sessions.end(params.id ?? ''))) return sendProblem(reply, 'not_found');
         audit.record({ action: 'session.end', actor: caller.user.username, target: params.id ?? null });
         return reply.code(204).send();
