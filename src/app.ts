@@ -214,7 +214,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     async close() {
       if (background) clearInterval(background);
+      // Connections that were busy when closing began go idle as their answers finish; keep-alive would
+      // hold them (and the shutdown) open for a minute, so idle ones are closed as they appear.
+      const sweep = setInterval(() => {
+        app.server.closeIdleConnections();
+        admin?.server.closeIdleConnections();
+      }, 100);
       await Promise.allSettled([app.close(), admin?.close()]);
+      clearInterval(sweep);
       // Handlers whose client hung up still run (a sign-in mid-argon2): let them finish with the store open.
       await inFlight.drained();
       await outbox.stop();

@@ -5,8 +5,12 @@ import { buildGateway } from './app.ts';
 import { parseListen } from './config/listen.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { ensureSecret } from './config/secret.ts';
+import { watchConfig } from './config/watch.ts';
 import { createLogger } from './logger.ts';
 import { systemClock } from './ports/clock.ts';
+
+/** How long accepted requests get to finish after SIGTERM. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 export interface RunningGateway {
   url: string;
@@ -57,18 +61,32 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
     process.stderr.write(`\n  First-run setup (valid 24 hours, once):\n  ${link}\n\n`);
   }
 
+  // Reload: SIGHUP, and any change of the file's content. Both go through the same validated, atomic swap.
+  const unwatch = watchConfig(file, () => gw.reload());
+  const onHup = () => gw.reload();
+
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
-      logger.info('shutting down');
+      logger.info('shutting down: no new connections; in-flight requests finish');
+      unwatch();
+      process.off('SIGHUP', onHup);
+      // Stop accepting, let accepted requests finish, flush the audit log and the mail sender; then the store.
       await gw.close();
       await store.close();
     })();
     return stopping;
   };
   if (opts.onSignal !== false) {
+    process.on('SIGHUP', onHup);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.once(sig, () => {
+        // A request that never ends must not keep the process alive for ever.
+        const deadline = setTimeout(() => {
+          logger.error(`requests still running after ${SHUTDOWN_DEADLINE_MS / 1000}s; exiting anyway`);
+          process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS);
+        deadline.unref();
         stop().then(
           () => process.exit(0),
           (err) => {

@@ -1,0 +1,127 @@
+// Operating a running gateway: config reload from the file (also through a Kubernetes-style symlink swap)
+// without dropping requests, a bad file changing nothing, and SIGTERM letting accepted requests finish.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, freePort, waitFor } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/gateway.ts';
+import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('operations', () => {
+  let dir: string;
+  let up: Upstream;
+  let port: number;
+  let server: ChildProcess | null = null;
+  let output = '';
+
+  const config = (routes: string[], extra = '') =>
+    `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${dir}/data"\nlog_level = "warn"\n[admin]\nlisten = ""\n` +
+    routes
+      .map((r) => `[[route]]\nname = "${r}"\npath = "/${r}"\nupstream = "${up.url}"\nauth = "none"\n`)
+      .join('') +
+    extra;
+  /** Replaces a file the way editors do: write a new one, rename it over the old. */
+  const replace = (file: string, text: string) => {
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  const status = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+  const until = async (check: () => Promise<boolean>, ms = 8000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (await check()) return true;
+      await sleep(50);
+    }
+    return false;
+  };
+  const start = async (file: string) => {
+    output = '';
+    server = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    server.stderr?.on('data', (c: Buffer) => {
+      output += c.toString();
+    });
+    await waitFor(`http://127.0.0.1:${port}/`);
+  };
+  const stop = async () => {
+    if (!server) return;
+    const exited = new Promise<number | null>((r) => server?.once('exit', (code) => r(code)));
+    server.kill('SIGTERM');
+    const code = await exited;
+    server = null;
+    return code;
+  };
+
+  before(async () => {
+    dir = tempDir('hgw-ops-');
+    up = await startUpstream();
+    port = await freePort();
+  });
+  after(async () => {
+    await stop();
+    await up.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a changed file takes effect without dropping a request; a bad file changes nothing', async () => {
+    const file = join(dir, 'gw.toml');
+    writeFileSync(file, config(['one']));
+    await start(file);
+    let running = true;
+    const statuses: number[] = [];
+    const load = (async () => {
+      while (running) statuses.push(await status('/one/x'));
+    })();
+    await sleep(200);
+    replace(file, config(['one', 'two']));
+    assert.ok(await until(async () => (await status('/two/x')) === 200), 'the new route answers');
+    replace(file, `${config(['one', 'two'])}bogus = 1\n`);
+    await sleep(800);
+    assert.equal(await status('/two/x'), 200, 'a bad file keeps the running config');
+    assert.match(output, /config reload refused/);
+    assert.match(output, /bogus/);
+    running = false;
+    await load;
+    assert.ok(statuses.length > 20, `${statuses.length} requests during the reloads`);
+    assert.deepEqual([...new Set(statuses)], [200], 'no request was dropped');
+    assert.equal(await stop(), 0);
+  });
+
+  test('a Kubernetes-style symlink swap of the config directory is noticed', async () => {
+    const base = join(dir, 'k8s');
+    mkdirSync(join(base, 'v1'), { recursive: true });
+    mkdirSync(join(base, 'v2'), { recursive: true });
+    writeFileSync(join(base, 'v1', 'gw.toml'), config(['one']));
+    writeFileSync(join(base, 'v2', 'gw.toml'), config(['one', 'three']));
+    symlinkSync('v1', join(base, '..data'));
+    symlinkSync(join('..data', 'gw.toml'), join(base, 'gw.toml'));
+    await start(join(base, 'gw.toml'));
+    assert.equal(await status('/three/x'), 404);
+    symlinkSync('v2', join(base, '..data_tmp'));
+    renameSync(join(base, '..data_tmp'), join(base, '..data'));
+    assert.ok(await until(async () => (await status('/three/x')) === 200), 'the swapped-in config answers');
+    assert.equal(await stop(), 0);
+  });
+
+  test('SIGTERM: requests accepted before the signal finish; the process exits 0', async () => {
+    const file = join(dir, 'gw.toml');
+    writeFileSync(file, config(['one']));
+    await start(file);
+    up.delayMs = 400;
+    try {
+      const inFlight = Array.from({ length: 8 }, () => status('/one/slow'));
+      await sleep(150);
+      const code = stop();
+      assert.deepEqual(await Promise.all(inFlight), Array(8).fill(200));
+      assert.equal(await code, 0);
+    } finally {
+      up.delayMs = 0;
+    }
+  });
+});
