@@ -22,6 +22,7 @@ import { proxyPlugin } from './http/proxy.ts';
 import { type ReloadResult, reloadConfig } from './http/reload.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
+import { websocketUpgrades } from './http/websocket.ts';
 import type { Logger } from './logger.ts';
 import { buildMail } from './mail.ts';
 import { type AuditLog, noAudit } from './ports/audit.ts';
@@ -164,12 +165,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
     },
   });
-  await app.register(proxyPlugin, {
+  const gateDeps = {
     modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: admitsNobody },
     claims,
     freshness,
     assertions,
-  });
+  };
+  await app.register(proxyPlugin, gateDeps);
+  websocketUpgrades(app.server, snapshots, gateDeps, app.log);
 
   let admin: FastifyInstance | null = null;
   if (config.admin.listen !== '') {

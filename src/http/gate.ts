@@ -48,7 +48,7 @@ function unauthorized(
   return sendProblem(reply, 'auth_required', { login_url: url });
 }
 
-interface Admitted {
+export interface Admitted {
   principal: Principal;
   claims: readonly string[];
 }
@@ -68,7 +68,7 @@ function firstPrincipal(deps: GateDeps, request: FastifyRequest, modes: readonly
  * Freshness check (one store read), auth modes, then claims — every step on every request. Each step answers
  * at once when its cache can, so a cached identity never waits for another tick.
  */
-function authenticate(
+export function authenticate(
   deps: GateDeps,
   request: FastifyRequest,
   route: CompiledRoute,

@@ -1,9 +1,13 @@
-// First hook on every request: normalize the target and Host, work out the client, refuse what is ambiguous.
+// First step of every request (and WebSocket upgrade): normalize the target and Host, work out the client,
+// refuse what is ambiguous.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { clientChain } from '../core/client-ip.ts';
 import { canonicalizeHost, normalizeTarget } from '../core/normalize.ts';
+import type { ErrorCode } from '../errors.ts';
 import { sendProblem } from './problem.ts';
-import type { SnapshotHolder } from './snapshot.ts';
+import type { Snapshot, SnapshotHolder } from './snapshot.ts';
+import type { HeroRequestState } from './state.ts';
 import './state.ts';
 
 const firstToken = (v: string | string[] | undefined) =>
@@ -19,43 +23,34 @@ function countHeaders(raw: string[], lengthOf: number, name: string): number {
   return n;
 }
 
-export function targetHook(holder: SnapshotHolder) {
-  return function target(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const snapshot = holder.current;
-    const raw = request.raw;
-    const t = normalizeTarget(raw.url ?? '');
-    if (!t.ok) {
-      request.log.info({ reason: t.reason }, 'refused request target');
-      sendProblem(reply, 'bad_path');
-      return;
-    }
-    // Two Host or two Authorization headers mean two readings of one request: refuse rather than pick.
-    if (countHeaders(raw.rawHeaders, 4, 'host') > 1) {
-      sendProblem(reply, 'bad_host');
-      return;
-    }
-    if (countHeaders(raw.rawHeaders, 13, 'authorization') > 1) {
-      sendProblem(reply, 'duplicate_authorization');
-      return;
-    }
-    const peer = raw.socket.remoteAddress ?? '';
-    // X-Forwarded-Proto/Host are believed only from a trusted proxy; anyone else could claim anything.
-    const trustedPeer = snapshot.trusted(peer);
-    const fwdProto = trustedPeer ? firstToken(request.headers['x-forwarded-proto']) : undefined;
-    const proto =
-      fwdProto === 'https' || fwdProto === 'http'
-        ? fwdProto
-        : (raw.socket as { encrypted?: boolean }).encrypted
-          ? 'https'
-          : 'http';
-    const fwdHost = trustedPeer ? firstToken(request.headers['x-forwarded-host']) : undefined;
-    const host = canonicalizeHost(fwdHost ?? request.headers.host, proto === 'https' ? 443 : 80);
-    if (!host) {
-      sendProblem(reply, 'bad_host');
-      return;
-    }
-    const chain = clientChain(peer, request.headers['x-forwarded-for'], snapshot.trusted);
-    request.hero = {
+export type Inspection =
+  | { ok: true; state: HeroRequestState }
+  | { ok: false; code: ErrorCode; reason?: string };
+
+export function inspectRequest(raw: IncomingMessage, snapshot: Snapshot): Inspection {
+  const t = normalizeTarget(raw.url ?? '');
+  if (!t.ok) return { ok: false, code: 'bad_path', reason: t.reason };
+  // Two Host or two Authorization headers mean two readings of one request: refuse rather than pick.
+  if (countHeaders(raw.rawHeaders, 4, 'host') > 1) return { ok: false, code: 'bad_host' };
+  if (countHeaders(raw.rawHeaders, 13, 'authorization') > 1)
+    return { ok: false, code: 'duplicate_authorization' };
+  const peer = raw.socket.remoteAddress ?? '';
+  // X-Forwarded-Proto/Host are believed only from a trusted proxy; anyone else could claim anything.
+  const trustedPeer = snapshot.trusted(peer);
+  const fwdProto = trustedPeer ? firstToken(raw.headers['x-forwarded-proto']) : undefined;
+  const proto =
+    fwdProto === 'https' || fwdProto === 'http'
+      ? fwdProto
+      : (raw.socket as { encrypted?: boolean }).encrypted
+        ? 'https'
+        : 'http';
+  const fwdHost = trustedPeer ? firstToken(raw.headers['x-forwarded-host']) : undefined;
+  const host = canonicalizeHost(fwdHost ?? raw.headers.host, proto === 'https' ? 443 : 80);
+  if (!host) return { ok: false, code: 'bad_host' };
+  const chain = clientChain(peer, raw.headers['x-forwarded-for'], snapshot.trusted);
+  return {
+    ok: true,
+    state: {
       snapshot,
       path: t.path,
       forward: t.forward,
@@ -71,7 +66,19 @@ export function targetHook(holder: SnapshotHolder) {
       forwarded: false,
       onAuthPath: false,
       consumedAuthorization: false,
-    };
+    },
+  };
+}
+
+export function targetHook(holder: SnapshotHolder) {
+  return function target(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const inspected = inspectRequest(request.raw, holder.current);
+    if (!inspected.ok) {
+      if (inspected.reason) request.log.info({ reason: inspected.reason }, 'refused request target');
+      sendProblem(reply, inspected.code);
+      return;
+    }
+    request.hero = inspected.state;
     done();
   };
 }

@@ -1,0 +1,170 @@
+// WebSocket upgrades: the same gate as any request (route, auth modes, claims, header hygiene, identity
+// headers), then a tunnel to the upstream that opens only once the upstream has answered 101.
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import { hasAllClaims } from '../core/claims.ts';
+import {
+  type HeaderMap,
+  setForwardedHeaders,
+  setIdentityHeaders,
+  stripClientHeaders,
+  stripCookies,
+} from '../core/headers.ts';
+import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
+import { type ErrorCode, problem } from '../errors.ts';
+import { type Admitted, authenticate, type GateDeps } from './gate.ts';
+import type { SnapshotHolder } from './snapshot.ts';
+import { inspectRequest } from './target.ts';
+
+/** An answer written straight to the socket (an upgrade has no Fastify reply), then the socket is closed. */
+function refuse(socket: Duplex, code: ErrorCode, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(problem(code));
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(
+    `HTTP/1.1 ${problem(code).status} ${problem(code).title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Cache-Control: no-store\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+  );
+}
+
+// The upstream's 101 answer as the client may see it: the handshake headers, nothing hop-by-hop of its own.
+const HANDSHAKE = /^(sec-websocket-(accept|protocol|extensions)|set-cookie)$/;
+
+export function websocketUpgrades(
+  server: Server,
+  holder: SnapshotHolder,
+  deps: GateDeps,
+  log: FastifyBaseLogger,
+): void {
+  server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    upgrade(raw, socket, head, holder, deps).catch((err) => {
+      log.warn({ err }, 'websocket upgrade failed');
+      refuse(socket, 'store_unavailable');
+    });
+  });
+}
+
+async function upgrade(
+  raw: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  holder: SnapshotHolder,
+  deps: GateDeps,
+) {
+  const snapshot = holder.current;
+  const inspected = inspectRequest(raw, snapshot);
+  if (!inspected.ok) return refuse(socket, inspected.code);
+  const s = inspected.state;
+  // Only WebSocket: an h2c or other protocol switch would be a tunnel nobody inspected.
+  if (String(raw.headers.upgrade).toLowerCase() !== 'websocket' || raw.method !== 'GET')
+    return refuse(socket, 'bad_request');
+  if (pathMatches(snapshot.config.server.auth_prefix, s.path)) return refuse(socket, 'not_found');
+  const route = matchRoute(snapshot.table, s.host.hostname, s.path);
+  if (!route || !route.websocket) return refuse(socket, 'not_found');
+  s.route = route;
+  const request = { headers: raw.headers, hero: s } as unknown as FastifyRequest;
+  if (route.auth[0] !== 'none') {
+    const admitted: Admitted | null = await authenticate(deps, request, route);
+    if (!admitted)
+      return refuse(
+        socket,
+        'auth_required',
+        route.auth.includes('bearer') ? { 'WWW-Authenticate': 'Bearer realm="hero-gateway"' } : {},
+      );
+    if (!hasAllClaims(admitted.claims, route.require_claims)) return refuse(socket, 'forbidden');
+    // A browser sends its cookies with a WebSocket opened by any site: a cookie-authenticated upgrade must
+    // come from a page of ours (cross-site WebSocket hijacking). Tokens are never sent by browsers on their own.
+    if (admitted.principal.method !== 'bearer' && !originAllowed(raw.headers.origin, s))
+      return refuse(socket, 'forbidden');
+    s.principal = admitted.principal;
+    s.claims = admitted.claims;
+    s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
+  }
+
+  const headers: HeaderMap = { ...raw.headers };
+  stripClientHeaders(headers, s.consumedAuthorization && !route.pass_authorization);
+  const cookie = headers.cookie;
+  if (typeof cookie === 'string') {
+    const kept = stripCookies(cookie, snapshot.auth.gatewayCookies);
+    if (kept === undefined) delete headers.cookie;
+    else headers.cookie = kept;
+  }
+  setForwardedHeaders(headers, {
+    forwardedFor: s.forwardedFor,
+    proto: s.proto,
+    host: s.host.authority,
+    requestId: randomUUID(),
+  });
+  if (s.principal)
+    setIdentityHeaders(headers, {
+      username: s.principal.user.username,
+      email: s.principal.user.email,
+      context: route.context,
+      claims: s.claims.join(','),
+      authMethod: s.principal.method,
+      assertion: s.assertion,
+    });
+  headers.connection = 'Upgrade';
+  headers.upgrade = 'websocket';
+
+  const target = new URL(`${upstreamPath(route, s.forward)}${s.query}`, route.upstreamOrigin);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const up = send(target, {
+    method: 'GET',
+    headers: headers as Record<string, string>,
+    timeout: route.timeout,
+  });
+  up.on('upgrade', (res, upSocket, upHead) => {
+    const lines = Object.entries(res.headers)
+      .filter(([k]) => HANDSHAKE.test(k))
+      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}: ${x}\r\n`))
+      .join('');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`,
+    );
+    if (upHead.length) socket.write(upHead);
+    if (head.length) upSocket.write(head);
+    upSocket.on('error', () => socket.destroy());
+    socket.on('close', () => upSocket.destroy());
+    upSocket.on('close', () => socket.destroy());
+    upSocket.pipe(socket).pipe(upSocket);
+  });
+  // Anything but 101: no tunnel.
+  up.on('response', (res) => {
+    res.resume();
+    refuse(socket, 'upstream_unavailable');
+  });
+  up.on('timeout', () => {
+    up.destroy();
+    refuse(socket, 'upstream_timeout');
+  });
+  up.on('error', () => refuse(socket, 'upstream_unavailable'));
+  up.end();
+}
+
+function originAllowed(
+  origin: string | undefined,
+  s: {
+    proto: string;
+    host: { authority: string };
+    snapshot: { publicOrigin: string; auth: { served: (u: URL) => boolean } };
+  },
+): boolean {
+  if (!origin || origin === 'null') return false;
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return (
+    url.origin === `${s.proto}://${s.host.authority}` ||
+    url.origin === s.snapshot.publicOrigin ||
+    s.snapshot.auth.served(url)
+  );
+}
