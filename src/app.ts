@@ -12,6 +12,7 @@ import { healthRoutes } from './http/admin/health.ts';
 import { metricsRoutes } from './http/admin/metrics.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
+import { forwardAuthRoutes } from './http/forward-auth.ts';
 import { InFlight } from './http/in-flight.ts';
 import { AccessLog, lazyChildLogger } from './http/logging.ts';
 import { GatewayMetrics } from './http/metrics.ts';
@@ -173,6 +174,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   };
   await app.register(proxyPlugin, gateDeps);
   websocketUpgrades(app.server, snapshots, gateDeps, app.log);
+  await app.register(forwardAuthRoutes, { authPrefix: config.server.auth_prefix, gate: gateDeps });
 
   let admin: FastifyInstance | null = null;
   if (config.admin.listen !== '') {
