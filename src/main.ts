@@ -1,7 +1,9 @@
 // `hero-gateway serve`: load the config, open the store, build the gateway, listen; shut down gracefully.
 
+import cluster from 'node:cluster';
 import { openStore } from './adapters/open-store.ts';
 import { buildGateway } from './app.ts';
+import { runPrimary } from './cluster.ts';
 import { parseListen } from './config/listen.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { ensureSecret } from './config/secret.ts';
@@ -23,6 +25,15 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   if (!loaded.ok) throw new ConfigError(loaded.problems);
   const config = loaded.config;
   const logger = createLogger(config.server.log_level);
+  if (config.server.workers > 1 && cluster.isPrimary) {
+    const primary = await runPrimary(config, logger);
+    const main = parseListen(config.server.listen);
+    return {
+      url: `http://${main.host}:${main.port}`,
+      adminUrl: config.admin.listen || null,
+      stop: primary.stop,
+    };
+  }
   const secret = ensureSecret(config);
   if (secret.generated) logger.info({ dir: config.server.data_dir }, 'generated a server secret');
   if (secret.warning) logger.warn(secret.warning);
@@ -53,7 +64,8 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   gw.startBackground();
   if (!config.mail.smtp_url)
     logger.warn('mail.smtp_url is not set: mails are printed to the console (development only)');
-  const setupToken = await gw.setup.issueIfNeeded();
+  // With several workers only the first one prints the setup link (a second would void the first's).
+  const setupToken = (process.env.HERO_WORKER_INDEX ?? '0') === '0' ? await gw.setup.issueIfNeeded() : null;
   if (setupToken) {
     // The one place the token exists in plain text: the operator's console, once.
     const link = `${config.server.public_url.replace(/\/$/, '')}${config.server.auth_prefix}/setup?token=${setupToken}`;

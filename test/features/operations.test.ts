@@ -1,7 +1,7 @@
 // Operating a running gateway: config reload from the file (also through a Kubernetes-style symlink swap)
 // without dropping requests, a bad file changing nothing, and SIGTERM letting accepted requests finish.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -123,5 +123,45 @@ describe('operations', () => {
     } finally {
       up.delayMs = 0;
     }
+  });
+
+  test('workers = 2: two processes share the socket; a token and its revocation hold across them', async () => {
+    const file = join(dir, 'workers.toml');
+    writeFileSync(
+      file,
+      config(['one']).replace('log_level = "warn"', 'log_level = "info"\nworkers = 2') +
+        `[[route]]\nname = "app"\npath = "/app"\nupstream = "${up.url}"\nauth = "bearer"\n`,
+    );
+    const add = spawnSync(
+      process.execPath,
+      [BIN, 'user', 'add', 'wendy', '--email', 'wendy@example.com', '-c', file],
+      { encoding: 'utf8' },
+    );
+    assert.equal(add.status, 0, add.stderr);
+    const made = spawnSync(
+      process.execPath,
+      [BIN, 'token', 'create', '--user', 'wendy', '--name', 'w', '-c', file],
+      { encoding: 'utf8' },
+    );
+    const token = made.stdout.trim();
+    await start(file);
+    const call = () =>
+      fetch(`http://127.0.0.1:${port}/app/x`, {
+        headers: { authorization: `Bearer ${token}`, connection: 'close' },
+      });
+    const statuses = await Promise.all(Array.from({ length: 40 }, async () => (await call()).status));
+    assert.deepEqual([...new Set(statuses)], [200]);
+    const pids = new Set(
+      output
+        .split('\n')
+        .filter((l) => l.includes('"msg":"request"'))
+        .map((l) => JSON.parse(l).pid),
+    );
+    assert.equal(pids.size, 2, `requests served by ${pids.size} process(es)`);
+    const id = /created (tok_\S+)/.exec(made.stderr)?.[1] as string;
+    assert.equal(spawnSync(process.execPath, [BIN, 'token', 'revoke', id, '-c', file]).status, 0);
+    const after = await Promise.all(Array.from({ length: 10 }, async () => (await call()).status));
+    assert.deepEqual([...new Set(after)], [401], 'revoked in every worker');
+    assert.equal(await stop(), 0);
   });
 });
