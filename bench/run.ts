@@ -27,6 +27,7 @@ import {
   signInRound,
   summarize,
 } from './signin.ts';
+import { measureWorkers, printWorkers } from './workers.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
@@ -196,6 +197,11 @@ async function main(): Promise<number> {
     const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
     signInRounds.push(await signInRound(form, proxied, timing));
   }
+  const workers = await measureWorkers(new URL(targets[0]!.url).origin, dir, {
+    warmup: WARMUP,
+    duration: DURATION,
+    connections: CONNECTIONS,
+  });
   const rows: Row[] = runs.map((rs, i) => medianRow(targets[i]!.name, rs));
   const signIns = summarize(signInRounds);
 
@@ -235,7 +241,7 @@ async function main(): Promise<number> {
     const localTarget = { localVsBareRps: TARGET_RATIO, actual: localVsBare, pass: localPass };
     const out = { ...env, settings, results: rows, ratios, target, localTarget };
     const signInNumbers = { signIn: signIns.signIn, underSignIns: signIns.underSignIns };
-    console.log(JSON.stringify({ ...out, ...signInNumbers, ok: !failed }, null, 2));
+    console.log(JSON.stringify({ ...out, ...signInNumbers, workers, ok: !failed }, null, 2));
     return failed ? 1 : 0;
   }
   const head = ['target', 'req/s (mean)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', ''];
@@ -265,6 +271,7 @@ async function main(): Promise<number> {
     `target: local route  ≥ ${TARGET_RATIO}× bare proxy req/s: ${fmt(localVsBare, 3)} ${verdict(localPass)}`,
   );
   printSignIn({ ...signIns, ...settings, cpus: env.cpus });
+  printWorkers(workers, env.cpus);
   if (failed)
     console.log(
       '\nFLAGGED runs had unexpected statuses (non-2xx, or non-303 for sign-ins), errors or timeouts: ' +
