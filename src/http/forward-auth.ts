@@ -10,7 +10,14 @@ import { authenticate, type GateDeps, loginUrl } from './gate.ts';
 import { sendProblem } from './problem.ts';
 import type { HeroRequestState } from './state.ts';
 
-const IDENTITY = ['x-hero-user', 'x-hero-email', 'x-hero-context', 'x-hero-claims', 'x-hero-auth-method'];
+const IDENTITY = [
+  'x-hero-user',
+  'x-hero-email',
+  'x-hero-context',
+  'x-hero-claims',
+  'x-hero-auth-method',
+  'x-hero-assertion',
+];
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.trim();
 

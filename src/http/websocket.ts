@@ -112,14 +112,25 @@ async function upgrade(
   headers.connection = 'Upgrade';
   headers.upgrade = 'websocket';
 
+  // An upgrade has no body: a claimed one would desynchronize the upstream connection.
+  delete headers['content-length'];
+  delete headers['transfer-encoding'];
   const target = new URL(`${upstreamPath(route, s.forward)}${s.query}`, route.upstreamOrigin);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  // agent: false: an upgrade connection is never pooled, so no other client's request can follow it.
   const up = send(target, {
     method: 'GET',
     headers: headers as Record<string, string>,
     timeout: route.timeout,
+    agent: false,
   });
+  // A client that leaves before the upstream answered takes the pending upstream connection with it.
+  socket.once('close', () => up.destroy());
   up.on('upgrade', (res, upSocket, upHead) => {
+    if (socket.destroyed) {
+      upSocket.destroy();
+      return;
+    }
     const lines = Object.entries(res.headers)
       .filter(([k]) => HANDSHAKE.test(k))
       .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}: ${x}\r\n`))

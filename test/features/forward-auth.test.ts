@@ -165,6 +165,14 @@ describe('forward-auth behind nginx and Caddy', { skip }, () => {
     });
   }
 
+  test('on an open route every identity header comes back empty, the assertion included', async () => {
+    const res = await send(`${gw.url}/auth/forward`, {
+      headers: { 'x-forwarded-uri': '/open/x', 'x-forwarded-host': 'app.example' },
+    });
+    assert.equal(res.status, 200);
+    for (const h of ['x-hero-user', 'x-hero-claims', 'x-hero-assertion']) assert.equal(res.headers[h], '', h);
+  });
+
   test('the answer is believed only from a trusted proxy: spoofed forwarding headers from anyone else are ignored', async () => {
     const direct = await startGateway(`[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "none"\n`);
     try {
