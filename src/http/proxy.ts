@@ -18,11 +18,15 @@ import {
 import { type CompiledRoute, upstreamPath } from '../core/routes.ts';
 import { type GateDeps, gateHook } from './gate.ts';
 import { sendProblem } from './problem.ts';
+import type { HeroRequestState } from './state.ts';
 
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
 
-function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): HeaderMap {
-  const s = request.hero;
+/**
+ * What an upstream receives, for proxied requests and WebSocket upgrades alike: the client's copies of our
+ * headers and the gateway's cookies removed first, then the forwarding and identity headers set.
+ */
+export function upstreamHeaders(s: HeroRequestState, headers: HeaderMap, requestId: string): HeaderMap {
   const route = s.route!;
   stripClientHeaders(headers, s.consumedAuthorization && !route.pass_authorization);
   // The session cookie is a bearer credential for every route: no app ever sees it (or the CSRF cookie).
@@ -36,7 +40,7 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): Hea
     forwardedFor: s.forwardedFor,
     proto: s.proto,
     host: s.host.authority,
-    requestId: request.id,
+    requestId,
   });
   if (s.principal) {
     setIdentityHeaders(headers, {
@@ -50,6 +54,9 @@ function rewriteRequestHeaders(request: FastifyRequest, headers: HeaderMap): Hea
   }
   return headers;
 }
+
+const rewriteRequestHeaders = (request: FastifyRequest, headers: HeaderMap) =>
+  upstreamHeaders(request.hero, headers, request.id);
 
 function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }): void {
   const s = reply.request.hero;

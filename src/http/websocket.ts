@@ -6,16 +6,10 @@ import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { hasAllClaims } from '../core/claims.ts';
-import {
-  type HeaderMap,
-  setForwardedHeaders,
-  setIdentityHeaders,
-  stripClientHeaders,
-  stripCookies,
-} from '../core/headers.ts';
 import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
+import { upstreamHeaders } from './proxy.ts';
 import type { SnapshotHolder } from './snapshot.ts';
 import { inspectRequest } from './target.ts';
 
@@ -65,7 +59,7 @@ async function upgrade(
     return refuse(socket, 'bad_request');
   if (pathMatches(snapshot.config.server.auth_prefix, s.path)) return refuse(socket, 'not_found');
   const route = matchRoute(snapshot.table, s.host.hostname, s.path);
-  if (!route || !route.websocket) return refuse(socket, 'not_found');
+  if (!route?.websocket) return refuse(socket, 'not_found');
   s.route = route;
   const request = { headers: raw.headers, hero: s } as unknown as FastifyRequest;
   if (route.auth[0] !== 'none') {
@@ -86,29 +80,7 @@ async function upgrade(
     s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
   }
 
-  const headers: HeaderMap = { ...raw.headers };
-  stripClientHeaders(headers, s.consumedAuthorization && !route.pass_authorization);
-  const cookie = headers.cookie;
-  if (typeof cookie === 'string') {
-    const kept = stripCookies(cookie, snapshot.auth.gatewayCookies);
-    if (kept === undefined) delete headers.cookie;
-    else headers.cookie = kept;
-  }
-  setForwardedHeaders(headers, {
-    forwardedFor: s.forwardedFor,
-    proto: s.proto,
-    host: s.host.authority,
-    requestId: randomUUID(),
-  });
-  if (s.principal)
-    setIdentityHeaders(headers, {
-      username: s.principal.user.username,
-      email: s.principal.user.email,
-      context: route.context,
-      claims: s.claims.join(','),
-      authMethod: s.principal.method,
-      assertion: s.assertion,
-    });
+  const headers = upstreamHeaders(s, { ...raw.headers }, randomUUID());
   headers.connection = 'Upgrade';
   headers.upgrade = 'websocket';
 
