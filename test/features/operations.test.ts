@@ -145,6 +145,11 @@ describe('operations', () => {
     );
     const token = made.stdout.trim();
     await start(file);
+    // The socket answers once the first worker listens; wait for the second before counting processes.
+    assert.ok(
+      await until(async () => (output.match(/hero-gateway is listening/g) ?? []).length >= 2),
+      'both workers listen',
+    );
     const call = () =>
       fetch(`http://127.0.0.1:${port}/app/x`, {
         headers: { authorization: `Bearer ${token}`, connection: 'close' },
