@@ -23,6 +23,8 @@ export interface NewUser {
   roles?: string[];
   /** argon2id PHC string stored in the same transaction. */
   passwordHash?: string;
+  /** An identity-provider account linked in the same transaction (sign-up through OpenID Connect). */
+  oidcIdentity?: Omit<NewOidcIdentity, 'userId'>;
 }
 
 export interface UserStore {
@@ -84,6 +86,26 @@ export interface NewSession {
   absoluteExpiresAt: number;
   ip: string | null;
   userAgent: string | null;
+  /** For a sign-in through an identity provider: what back-channel logout and RP logout need later. */
+  oidc?: SessionOidc;
+}
+
+export interface SessionOidc {
+  provider: string;
+  subject: string;
+  /** The provider's session id (`sid` claim), when it sends one. */
+  sid: string | null;
+  /** The provider's ID and refresh tokens, sealed (AES-256-GCM) by the caller; never stored in the clear. */
+  sealedTokens: string | null;
+}
+
+/** Which sessions a back-channel logout token names: one provider, and its subject and/or its session id. */
+export interface OidcSessionSelector {
+  provider: string;
+  subject: string | null;
+  sid: string | null;
+  /** Only sessions started at or before this instant (a replayed old token cannot end newer sessions). */
+  startedBefore: number;
 }
 
 export interface SessionStore {
@@ -104,6 +126,10 @@ export interface SessionStore {
   revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<number>;
   /** Removes sessions that can never be used again (expired or revoked before `before`). */
   deleteExpired(now: number, before: number): Promise<number>;
+  /** The identity-provider facts of a session (any state), or null for sessions not started through one. */
+  oidcOf(id: string): Promise<SessionOidc | null>;
+  /** Ends the unrevoked sessions a provider's logout names; returns how many. */
+  revokeOidc(selector: OidcSessionSelector, now: number): Promise<number>;
 }
 
 export interface ThrottleState {
@@ -133,7 +159,13 @@ export interface ThrottleStore {
   purge(now: number, before: number): Promise<number>;
 }
 
-export type OneTimePurpose = 'verify_email' | 'reset_password' | 'magic_login' | 'invite' | 'setup';
+/** Purposes of the links the gateway mails or prints. */
+export type LinkPurpose = 'verify_email' | 'reset_password' | 'magic_login' | 'invite' | 'setup';
+/**
+ * All single-use values: links, plus the state of an OpenID Connect sign-in in progress (`oidc_state`) and
+ * the ids of back-channel logout tokens already acted on (`oidc_logout`).
+ */
+export type OneTimePurpose = LinkPurpose | 'oidc_state' | 'oidc_logout';
 
 export interface OneTimeToken {
   purpose: OneTimePurpose;
@@ -185,6 +217,7 @@ export interface MailOutboxStore {
 }
 
 export interface OneTimeTokenStore {
+  /** Throws StoreConflictError when the hash is already stored (a value seen before). */
   create(token: NewOneTimeToken): Promise<void>;
   /**
    * In one transaction: drops the unconsumed tokens of the same purpose for the same user (or, without a user,
@@ -270,10 +303,46 @@ export interface AuthzStore {
   removeMember(group: string, userId: string): Promise<boolean>;
   groupsOf(userId: string): Promise<string[]>;
   groupExists(group: string): Promise<boolean>;
+  /**
+   * Makes the user's memberships from `source` (e.g. "oidc:google") exactly `groups`, in one transaction:
+   * memberships from that source not listed end, listed groups are joined (created on first use). A membership
+   * the user holds from another source (an operator's) is neither removed nor taken over.
+   */
+  syncMembers(userId: string, source: string, groups: readonly string[]): Promise<void>;
   /** Returns false when the grant already existed. */
   grant(role: string, subject: GrantSubject, context: string): Promise<boolean>;
   revoke(role: string, subject: GrantSubject, context: string): Promise<boolean>;
   listGrants(): Promise<Grant[]>;
+}
+
+export interface OidcIdentity {
+  provider: string;
+  issuer: string;
+  subject: string;
+  userId: string;
+  email: string | null;
+  createdAt: number;
+  lastLoginAt: number | null;
+}
+
+export interface NewOidcIdentity {
+  /** The config id of the provider it came through (for display and group sources). */
+  provider: string;
+  issuer: string;
+  subject: string;
+  userId: string;
+  email: string | null;
+}
+
+/** Accounts at identity providers, each (issuer, subject) linked to exactly one user. */
+export interface OidcIdentityStore {
+  /** The identity and its user, or null when nobody has linked it. */
+  find(issuer: string, subject: string): Promise<{ identity: OidcIdentity; user: User } | null>;
+  /** Links an identity to an existing user; false when (issuer, subject) is already linked to anyone. */
+  link(identity: NewOidcIdentity): Promise<boolean>;
+  /** Records a sign-in through the identity and the address the provider gave this time. */
+  recordLogin(issuer: string, subject: string, email: string | null, now: number): Promise<void>;
+  listForUser(userId: string): Promise<OidcIdentity[]>;
 }
 
 export interface MigrationState {
@@ -289,6 +358,7 @@ export interface Store {
   readonly throttles: ThrottleStore;
   readonly oneTimeTokens: OneTimeTokenStore;
   readonly outbox: MailOutboxStore;
+  readonly oidcIdentities: OidcIdentityStore;
   /** Resolves when the store answers and its schema is current; rejects otherwise. */
   ready(): Promise<void>;
   migrationState(): Promise<MigrationState>;

@@ -4,13 +4,13 @@
 import type { Sealer } from '../crypto/sealed.ts';
 import { hashToken, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { OneTimePurpose, OneTimeToken, Store } from '../ports/store.ts';
+import type { LinkPurpose, OneTimePurpose, OneTimeToken, Store } from '../ports/store.ts';
 import type { MailData, MailTemplate } from './mail-templates.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-export const LINK_TTL_MS: Record<OneTimePurpose, number> = {
+export const LINK_TTL_MS: Record<LinkPurpose, number> = {
   verify_email: 24 * HOUR,
   reset_password: HOUR,
   magic_login: 15 * MINUTE,
@@ -19,7 +19,7 @@ export const LINK_TTL_MS: Record<OneTimePurpose, number> = {
 };
 
 /** The page each purpose's link opens, under auth_prefix. */
-export const LINK_PAGE: Record<Exclude<OneTimePurpose, 'setup'>, string> = {
+export const LINK_PAGE: Record<Exclude<LinkPurpose, 'setup'>, string> = {
   verify_email: '/verify',
   reset_password: '/reset',
   magic_login: '/magic',
@@ -71,7 +71,7 @@ export class OneTimeLinks {
    * account (or address). The mail is sealed: its link holds the token.
    */
   async send(
-    purpose: Exclude<OneTimePurpose, 'setup'>,
+    purpose: Exclude<LinkPurpose, 'setup'>,
     target: LinkTarget,
     payload: Record<string, unknown> | null = null,
   ): Promise<void> {

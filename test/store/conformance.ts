@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Store, StoreConflictError } from '../../src/ports/store.ts';
 import type { TestClock } from '../helpers/gateway.ts';
+import { oidcConformance } from './conformance-oidc.ts';
 import { signInConformance } from './conformance-sign-in.ts';
 
 export interface StoreUnderTest {
@@ -232,5 +233,6 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
       }
     });
     signInConformance(() => s);
+    oidcConformance(() => s);
   });
 }

@@ -52,7 +52,11 @@ test('an unmigrated store reports pending migrations and is not ready until migr
   const store = createSqliteStore({ path, clock: new TestClock(), migrate: false });
   assert.ok((await store.migrationState()).pending.includes('0001_init.sql'));
   await assert.rejects(store.ready(), /pending migration/);
-  assert.deepEqual(await store.migrate(), ['0001_init.sql', '0002_sessions_revocation.sql']);
+  assert.deepEqual(await store.migrate(), [
+    '0001_init.sql',
+    '0002_sessions_revocation.sql',
+    '0003_oidc_sessions.sql',
+  ]);
   await store.close();
   const reopened = createSqliteStore({ path, clock: new TestClock(), migrate: false });
   await reopened.ready();

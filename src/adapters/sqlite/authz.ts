@@ -30,6 +30,20 @@ export function sqliteAuthz(db: Db, clock: Clock): AuthzStore {
     'INSERT OR IGNORE INTO group_members (group_id, user_id, source, created_at) VALUES (?, ?, ?, ?)',
   );
   const removeMember = db.prepare('DELETE FROM group_members WHERE group_id = ? AND user_id = ?');
+  const membersFrom = db
+    .prepare(
+      'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? AND m.source = ?',
+    )
+    .pluck();
+  const removeFrom = db.prepare(
+    'DELETE FROM group_members WHERE user_id = ? AND source = ? AND group_id = (SELECT id FROM groups WHERE name = ?)',
+  );
+  const syncTx = db.transaction((userId: string, source: string, groups: readonly string[], now: number) => {
+    const wanted = new Set(groups);
+    for (const name of membersFrom.all(userId, source) as string[])
+      if (!wanted.has(name)) removeFrom.run(userId, source, name);
+    for (const name of wanted) addMember.run(ensureGroup(name, now), userId, source, now);
+  });
   const groupsOf = db
     .prepare(
       'SELECT g.name FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.name',
@@ -124,6 +138,9 @@ export function sqliteAuthz(db: Db, clock: Clock): AuthzStore {
     },
     async groupExists(group) {
       return groupId.get(group) !== undefined;
+    },
+    async syncMembers(userId, source, groups) {
+      syncTx.immediate(userId, source, groups, clock.now());
     },
     async grant(role, subject, context) {
       return grantTx(role, subject, context, clock.now());

@@ -4,6 +4,7 @@ import type { Store } from '../../ports/store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
 import { migrate, migrationState, openDatabase } from './db.ts';
+import { sqliteOidcIdentities } from './oidc-identities.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
 import { sqliteOutbox } from './outbox.ts';
 import { sqliteSessions } from './sessions.ts';
@@ -49,6 +50,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       get outbox() {
         return unmigrated();
       },
+      get oidcIdentities() {
+        return unmigrated();
+      },
       async ready() {
         throw new Error(`store has ${state.pending.length} pending migration(s)`);
       },
@@ -72,6 +76,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     throttles: sqliteThrottles(db),
     oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
     outbox: sqliteOutbox(db, opts.clock),
+    oidcIdentities: sqliteOidcIdentities(db, opts.clock),
     async ready() {
       ping.get();
       const s = migrationState(db);

@@ -1,13 +1,14 @@
 // One-time tokens (setup, invites, resets, magic links) in SQLite: stored as SHA-256, consumed atomically.
 import type { Clock } from '../../ports/clock.ts';
-import type {
-  NewOneTimeToken,
-  NewQueuedMail,
-  OneTimePurpose,
-  OneTimeToken,
-  OneTimeTokenStore,
+import {
+  type NewOneTimeToken,
+  type NewQueuedMail,
+  type OneTimePurpose,
+  type OneTimeToken,
+  type OneTimeTokenStore,
+  StoreConflictError,
 } from '../../ports/store.ts';
-import type { Db } from './db.ts';
+import { type Db, uniqueViolation } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 
 interface Row {
@@ -71,7 +72,12 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
 
   return {
     async create(t) {
-      insert.run(row(t));
+      try {
+        insert.run(row(t));
+      } catch (err) {
+        if (uniqueViolation(err)) throw new StoreConflictError('token_hash');
+        throw err;
+      }
     },
     async issue(t, mail) {
       issue.immediate(t, mail);

@@ -1,7 +1,7 @@
 // Sessions in SQLite: only the SHA-256 of each session token is stored.
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Session, SessionStore } from '../../ports/store.ts';
+import type { Session, SessionOidc, SessionStore } from '../../ports/store.ts';
 import type { Db } from './db.ts';
 import { toUser, USER_COLUMNS } from './users.ts';
 
@@ -43,8 +43,20 @@ function toSession(r: SessionRow): Session {
 export function sqliteSessions(db: Db, clock: Clock): SessionStore {
   const insert = db.prepare(
     `INSERT INTO sessions (id, token_hash, user_id, auth_method, created_at, last_seen_at, idle_expires_at,
-       absolute_expires_at, ip, user_agent)
-     VALUES (@id, @tokenHash, @userId, @authMethod, @now, @now, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent)`,
+       absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens)
+     VALUES (@id, @tokenHash, @userId, @authMethod, @now, @now, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent,
+       @oidcProvider, @oidcSubject, @oidcSid, @oidcTokens)`,
+  );
+  const oidcOf = db.prepare(
+    `SELECT oidc_provider AS provider, oidc_subject AS subject, oidc_sid AS sid, oidc_tokens AS sealedTokens
+     FROM sessions WHERE id = ? AND oidc_provider IS NOT NULL`,
+  );
+  // A logout token names the subject, the provider's session, or both; every name given must match.
+  const revokeOidc = db.prepare(
+    `UPDATE sessions SET revoked_at = @now
+     WHERE oidc_provider = @provider AND revoked_at IS NULL AND created_at <= @startedBefore
+       AND (@subject IS NULL OR oidc_subject = @subject) AND (@sid IS NULL OR oidc_sid = @sid)
+       AND (@subject IS NOT NULL OR @sid IS NOT NULL)`,
   );
   const byId = db.prepare(`SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.id = ?`);
   const findActive = db.prepare(
@@ -77,7 +89,16 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
   return {
     async create(s) {
       const id = newId('ses');
-      insert.run({ ...s, id, now: clock.now() });
+      const { oidc, ...rest } = s;
+      insert.run({
+        ...rest,
+        id,
+        now: clock.now(),
+        oidcProvider: oidc?.provider ?? null,
+        oidcSubject: oidc?.subject ?? null,
+        oidcSid: oidc?.sid ?? null,
+        oidcTokens: oidc?.sealedTokens ?? null,
+      });
       return toSession(byId.get(id) as SessionRow);
     },
     async findActive(tokenHash, now) {
@@ -107,6 +128,12 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
     },
     async deleteExpired(now, before) {
       return deleteExpired.run({ now, before }).changes;
+    },
+    async oidcOf(id) {
+      return (oidcOf.get(id) as SessionOidc | undefined) ?? null;
+    },
+    async revokeOidc(sel, now) {
+      return revokeOidc.run({ ...sel, now }).changes;
     },
   };
 }

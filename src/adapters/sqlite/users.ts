@@ -3,6 +3,7 @@ import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type NewUser, StoreConflictError, type User, type UserStore } from '../../ports/store.ts';
 import { type Db, uniqueViolation } from './db.ts';
+import { identityInsert } from './oidc-identities.ts';
 
 interface UserRow {
   id: string;
@@ -112,6 +113,7 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     `INSERT INTO grants (id, role_id, user_id, context, created_at)
      SELECT @grantId, r.id, @userId, '', @now FROM roles r WHERE r.name = @role`,
   );
+  const linkIdentity = identityInsert(db);
   const createTx = db.transaction((id: string, user: NewUser, now: number) => {
     insert.run({
       id,
@@ -125,6 +127,10 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
         throw new Error(`no role named "${role}"`);
     }
     if (user.passwordHash) upsertPassword.run(id, user.passwordHash, now, now);
+    // The account and its link are one step: a sign-up racing another for the same identity leaves no
+    // account behind that nobody can sign in to.
+    if (user.oidcIdentity && !linkIdentity({ ...user.oidcIdentity, userId: id }, now))
+      throw new StoreConflictError('oidc_identity');
   });
 
   const one = (row: unknown) => (row ? toUser(row as UserRow) : null);
@@ -134,8 +140,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
       const now = clock.now();
       const id = newId('usr');
       try {
-        createTx(id, user, now);
+        createTx.immediate(id, user, now);
       } catch (err) {
+        if (err instanceof StoreConflictError) throw err;
         const field = uniqueViolation(err);
         if (field) throw new StoreConflictError(field);
         throw err;
