@@ -27,3 +27,8 @@ export function newApiToken(): string {
 export function looksLikeApiToken(value: string): boolean {
   return API_TOKEN_SHAPE.test(value);
 }
+
+/** The PKCE S256 challenge of a code verifier (RFC 7636 §4.2): base64url(SHA-256(verifier)). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}

@@ -27,7 +27,9 @@ export type AuditAction =
   | 'group.remove'
   | 'grant.add'
   | 'grant.remove'
-  | 'config.reload';
+  | 'config.reload'
+  | 'oidc.link'
+  | 'oidc.backchannel_logout';
 
 export interface AuditEvent {
   action: AuditAction;
