@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
+import { openidDiscovery } from './adapters/openid/client.ts';
 import type { Config, LoadResult } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
+import { Sealer } from './crypto/sealed.ts';
 import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { adminApi } from './http/admin/api/index.ts';
 import { healthRoutes } from './http/admin/health.ts';
@@ -17,8 +19,8 @@ import { InFlight } from './http/in-flight.ts';
 import { AccessLog, lazyChildLogger } from './http/logging.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { bearerMode } from './http/modes/bearer.ts';
-import { admitsNobody } from './http/modes/index.ts';
 import { localMode } from './http/modes/local.ts';
+import { oauthMode } from './http/modes/oauth.ts';
 import { proxyPlugin } from './http/proxy.ts';
 import { type ReloadResult, reloadConfig } from './http/reload.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
@@ -29,6 +31,7 @@ import { buildMail } from './mail.ts';
 import { type AuditLog, noAudit } from './ports/audit.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
+import type { OidcDiscovery } from './ports/oidc.ts';
 import type { Store } from './ports/store.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { IdentityAssertions } from './services/assertions.ts';
@@ -36,6 +39,9 @@ import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
 import { purgeStale } from './services/housekeeping.ts';
 import { PasswordLogin } from './services/login.ts';
+import { OidcAccounts } from './services/oidc-accounts.ts';
+import { OidcLogin } from './services/oidc-login.ts';
+import { OidcProviders, type RetryPolicy } from './services/oidc-providers.ts';
 import type { OutboxSender } from './services/outbox.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
@@ -52,6 +58,8 @@ export interface GatewayDeps {
   secret: string;
   /** Reads the config file again (for reloads); without it a reload reports that there is no file. */
   loadConfig?: () => LoadResult;
+  /** Identity providers: how they are discovered (openid-client) and retried when down. */
+  oidc?: { discovery?: OidcDiscovery; retry?: RetryPolicy };
 }
 
 export interface Gateway {
@@ -107,6 +115,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     onRehashError: (err) => logger.warn({ err }, 'could not upgrade a password hash'),
   });
   const setup = new FirstRunSetup(store, clock);
+  const oidcLog = logger.child({ component: 'oidc' });
+  const providers = new OidcProviders(deps.oidc?.discovery ?? openidDiscovery({ clock }), {
+    ...(deps.oidc?.retry ? { retry: deps.oidc.retry } : {}),
+    now: () => clock.now(),
+    events: {
+      ready: (provider, issuer) => oidcLog.info({ provider, issuer }, 'identity provider ready'),
+      down: (provider, error, retryInMs) =>
+        oidcLog.warn({ provider, error, retry_in_ms: retryInMs }, 'identity provider unavailable'),
+    },
+  });
+  providers.sync(config.oidc);
+  const oidcLogin = new OidcLogin(store, clock, providers, new OidcAccounts(store, clock), {
+    registrationOpen: () => snapshots.current.config.accounts.registration === 'open',
+    stateSealer: new Sealer(deps.secret, 'oidc-state'),
+    tokenSealer: new Sealer(deps.secret, 'oidc-tokens'),
+  });
   const assertions = new IdentityAssertions(
     loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), clock.now()),
     clock,
@@ -139,6 +163,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       ? reloadConfig(snapshots, deps.loadConfig)
       : { ok: false as const, problems: ['this gateway was not started from a file'] };
     metrics.reload(result.ok ? 'ok' : 'failed');
+    if (result.ok) providers.sync(snapshots.current.config.oidc);
     if (result.ok) logger.info({ restart_needed: result.restartNeeded }, 'config reloaded');
     else logger.error({ problems: result.problems }, 'config reload refused; the running config stays');
     return result;
@@ -162,12 +187,13 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       accounts,
       apiTokens: tokens,
       mailThrottle: new MailThrottle(store, clock),
+      oidc: { providers, login: oidcLogin },
       jwks: () => assertions.jwks,
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
     },
   });
   const gateDeps = {
-    modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: admitsNobody },
+    modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: oauthMode(sessions) },
     claims,
     freshness,
     assertions,
@@ -208,6 +234,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     mailer,
     startBackground() {
       outbox.start();
+      providers.start();
       const housekeeping = () =>
         purgeStale(store, clock).then(
           (purged) => logger.debug({ purged }, 'housekeeping done'),
@@ -219,6 +246,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     async close() {
       if (background) clearInterval(background);
+      providers.stop();
       // Connections that were busy when closing began go idle as their answers finish; keep-alive would
       // hold them (and the shutdown) open for a minute, so idle ones are closed as they appear.
       const sweep = setInterval(() => {

@@ -49,6 +49,32 @@ export const ERRORS = {
     title: 'Forbidden',
     detail: 'Confirm your email address before signing in.',
   },
+  oidc_state_invalid: {
+    status: 400,
+    title: 'Bad Request',
+    detail:
+      'This sign-in cannot be completed: it expired, was already used, or began in another browser. Start again.',
+  },
+  oidc_response_invalid: {
+    status: 400,
+    title: 'Bad Request',
+    detail: 'The identity provider’s answer did not pass the gateway’s checks. Start again.',
+  },
+  oidc_denied: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'The identity provider did not sign you in (cancelled or refused there).',
+  },
+  oidc_no_account: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'No account here belongs to this sign-in. Ask an administrator for access.',
+  },
+  account_disabled: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'This account is disabled. Ask an administrator.',
+  },
   link_invalid: {
     status: 404,
     title: 'Not Found',
@@ -76,6 +102,16 @@ export const ERRORS = {
     status: 502,
     title: 'Bad Gateway',
     detail: 'The application behind this route could not be reached.',
+  },
+  oidc_failed: {
+    status: 502,
+    title: 'Bad Gateway',
+    detail: 'The identity provider could not complete the sign-in. Try again later.',
+  },
+  oidc_unavailable: {
+    status: 503,
+    title: 'Service Unavailable',
+    detail: 'This identity provider cannot be reached right now. Try again later, or sign in another way.',
   },
   store_unavailable: {
     status: 503,

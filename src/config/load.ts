@@ -8,7 +8,12 @@ import { parseDuration } from './duration.ts';
 import { type Env, interpolate } from './interpolate.ts';
 import { COOKIE_DOMAIN, ConfigSchema, type RawConfig, type RouteConfig } from './schema.ts';
 
-export type Route = RouteConfig & { context: string; index: number };
+export type Route = RouteConfig & {
+  context: string;
+  index: number;
+  /** Providers whose sessions the `oauth` mode accepts here: `oidc`, else every provider; none without `oauth`. */
+  providers: readonly string[];
+};
 
 export type Config = Readonly<
   Omit<RawConfig, 'route' | 'store' | 'server'> & {
@@ -95,7 +100,12 @@ function finish(raw: RawConfig, baseDir: string): Config {
           : raw.server.audit_log && at(raw.server.audit_log),
     },
     store: { url: storeUrl },
-    route: raw.route.map((r, index) => ({ ...r, context: r.context ?? r.name, index })),
+    route: raw.route.map((r, index) => ({
+      ...r,
+      context: r.context ?? r.name,
+      index,
+      providers: r.auth.includes('oauth') ? (r.oidc ?? raw.oidc.map((p) => p.id)) : [],
+    })),
   });
 }
 
@@ -176,6 +186,9 @@ function crossCheck(data: unknown): string[] {
     if (auth.includes('oauth') && providerIds.size === 0)
       problems.push(`route[${i}].auth: "oauth" needs at least one [[oidc]] provider`);
     if (Array.isArray(r.oidc)) {
+      // A list that would be ignored, or that admits nobody, is a mistake worth stopping for.
+      if (!auth.includes('oauth')) problems.push(`route[${i}].oidc: applies only when auth includes "oauth"`);
+      else if (r.oidc.length === 0) problems.push(`route[${i}].oidc: must name at least one provider`);
       r.oidc.forEach((id, j) => {
         if (typeof id === 'string' && !providerIds.has(id))
           problems.push(`route[${i}].oidc[${j}]: no [[oidc]] provider has id "${id}"`);

@@ -136,13 +136,32 @@ export const RouteSchema = z.strictObject({
   pass_authorization: z.boolean().default(false),
 });
 
+// Codes and tokens travel between the gateway and the provider: https, except to this machine (development).
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const issuerUrl = httpUrl('https').superRefine((v, ctx) => {
+  try {
+    const u = new URL(v);
+    if (u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must use https (plain http only for localhost) but is ${q(v)}`,
+        input: v,
+      });
+  } catch {
+    /* reported by httpUrl */
+  }
+});
+
 export const OidcSchema = z.strictObject({
   id: name,
-  name: z.string().min(1),
-  issuer: httpUrl('https'),
+  name: z.string().min(1).max(80),
+  issuer: issuerUrl,
   client_id: z.string().min(1),
   client_secret: z.string().min(1).optional(),
-  scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']),
+  scopes: z
+    .array(checked((v) => (/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v) ? null : 'must be a scope token')))
+    .refine((s) => s.includes('openid'), { message: 'must include "openid"' })
+    .default(['openid', 'email', 'profile']),
   groups_claim: z.string().min(1).optional(),
   auto_provision: z.boolean().default(false),
   link_by_verified_email: z.boolean().default(false),

@@ -9,6 +9,8 @@ export interface CompiledRoute extends Route {
   hostRank: 0 | 1 | 2;
   /** A person can sign in for this route (local or oauth), so browsers are sent to the sign-in page. */
   signInPage: boolean;
+  /** The one identity provider this route accepts when nothing else signs in here: browsers go straight to it. */
+  directProvider: string | null;
 }
 
 export interface RouteTable {
@@ -31,12 +33,17 @@ export function compileRoutes(routes: readonly Route[]): RouteTable {
     const base = u.pathname.replace(/\/+$/, '');
     const hostRank = r.host === '*' ? 2 : r.host.startsWith('*.') ? 1 : 0;
     const signInPage = r.auth.includes('local') || r.auth.includes('oauth');
+    const directProvider =
+      r.auth.length === 1 && r.auth[0] === 'oauth' && r.providers.length === 1
+        ? (r.providers[0] as string)
+        : null;
     const c: CompiledRoute = Object.freeze({
       ...r,
       upstreamOrigin: u.origin,
       upstreamPath: base,
       hostRank,
       signInPage,
+      directProvider,
     });
     compiled.push(c);
     if (hostRank === 2) any.push(c);
@@ -56,6 +63,17 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/**
+ * Whether a gateway session started by `method` signs its user in on this route: any session where `local` is
+ * allowed; with `oauth` only, a session from one of the route's providers.
+ */
+export function acceptsSession(route: Pick<Route, 'auth' | 'providers'>, method: string): boolean {
+  if (route.auth.includes('local')) return true;
+  return (
+    route.auth.includes('oauth') && method.startsWith('oidc:') && route.providers.includes(method.slice(5))
+  );
 }
 
 /** Prefix match on segment boundaries: "/public" matches "/public" and "/public/x", never "/publicity". */

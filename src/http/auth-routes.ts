@@ -12,6 +12,7 @@ import { loginPages } from './pages/login.ts';
 import { logoutPages } from './pages/logout.ts';
 import { mailLinkPages } from './pages/mail-links.ts';
 import { mailRequestPages } from './pages/mail-requests.ts';
+import { oidcPages } from './pages/oidc.ts';
 import { registerPages } from './pages/register.ts';
 import { setupPages } from './pages/setup.ts';
 import { statusPage } from './pages/status.ts';
@@ -49,6 +50,8 @@ export async function authRoutes(
   // Every POST here is a form from one of our pages; anything else is refused before it does any work.
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method !== 'POST') return done();
+    // Server-to-server endpoints (back-channel logout) carry a signed credential of their own instead.
+    if (request.routeOptions.config.csrf === false) return done();
     const why = csrfProblem(request, deps.csrfKey);
     if (why === null) return done();
     request.log.info({ reason: why }, 'refused cross-site or tokenless form post');
@@ -81,6 +84,7 @@ export async function authRoutes(
   registerPages(app, deps, prefix);
   mailRequestPages(app, deps, prefix);
   mailLinkPages(app, deps, prefix);
+  oidcPages(app, deps, prefix);
 
   // Unknown paths under the prefix are 404 here rather than falling through to a route's upstream.
   app.all(`${prefix}`, async (_req, reply) => sendProblem(reply, 'not_found'));

@@ -6,7 +6,7 @@ import { prefersHtml } from '../core/accept.ts';
 import { hasAllClaims } from '../core/claims.ts';
 import { canonicalizeHost, normalizeTarget } from '../core/normalize.ts';
 import { matchRoute, pathMatches } from '../core/routes.ts';
-import { authenticate, type GateDeps, loginUrl } from './gate.ts';
+import { authenticate, type GateDeps, loginUrl, signInUrl } from './gate.ts';
 import { sendProblem } from './problem.ts';
 import type { HeroRequestState } from './state.ts';
 
@@ -93,7 +93,7 @@ export async function forwardAuthRoutes(
     if (!admitted) {
       const login = loginUrl(s);
       if (!o.nginx && !route.api && route.signInPage && prefersHtml(request.headers.accept))
-        return reply.code(303).header('location', login).send();
+        return reply.code(303).header('location', signInUrl(s, route)).send();
       if (route.auth.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
       return sendProblem(reply, 'auth_required', { login_url: login });
     }

@@ -31,6 +31,14 @@ export function loginUrl(s: HeroRequestState): string {
   return `${s.proto}://${s.host.authority}${server.auth_prefix}/login?return_to=${returnTo}`;
 }
 
+/** Where a browser signs in for this route: straight to its provider when that is the only way in. */
+export function signInUrl(s: HeroRequestState, route: CompiledRoute): string {
+  if (route.directProvider === null) return loginUrl(s);
+  const { server } = s.snapshot.config;
+  const returnTo = encodeURIComponent(`${s.forward}${s.query}`);
+  return `${s.proto}://${s.host.authority}${server.auth_prefix}/oauth/${route.directProvider}/start?return_to=${returnTo}`;
+}
+
 function unauthorized(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -41,7 +49,7 @@ function unauthorized(
   // Browsers on routes people sign in to are sent to the sign-in page; scripts and `api` routes get a 401
   // they can act on (a redirect to an HTML page would only confuse them).
   if (!route.api && route.signInPage && prefersHtml(request.headers.accept))
-    return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
+    return reply.code(303).header('location', signInUrl(s, route)).header('cache-control', 'no-store').send();
   // One answer for every kind of failure (no token, unknown, revoked, expired, disabled owner): the
   // response must not tell an attacker which of their guesses came closest.
   if (route.auth.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
@@ -56,11 +64,12 @@ export interface Admitted {
 type Mode = Exclude<CompiledRoute['auth'][number], 'none'>;
 
 /** The first of the route's modes that vouches for the request, tried in order; null when none does. */
-function firstPrincipal(deps: GateDeps, request: FastifyRequest, modes: readonly Mode[], i: number) {
+function firstPrincipal(deps: GateDeps, request: FastifyRequest, route: CompiledRoute, i: number) {
+  const modes = route.auth as readonly Mode[];
   if (i >= modes.length) return null;
   return chain(
-    deps.modes[modes[i] as Mode](request),
-    (p): MaybePromise<Principal | null> => p ?? firstPrincipal(deps, request, modes, i + 1),
+    deps.modes[modes[i] as Mode](request, route),
+    (p): MaybePromise<Principal | null> => p ?? firstPrincipal(deps, request, route, i + 1),
   );
 }
 
@@ -74,7 +83,7 @@ export function authenticate(
   route: CompiledRoute,
 ): MaybePromise<Admitted | null> {
   return chain(deps.freshness.refresh(), () =>
-    chain(firstPrincipal(deps, request, route.auth as readonly Mode[], 0), (principal) =>
+    chain(firstPrincipal(deps, request, route, 0), (principal) =>
       principal === null
         ? null
         : chain(deps.claims.claimsFor(principal.user.id, route.context), (held) => ({

@@ -5,6 +5,8 @@ export interface OidcProviderSettings {
   issuer: string;
   clientId: string;
   clientSecret: string | null;
+  /** Claims worth a userinfo request when the ID token lacks them (email, groups…). */
+  wantedClaims: readonly string[];
 }
 
 /** What a provider said about the person, once every check passed. */

@@ -125,6 +125,12 @@ export class OidcProviders {
         issuer: config.issuer,
         clientId: config.client_id,
         clientSecret: config.client_secret ?? null,
+        wantedClaims: [
+          'email',
+          'email_verified',
+          'preferred_username',
+          ...(config.groups_claim ? [config.groups_claim] : []),
+        ],
       })
       .then(
         (client) => {

@@ -4,7 +4,7 @@ import type { MaybePromise } from '../core/maybe-promise.ts';
 import type { AuthMethod } from '../core/principal.ts';
 import { hashToken, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Session, Store, User } from '../ports/store.ts';
+import type { Session, SessionOidc, Store, User } from '../ports/store.ts';
 import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
 
 /** last_seen is bookkeeping: one write a minute per session keeps the request path read-only. */
@@ -51,7 +51,7 @@ export class SessionService {
   async start(
     user: User,
     method: AuthMethod,
-    meta: { ip: string | null; userAgent: string | null },
+    meta: { ip: string | null; userAgent: string | null; oidc?: SessionOidc },
   ): Promise<{ token: string; session: Session }> {
     const now = this.#clock.now();
     const { idleMs, absoluteMs } = this.#timeouts();
@@ -65,6 +65,7 @@ export class SessionService {
       absoluteExpiresAt,
       ip: meta.ip,
       userAgent: meta.userAgent?.slice(0, 256) ?? null,
+      ...(meta.oidc ? { oidc: meta.oidc } : {}),
     });
     return { token, session };
   }

@@ -22,8 +22,6 @@ export interface OpenidOptions {
   /** Per request to the provider. */
   timeoutMs?: number;
   clock: Clock;
-  /** Claims worth a userinfo request when the ID token lacks them (email, groups…). */
-  wantedClaims?: (settings: OidcProviderSettings) => readonly string[];
 }
 
 export function openidDiscovery(opts: OpenidOptions): OidcDiscovery {
@@ -54,7 +52,7 @@ export function openidDiscovery(opts: OpenidOptions): OidcDiscovery {
       );
       if (insecure) oidc.allowInsecureRequests(config);
       config.timeout = timeout;
-      return new OpenidClient(config, settings, opts.wantedClaims?.(settings) ?? [], opts.clock, timeout);
+      return new OpenidClient(config, settings, opts.clock, timeout);
     },
   };
 }
@@ -76,16 +74,10 @@ class OpenidClient implements OidcClient {
   readonly #clock: Clock;
   readonly #jwks: ReturnType<typeof createRemoteJWKSet>;
 
-  constructor(
-    config: oidc.Configuration,
-    settings: OidcProviderSettings,
-    wanted: readonly string[],
-    clock: Clock,
-    timeoutS: number,
-  ) {
+  constructor(config: oidc.Configuration, settings: OidcProviderSettings, clock: Clock, timeoutS: number) {
     this.#config = config;
     this.#settings = settings;
-    this.#wanted = wanted;
+    this.#wanted = settings.wantedClaims;
     this.#clock = clock;
     const meta = config.serverMetadata();
     this.issuer = meta.issuer;

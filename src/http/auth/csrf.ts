@@ -12,6 +12,13 @@ import type { CookieSpec } from './settings.ts';
 
 const CSRF_COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false only on endpoints that are not posted by browsers and authenticate each call themselves. */
+    csrf?: boolean;
+  }
+}
+
 export function requestOrigin(s: HeroRequestState): string {
   return `${s.proto}://${s.host.authority}`;
 }

@@ -14,6 +14,8 @@ export interface AuthSettings {
   session: CookieSpec;
   csrf: CookieSpec;
   device: CookieSpec;
+  /** Binds an identity-provider sign-in in progress to the browser that began it. */
+  oidcBinding: CookieSpec;
   /** Every cookie the gateway sets: removed from requests before they reach an upstream. */
   gatewayCookies: ReadonlySet<string>;
   served: OriginCheck;
@@ -42,6 +44,7 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
   // The CSRF and device cookies never leave the host that set them.
   const csrf = cookieSpec('hero_csrf', pub, undefined);
   const device = cookieSpec('hero_device', pub, undefined);
+  const oidcBinding = cookieSpec('hero_oidc', pub, undefined);
   const served = compileServedOrigins(config.server.public_url, table.routes);
   // After a sign-in form, the redirect may go to another origin the gateway serves; browsers apply
   // form-action to that redirect too.
@@ -60,10 +63,12 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
     session,
     csrf,
     device,
+    oidcBinding,
     gatewayCookies: new Set([
       session.name,
       csrf.name,
       device.name,
+      oidcBinding.name,
       'hero_session',
       '__Host-hero_session',
       '__Secure-hero_session',

@@ -4,10 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthMode } from '../../config/schema.ts';
 import type { MaybePromise } from '../../core/maybe-promise.ts';
 import type { Principal } from '../../core/principal.ts';
+import type { CompiledRoute } from '../../core/routes.ts';
 
-export type ModeCheck = (request: FastifyRequest) => MaybePromise<Principal | null>;
+export type ModeCheck = (request: FastifyRequest, route: CompiledRoute) => MaybePromise<Principal | null>;
 
 export type ModeTable = Readonly<Record<Exclude<AuthMode, 'none'>, ModeCheck>>;
-
-/** Until a mode is built it admits nobody: fail closed. */
-export const admitsNobody: ModeCheck = () => null;

@@ -8,6 +8,8 @@ import type { AuthzFreshness } from '../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../services/claims.ts';
 import type { EmailAccounts } from '../../services/email-accounts.ts';
 import type { PasswordLogin } from '../../services/login.ts';
+import type { OidcLogin } from '../../services/oidc-login.ts';
+import type { OidcProviders } from '../../services/oidc-providers.ts';
 import type { SessionService } from '../../services/sessions.ts';
 import type { FirstRunSetup } from '../../services/setup.ts';
 import type { MailThrottle } from '../../services/throttle.ts';
@@ -26,6 +28,7 @@ export interface PagesDeps {
   accounts: EmailAccounts;
   apiTokens: ApiTokenService;
   mailThrottle: MailThrottle;
+  oidc: { providers: OidcProviders; login: OidcLogin };
   /** Counts sign-in attempts by method and outcome. */
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
   /** The public keys of X-Hero-Assertion. */

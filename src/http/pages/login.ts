@@ -2,6 +2,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { readCookie } from '../../core/cookies.ts';
+import { normalizeTarget } from '../../core/normalize.ts';
+import { acceptsSession, type CompiledRoute, matchRoute } from '../../core/routes.ts';
 import { safeReturnTo } from '../../core/safe-redirect.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { ERRORS } from '../../errors.ts';
@@ -26,6 +28,24 @@ export function returnTarget(s: HeroRequestState, raw: string | null): string {
   return safeReturnTo(raw, server.public_url, s.snapshot.auth.served);
 }
 
+/** The route a return_to leads to, when it leads to one: its auth modes decide which ways in to offer. */
+export function targetRoute(s: HeroRequestState, returnTo: string): CompiledRoute | null {
+  if (returnTo === '') return null;
+  let url: URL;
+  try {
+    url = new URL(returnTo, `${s.proto}://${s.host.authority}`);
+  } catch {
+    return null;
+  }
+  const t = normalizeTarget(url.pathname);
+  return t.ok ? matchRoute(s.snapshot.table, url.hostname, t.path) : null;
+}
+
+/** Providers that are the only way into the target route (no `local` there), or null when any way will do. */
+function providersOnly(route: CompiledRoute | null): readonly string[] | null {
+  return route && !route.auth.includes('local') && route.auth.includes('oauth') ? route.providers : null;
+}
+
 function renderLogin(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -40,16 +60,30 @@ function renderLogin(
   const { server, accounts } = request.hero.snapshot.config;
   const prefix = server.auth_prefix;
   const back = returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : '';
-  // Other ways in, each shown only when the config offers it.
-  const buttons = accounts.magic_link
-    ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
-    : [];
-  const links = [
-    { href: `${prefix}/forgot`, label: 'Forgot your password?' },
-    ...(accounts.registration === 'open'
-      ? [{ href: `${prefix}/register${back}`, label: 'Create an account' }]
+  const only = providersOnly(targetRoute(request.hero, returnTo));
+  // Other ways in, each shown only when the config offers it (and the app asked for accepts it).
+  const providers = request.hero.snapshot.config.oidc
+    .filter((p) => only === null || only.includes(p.id))
+    .map((p) => ({
+      href: `${prefix}/oauth/${p.id}/start${back}`,
+      label: `Sign in with ${p.name}`,
+      ...(deps.oidc.providers.available(p.id) ? {} : { note: 'unavailable right now' }),
+    }));
+  const buttons = [
+    ...(accounts.magic_link && only === null
+      ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
       : []),
+    ...providers,
   ];
+  const links =
+    only !== null
+      ? []
+      : [
+          { href: `${prefix}/forgot`, label: 'Forgot your password?' },
+          ...(accounts.registration === 'open'
+            ? [{ href: `${prefix}/register${back}`, label: 'Create an account' }]
+            : []),
+        ];
   const alert = failure
     ? { kind: 'error' as const, text: text ?? ERRORS[failure].detail }
     : ok
@@ -65,6 +99,7 @@ function renderLogin(
       csrf: csrfToken(request, reply, deps.csrfKey),
       returnTo,
       invalid: failure !== null,
+      password: only === null,
       alternatives: { buttons, links },
     }),
   );
@@ -72,6 +107,7 @@ function renderLogin(
 
 const DONE: Record<string, string> = {
   reset: 'Your password was changed and every session ended. Sign in with the new password.',
+  logout: 'You are signed out, here and at your identity provider.',
 };
 
 export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
@@ -79,7 +115,14 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
     const query = request.query as Record<string, unknown>;
     const raw = typeof query.return_to === 'string' ? query.return_to : null;
     const returnTo = returnTarget(request.hero, raw);
-    if (await currentSession(request, deps.sessions, deps.freshness)) {
+    const active = await currentSession(request, deps.sessions, deps.freshness);
+    // Signed in already: on to the app, unless the app needs a provider this session did not come from
+    // (sending the browser back would only bring it here again, in a loop).
+    const route = targetRoute(request.hero, returnTo);
+    if (
+      active &&
+      (providersOnly(route) === null || acceptsSession(route as CompiledRoute, active.session.authMethod))
+    ) {
       reply.code(303).header('location', returnTo);
       return reply.send();
     }

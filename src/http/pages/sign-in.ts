@@ -2,7 +2,7 @@
 // before, possibly planted, is ended and replaced), the session and device cookies, and an audit line.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthMethod } from '../../core/principal.ts';
-import type { User } from '../../ports/store.ts';
+import type { SessionOidc, User } from '../../ports/store.ts';
 import { setDeviceCookie } from '../auth/device-cookie.ts';
 import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
 import type { PagesDeps } from './deps.ts';
@@ -13,6 +13,7 @@ export async function signIn(
   deps: PagesDeps,
   user: User,
   method: AuthMethod,
+  oidc?: SessionOidc,
 ): Promise<void> {
   const s = request.hero;
   const previous = await currentSession(request, deps.sessions, deps.freshness);
@@ -20,6 +21,7 @@ export async function signIn(
   const { token, session } = await deps.sessions.start(user, method, {
     ip: s.clientIp,
     userAgent: request.headers['user-agent'] ?? null,
+    ...(oidc ? { oidc } : {}),
   });
   const now = deps.clock.now();
   setSessionCookie(reply, token, session.absoluteExpiresAt - now);

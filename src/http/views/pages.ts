@@ -7,10 +7,16 @@ import { csrfField, field } from './form.ts';
 
 /** Places later sign-in methods (magic link, identity providers) fill in under the password form. */
 export interface LoginAlternatives {
-  /** Other ways to sign in, as buttons (a mailed link; identity providers). */
-  buttons: { href: string; label: string }[];
+  /** Other ways to sign in, as buttons (a mailed link; identity providers); `note` marks one that cannot be used now. */
+  buttons: { href: string; label: string; note?: string }[];
   /** Small links under the form (forgot password, create an account). */
   links: { href: string; label: string }[];
+}
+
+/** A way to sign in as a button; one that cannot be used now is shown, greyed, with the reason. */
+function alternative(l: { href: string; label: string; note?: string }): SafeHtml {
+  if (l.note) return html`<span class="button secondary" aria-disabled="true">${l.label} (${l.note})</span>`;
+  return html`<a class="button secondary" href="${l.href}">${l.label}</a>`;
 }
 
 export function loginForm(a: {
@@ -18,16 +24,21 @@ export function loginForm(a: {
   csrf: string;
   returnTo: string;
   invalid: boolean;
+  /** False where the app asked for needs an identity provider: only its buttons are offered. */
+  password: boolean;
   alternatives: LoginAlternatives;
 }): SafeHtml {
-  return html`<form method="post" action="${a.action}" class="stack" novalidate>
+  const form = a.password
+    ? html`<form method="post" action="${a.action}" class="stack" novalidate>
 ${csrfField(a.csrf)}
 <input type="hidden" name="return_to" value="${a.returnTo}">
 ${field({ name: 'username', label: 'Username or email', type: 'text', autocomplete: 'username', autofocus: true, invalid: a.invalid })}
 ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', invalid: a.invalid })}
 <button type="submit">Sign in</button>
-</form>
-<div class="alternatives">${a.alternatives.buttons.map((l) => html`<a class="button secondary" href="${l.href}">${l.label}</a>`)}</div>
+</form>`
+    : html`<p>This app asks you to sign in with one of these accounts.</p>`;
+  return html`${form}
+<div class="alternatives">${a.alternatives.buttons.map(alternative)}</div>
 ${a.alternatives.links.length ? html`<p class="meta">${a.alternatives.links.map((l, i) => html`${i ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p>` : ''}`;
 }
 

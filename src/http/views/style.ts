@@ -39,6 +39,7 @@ form.stack>button{width:100%}
 .alert.ok{color:var(--ok);border-color:var(--ok)}
 .alternatives:empty{display:none}
 .alternatives{border-top:1px solid var(--border);margin-top:1.5rem;padding-top:1rem;display:grid;gap:.6rem}
+.button[aria-disabled=true]{cursor:not-allowed;color:var(--muted);border-style:dashed}
 a{color:var(--accent)}
 p.meta{color:var(--muted);font-size:.875rem}
 table{width:100%;border-collapse:collapse;font-size:.9rem}

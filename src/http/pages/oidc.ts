@@ -1,0 +1,177 @@
+// Sign-in through identity providers: GET /auth/oauth/:provider/start sends the browser to the provider,
+// GET /auth/oauth/:provider/callback takes its answer, POST /auth/oauth/:provider/backchannel-logout ends the
+// sessions a provider's logout token names.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readCookie } from '../../core/cookies.ts';
+import { randomSecret } from '../../crypto/tokens.ts';
+import type { ErrorCode } from '../../errors.ts';
+import type { OidcFailure } from '../../ports/oidc.ts';
+import type { CompleteOutcome } from '../../services/oidc-login.ts';
+import { ATTEMPT_TTL_MS } from '../../services/oidc-login.ts';
+import { cookieAttributes, requestOrigin } from '../auth/csrf.ts';
+import { formField, sendFailure } from '../auth/respond.ts';
+import { sendProblem } from '../problem.ts';
+import type { PagesDeps } from './deps.ts';
+import { returnTarget } from './login.ts';
+import { signIn } from './sign-in.ts';
+
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
+
+const FAILURE_CODE: Record<OidcFailure, ErrorCode> = {
+  denied: 'oidc_denied',
+  invalid: 'oidc_response_invalid',
+  failed: 'oidc_failed',
+  unavailable: 'oidc_unavailable',
+};
+
+/**
+ * The browser-binding value: one per browser, shared by every tab signing in at the same time. Lax, so the
+ * provider's redirect back (a top-level navigation from its site) carries it; HttpOnly and host-only.
+ */
+function bindBrowser(request: FastifyRequest, reply: FastifyReply): string {
+  const spec = request.hero.snapshot.auth.oidcBinding;
+  const held = readCookie(request.headers.cookie, spec.name);
+  const value = held !== null && BINDING.test(held) ? held : randomSecret(32);
+  reply.setCookie(
+    spec.name,
+    value,
+    cookieAttributes(spec, { sameSite: 'lax', maxAge: ATTEMPT_TTL_MS / 1000 }),
+  );
+  return value;
+}
+
+export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+  const { providers, login } = deps.oidc;
+  const providerOf = (request: FastifyRequest) => (request.params as { provider: string }).provider;
+  const backToLogin = (request: FastifyRequest, returnTo: string) => ({
+    href: `${requestOrigin(request.hero)}${prefix}/login${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`,
+    label: 'Back to sign-in',
+  });
+
+  app.get(`${prefix}/oauth/:provider/start`, async (request, reply) => {
+    const id = providerOf(request);
+    if (!providers.config(id)) return sendProblem(reply, 'not_found');
+    const query = request.query as Record<string, unknown>;
+    const returnTo = returnTarget(request.hero, typeof query.return_to === 'string' ? query.return_to : null);
+    const origin = requestOrigin(request.hero);
+    const begun = await login.begin(id, {
+      // The provider sends the browser back to the host it left from, where its cookies live.
+      redirectUri: `${origin}${prefix}/oauth/${id}/callback`,
+      returnTo,
+      binding: bindBrowser(request, reply),
+    });
+    if (begun.kind === 'unknown') return sendProblem(reply, 'not_found');
+    if (begun.kind === 'unavailable') {
+      request.log.warn({ provider: id }, 'identity provider unavailable');
+      return sendFailure(request, reply, 'oidc_unavailable', { link: backToLogin(request, returnTo) });
+    }
+    return reply.code(303).header('location', begun.url).send();
+  });
+
+  app.get(`${prefix}/oauth/:provider/callback`, async (request, reply) => {
+    const id = providerOf(request);
+    const s = request.hero;
+    const callback = new URL(`${requestOrigin(s)}${s.path}${s.query}`);
+    const binding = readCookie(request.headers.cookie, s.snapshot.auth.oidcBinding.name);
+    const outcome = await login.complete(id, callback, binding);
+    if (outcome.kind === 'ok') {
+      await signIn(request, reply, deps, outcome.user, `oidc:${id}`, outcome.session);
+      if (outcome.created || outcome.linked)
+        deps.audit.record({
+          action: outcome.created ? 'register' : 'oidc.link',
+          actor: outcome.user.username,
+          ip: s.clientIp,
+          detail: { provider: id },
+        });
+      // return_to was checked when the attempt began; checked again now, against the config of today.
+      return reply.code(303).header('location', returnTarget(s, outcome.returnTo)).send();
+    }
+    if (outcome.kind === 'unknown') return sendProblem(reply, 'not_found');
+    return refuse(request, reply, id, outcome);
+  });
+
+  /** Every way a callback can fail: a page with one clear line, a log entry with the detail, no session. */
+  function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    outcome: Exclude<CompleteOutcome, { kind: 'ok' | 'unknown' }>,
+  ): FastifyReply {
+    const s = request.hero;
+    const name = providers.config(id)?.name ?? id;
+    const returnTo = 'returnTo' in outcome ? outcome.returnTo : '';
+    const link = backToLogin(request, returnTo);
+    let code: ErrorCode;
+    let text: string | undefined;
+    let reason: string;
+    switch (outcome.kind) {
+      case 'state_invalid':
+        code = 'oidc_state_invalid';
+        reason = outcome.detail;
+        break;
+      case 'provider':
+        code = FAILURE_CODE[outcome.failure];
+        reason = outcome.detail;
+        if (outcome.failure === 'denied')
+          text =
+            outcome.providerError === 'access_denied'
+              ? `Sign-in at ${name} was cancelled.`
+              : `${name} did not sign you in.`;
+        break;
+      case 'no_account':
+        code = 'oidc_no_account';
+        reason = outcome.reason;
+        // The same words whether or not the address is known here: no way to probe for accounts.
+        text =
+          outcome.reason === 'email_missing'
+            ? `${name} did not share an email address, which a new account needs.`
+            : `No account here belongs to your ${name} account. Ask an administrator for access.`;
+        break;
+      case 'disabled':
+        code = 'account_disabled';
+        reason = 'account disabled';
+        break;
+    }
+    const level = outcome.kind === 'provider' && outcome.failure !== 'denied' ? 'warn' : 'info';
+    request.log[level]({ provider: id, outcome: outcome.kind, reason }, 'identity-provider sign-in refused');
+    deps.signInMetric(`oidc:${id}`, 'failed');
+    deps.audit.record({
+      action: 'login.failure',
+      actor: outcome.kind === 'disabled' ? outcome.user.username : null,
+      ip: s.clientIp,
+      detail: { method: `oidc:${id}`, reason: outcome.kind === 'provider' ? outcome.failure : outcome.kind },
+    });
+    return sendFailure(request, reply, code, { ...(text ? { text } : {}), link });
+  }
+
+  // Called by the provider, not a browser: the signed logout token is the credential, so the CSRF check of
+  // form posts does not apply (see auth-routes).
+  app.post(
+    `${prefix}/oauth/:provider/backchannel-logout`,
+    { config: { csrf: false } },
+    async (request, reply) => {
+      const id = providerOf(request);
+      reply.header('cache-control', 'no-store');
+      const token = formField(request.body, 'logout_token');
+      if (token === null || token.length > 16_384) return sendProblem(reply, 'invalid_input');
+      const result = await login.backchannelLogout(id, token);
+      if (result.kind === 'unknown') return sendProblem(reply, 'not_found');
+      if (result.kind === 'refused') {
+        request.log.info(
+          { provider: id, failure: result.failure, reason: result.detail },
+          'logout token refused',
+        );
+        return sendProblem(
+          reply,
+          result.failure === 'unavailable' ? 'oidc_unavailable' : 'oidc_response_invalid',
+        );
+      }
+      deps.audit.record({
+        action: 'oidc.backchannel_logout',
+        ip: request.hero.clientIp,
+        detail: { provider: id, ended: result.ended },
+      });
+      return reply.code(200).send();
+    },
+  );
+}
