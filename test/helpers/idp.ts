@@ -1,0 +1,232 @@
+// A real OpenID provider for the tests: npm `oidc-provider` on a local port, with its development sign-in pages
+// (any password is accepted for a known account), consent granted up front, back-channel logout and
+// RP-initiated logout enabled. Requests wait until `configure()` names the clients (their redirect URIs
+// contain the gateway's port, known only after the gateway started).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
+import { type Response, send } from './browser-client.ts';
+
+export type AccountClaims = Record<string, unknown>;
+
+export interface TestIdp {
+  issuer: string;
+  port: number;
+  /** Claims of each account, by account id (the `sub`); change them between sign-ins. */
+  accounts: Map<string, AccountClaims>;
+  configure(clients: ClientMetadata[], opts?: { idTokenHasClaims?: boolean }): Promise<void>;
+  readonly provider: Provider;
+  close(): Promise<void>;
+}
+
+/** A client of the gateway under test, registered with everything the gateway's flows need. */
+export function gatewayClient(
+  gatewayUrl: string,
+  providerId: string,
+  extra: Partial<ClientMetadata> = {},
+): ClientMetadata {
+  return {
+    client_id: 'hero-gateway',
+    client_secret: 'a-test-client-secret-of-some-length',
+    redirect_uris: [`${gatewayUrl}/auth/oauth/${providerId}/callback`],
+    post_logout_redirect_uris: [`${gatewayUrl}/auth/login?done=logout`],
+    backchannel_logout_uri: `${gatewayUrl}/auth/oauth/${providerId}/backchannel-logout`,
+    backchannel_logout_session_required: true,
+    grant_types: ['authorization_code', 'refresh_token'],
+    ...extra,
+  };
+}
+
+/** Starts listening (the issuer is known from here on) on `port`, or a free one. */
+export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  const waiting: (() => void)[] = [];
+  const server: Server = createServer((req, res) => {
+    if (handler) handler(req, res);
+    else waiting.push(() => handler?.(req, res));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+  const accounts = new Map<string, AccountClaims>();
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  let provider: Provider | null = null;
+
+  return {
+    issuer,
+    port,
+    accounts,
+    get provider() {
+      if (!provider) throw new Error('configure() the provider first');
+      return provider;
+    },
+    async configure(clients, o = {}) {
+      const config: Configuration = {
+        clients,
+        jwks: { keys: [jwk] },
+        cookies: { keys: ['test-cookie-key-for-the-provider'] },
+        scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
+        claims: {
+          openid: ['sub'],
+          email: ['email', 'email_verified'],
+          profile: ['preferred_username', 'name'],
+          groups: ['groups'],
+        },
+        // false: claims in the ID token too (as Google and Keycloak do); true: only from userinfo.
+        conformIdTokenClaims: !o.idTokenHasClaims,
+        features: {
+          devInteractions: { enabled: true },
+          backchannelLogout: { enabled: true },
+          rpInitiatedLogout: { enabled: true },
+        },
+        pkce: { required: () => true },
+        ttl: {
+          AccessToken: 600,
+          AuthorizationCode: 60,
+          Grant: 3600,
+          IdToken: 600,
+          Interaction: 600,
+          RefreshToken: 3600,
+          Session: 3600,
+        },
+        async findAccount(_ctx, id) {
+          const claims = accounts.get(id);
+          if (!claims) return undefined;
+          return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
+        },
+        // Consent is granted up front: the tests are about the gateway, not the provider's consent screen.
+        async loadExistingGrant(ctx) {
+          const { client, session } = ctx.oidc;
+          if (!client || !session?.accountId) return undefined;
+          const grant = new ctx.oidc.provider.Grant({
+            clientId: client.clientId,
+            accountId: session.accountId,
+          });
+          grant.addOIDCScope('openid offline_access email profile groups');
+          await grant.save();
+          return grant;
+        },
+        renderError(ctx, out) {
+          ctx.type = 'html';
+          ctx.body = `<!doctype html><title>error</title><h1>${out.error}</h1><p>${out.error_description ?? ''}</p>`;
+        },
+      };
+      // The library prints development notices (dev interactions, in-memory storage) as it starts.
+      const { warn, info } = console;
+      console.warn = () => {};
+      console.info = () => {};
+      try {
+        provider = new Provider(issuer, config);
+      } finally {
+        console.warn = warn;
+        console.info = info;
+      }
+      handler = provider.callback();
+      for (const go of waiting.splice(0)) go();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A person at the provider: a cookie jar for the provider's own pages, filling in its development sign-in
+ * form. `authorize` follows the gateway's redirect to the provider until the provider sends the browser back,
+ * and returns that URL (the callback with code and state, or with an error).
+ */
+export class IdpUser {
+  readonly jar = new Map<string, string>();
+  readonly issuer: string;
+  constructor(issuer: string) {
+    this.issuer = issuer;
+  }
+
+  #cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  async #send(url: string, method = 'GET', body?: string): Promise<Response> {
+    const res = await send(url, {
+      method,
+      headers: {
+        accept: 'text/html',
+        ...(this.jar.size ? { cookie: this.#cookie() } : {}),
+        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      ...(body ? { body } : {}),
+    });
+    for (const c of res.setCookies) {
+      const [pair = ''] = c.split(';');
+      const eq = pair.indexOf('=');
+      if (/expires=Thu, 01 Jan 1970/i.test(c) || pair.slice(eq + 1) === '')
+        this.jar.delete(pair.slice(0, eq));
+      else this.jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    return res;
+  }
+
+  /**
+   * From the provider's authorization URL to the redirect back to the gateway. Signs in as `account` when the
+   * provider asks (not when it still has a session); `cancel` aborts at the sign-in form instead.
+   */
+  async authorize(authUrl: string, account: string, opts: { cancel?: boolean } = {}): Promise<string> {
+    let url = authUrl;
+    for (let hops = 0; hops < 10; hops++) {
+      if (!url.startsWith(this.issuer)) return url;
+      const res = await this.#send(url);
+      if (res.status === 200 && /name="prompt" value="login"/.test(res.body)) {
+        const action = /action="([^"]+)"/.exec(res.body)?.[1] as string;
+        const target = new URL(action.replace(/&amp;/g, '&'), this.issuer).href;
+        const next = opts.cancel
+          ? await this.#send(`${target}/abort`)
+          : await this.#send(
+              target,
+              'POST',
+              new URLSearchParams({ prompt: 'login', login: account, password: 'x' }).toString(),
+            );
+        url = new URL(next.location as string, this.issuer).href;
+        continue;
+      }
+      if (res.status < 300 || res.status >= 400 || !res.location)
+        throw new Error(`provider answered ${res.status} at ${url}: ${res.body.slice(0, 300)}`);
+      url = new URL(res.location, url).href;
+    }
+    throw new Error('too many redirects at the provider');
+  }
+
+  /** Signs out at the provider (its own logout page, confirmed): it then notifies clients on the back channel. */
+  async logoutAtProvider(): Promise<void> {
+    const page = await this.#send(`${this.issuer}/session/end`);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
+    if (!xsrf) throw new Error(`no logout form at the provider: ${page.status} ${page.body.slice(0, 200)}`);
+    const done = await this.#send(
+      `${this.issuer}/session/end/confirm`,
+      'POST',
+      new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+    );
+    if (done.status >= 400) throw new Error(`provider logout failed: ${done.status}`);
+  }
+
+  /** Follows a URL at the provider (an RP-initiated logout), confirming its logout page when it shows one. */
+  async follow(url: string): Promise<string> {
+    const res = await this.#send(url);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(res.body)?.[1];
+    if (res.status === 200 && xsrf) {
+      const done = await this.#send(
+        `${this.issuer}/session/end/confirm`,
+        'POST',
+        new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
+      );
+      return new URL(done.location ?? '', this.issuer).href;
+    }
+    return new URL(res.location ?? '', url).href;
+  }
+}
