@@ -198,6 +198,9 @@ function classify(err: unknown): OidcError {
       providerError: err.error,
       cause: err,
     });
+  // A 401 with WWW-Authenticate: the provider did not accept our client credentials.
+  if (err instanceof oidc.WWWAuthenticateChallengeError)
+    return new OidcError('failed', `provider refused the client: ${err.status}`, { cause: err });
   if (err instanceof oidc.ResponseBodyError)
     return new OidcError('failed', `provider answered ${err.status} ${err.error}`, {
       providerError: err.error,
