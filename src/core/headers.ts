@@ -64,33 +64,42 @@ export function cleanResponseHeaders(headers: HeaderMap): HeaderMap {
   return headers;
 }
 
+/** The gateway's own cookies: fixed names, and families of one name per attempt (an OIDC sign-in in progress). */
+export interface GatewayCookies {
+  names: ReadonlySet<string>;
+  prefixes: readonly string[];
+}
+
+function isGatewayCookie(name: string, ours: GatewayCookies): boolean {
+  if (ours.names.has(name)) return true;
+  for (const p of ours.prefixes) if (name.startsWith(p)) return true;
+  return false;
+}
+
 /**
- * Removes the upstream's Set-Cookie entries for the named cookies: an app behind the gateway must not plant
+ * Removes the upstream's Set-Cookie entries for the gateway's cookies: an app behind the gateway must not plant
  * or clear the gateway's session for the other apps on its host.
  */
-export function dropSetCookies(headers: HeaderMap, names: ReadonlySet<string>): void {
+export function dropSetCookies(headers: HeaderMap, ours: GatewayCookies): void {
   const set = headers['set-cookie'];
   if (set === undefined) return;
   const list = Array.isArray(set) ? set : [set];
-  const kept = list.filter((c) => !names.has(c.slice(0, c.indexOf('=')).trim()));
+  const kept = list.filter((c) => !isGatewayCookie(c.slice(0, c.indexOf('=')).trim(), ours));
   if (kept.length === list.length) return;
   if (kept.length === 0) delete headers['set-cookie'];
   else headers['set-cookie'] = kept;
 }
 
-/** Removes the named cookies from a Cookie header; returns the header to send, or undefined if none remain. */
-export function stripCookies(
-  cookieHeader: string | undefined,
-  names: ReadonlySet<string>,
-): string | undefined {
-  if (!cookieHeader || names.size === 0) return cookieHeader;
+/** Removes the gateway's cookies from a Cookie header; returns the header to send, or undefined if none remain. */
+export function stripCookies(cookieHeader: string | undefined, ours: GatewayCookies): string | undefined {
+  if (!cookieHeader) return cookieHeader;
   const kept = cookieHeader
     .split(';')
     .map((c) => c.trim())
     .filter((c) => {
       const eq = c.indexOf('=');
       const name = (eq === -1 ? c : c.slice(0, eq)).trim();
-      return c !== '' && !names.has(name);
+      return c !== '' && !isGatewayCookie(name, ours);
     });
   return kept.length > 0 ? kept.join('; ') : undefined;
 }

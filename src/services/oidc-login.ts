@@ -25,7 +25,15 @@ interface Attempt {
   binding: string;
 }
 
-export type BeginOutcome = { kind: 'redirect'; url: string } | { kind: 'unknown' } | { kind: 'unavailable' };
+export type BeginOutcome =
+  | { kind: 'redirect'; url: string; attemptId: string }
+  | { kind: 'unknown' }
+  | { kind: 'unavailable' };
+
+/** A short public name for an attempt, derived from its state (which is in the callback URL). */
+export function attemptId(state: string): string {
+  return hashToken(`attempt ${state}`).slice(0, 16);
+}
 
 export type CompleteOutcome =
   | { kind: 'ok'; user: User; returnTo: string; session: SessionOidc; created: boolean; linked: boolean }
@@ -75,7 +83,7 @@ export class OidcLogin {
 
   /**
    * A new attempt: fresh state, nonce and PKCE verifier (256 bits each), stored single-use under the SHA-256 of
-   * the state and tied to the browser's binding cookie, so several tabs can sign in at once.
+   * the state and tied to a binding value the browser keeps in a cookie of this attempt's own.
    */
   async begin(
     providerId: string,
@@ -110,10 +118,13 @@ export class OidcLogin {
       nonce: attempt.nonce,
       codeChallenge: pkceChallenge(attempt.verifier),
     });
-    return { kind: 'redirect', url };
+    return { kind: 'redirect', url, attemptId: attemptId(state) };
   }
 
-  /** The provider's answer at the callback: every check, in order, before anything is trusted. */
+  /**
+   * The provider's answer at the callback: every check, in order, before anything is trusted. `binding` is the
+   * value of the browser's cookie for this attempt (see attemptId), or null.
+   */
   async complete(providerId: string, callback: URL, binding: string | null): Promise<CompleteOutcome> {
     const config = this.#providers.config(providerId);
     if (!config) return { kind: 'unknown' };

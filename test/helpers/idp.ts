@@ -103,6 +103,11 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
         async loadExistingGrant(ctx) {
           const { client, session } = ctx.oidc;
           if (!client || !session?.accountId) return undefined;
+          const existing = session.grantIdFor(client.clientId);
+          if (existing) {
+            const found = await ctx.oidc.provider.Grant.find(existing);
+            if (found) return found;
+          }
           const grant = new ctx.oidc.provider.Grant({
             clientId: client.clientId,
             accountId: session.accountId,

@@ -33,11 +33,12 @@ test('response hop-by-hop headers are dropped and unsendable characters cleaned'
   assert.deepEqual(h, { etag: 'e', 'x-bad': 'ab' });
 });
 
-test('stripCookies removes only the named cookies', () => {
-  const names = new Set(['__Host-hero_session']);
-  assert.equal(stripCookies('a=1; __Host-hero_session=s; b=2', names), 'a=1; b=2');
-  assert.equal(stripCookies('__Host-hero_session=s', names), undefined);
-  assert.equal(stripCookies(undefined, names), undefined);
+test('stripCookies removes only the gateway’s cookies, by name and by family prefix', () => {
+  const ours = { names: new Set(['__Host-hero_session']), prefixes: ['__Host-hero_oidc_'] };
+  assert.equal(stripCookies('a=1; __Host-hero_session=s; b=2', ours), 'a=1; b=2');
+  assert.equal(stripCookies('__Host-hero_session=s', ours), undefined);
+  assert.equal(stripCookies('__Host-hero_oidc_0a1b=x; hero_oidc_=y; c=3', ours), 'hero_oidc_=y; c=3');
+  assert.equal(stripCookies(undefined, ours), undefined);
 });
 
 test('client IP: untrusted peers cannot claim an origin; trusted chains are walked from the right', () => {

@@ -7,7 +7,7 @@ import { randomSecret } from '../../crypto/tokens.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { OidcFailure } from '../../ports/oidc.ts';
 import type { CompleteOutcome } from '../../services/oidc-login.ts';
-import { ATTEMPT_TTL_MS } from '../../services/oidc-login.ts';
+import { ATTEMPT_TTL_MS, attemptId } from '../../services/oidc-login.ts';
 import { cookieAttributes, requestOrigin } from '../auth/csrf.ts';
 import { formField, sendFailure } from '../auth/respond.ts';
 import { sendProblem } from '../problem.ts';
@@ -15,6 +15,7 @@ import type { PagesDeps } from './deps.ts';
 import { returnTarget } from './login.ts';
 import { signIn } from './sign-in.ts';
 
+// 256 random bits as base64url: the shape of a state, and of a binding value.
 const BINDING = /^[A-Za-z0-9_-]{43}$/;
 
 const FAILURE_CODE: Record<OidcFailure, ErrorCode> = {
@@ -25,19 +26,15 @@ const FAILURE_CODE: Record<OidcFailure, ErrorCode> = {
 };
 
 /**
- * The browser-binding value: one per browser, shared by every tab signing in at the same time. Lax, so the
- * provider's redirect back (a top-level navigation from its site) carries it; HttpOnly and host-only.
+ * Each attempt's binding cookie: its own name, so tabs signing in at once never overwrite each other's. Lax,
+ * so the provider's redirect back (a top-level navigation from its site) carries it; HttpOnly, host-only.
  */
-function bindBrowser(request: FastifyRequest, reply: FastifyReply): string {
-  const spec = request.hero.snapshot.auth.oidcBinding;
-  const held = readCookie(request.headers.cookie, spec.name);
-  const value = held !== null && BINDING.test(held) ? held : randomSecret(32);
-  reply.setCookie(
-    spec.name,
-    value,
-    cookieAttributes(spec, { sameSite: 'lax', maxAge: ATTEMPT_TTL_MS / 1000 }),
-  );
-  return value;
+const bindingName = (request: FastifyRequest, id: string) =>
+  `${request.hero.snapshot.auth.oidcBinding.name}_${id}`;
+
+function setBinding(reply: FastifyReply, id: string, value: string, maxAge: number): void {
+  const spec = reply.request.hero.snapshot.auth.oidcBinding;
+  reply.setCookie(bindingName(reply.request, id), value, cookieAttributes(spec, { sameSite: 'lax', maxAge }));
 }
 
 export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
@@ -54,17 +51,19 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
     const query = request.query as Record<string, unknown>;
     const returnTo = returnTarget(request.hero, typeof query.return_to === 'string' ? query.return_to : null);
     const origin = requestOrigin(request.hero);
+    const binding = randomSecret(32);
     const begun = await login.begin(id, {
       // The provider sends the browser back to the host it left from, where its cookies live.
       redirectUri: `${origin}${prefix}/oauth/${id}/callback`,
       returnTo,
-      binding: bindBrowser(request, reply),
+      binding,
     });
     if (begun.kind === 'unknown') return sendProblem(reply, 'not_found');
     if (begun.kind === 'unavailable') {
       request.log.warn({ provider: id }, 'identity provider unavailable');
       return sendFailure(request, reply, 'oidc_unavailable', { link: backToLogin(request, returnTo) });
     }
+    setBinding(reply, begun.attemptId, binding, ATTEMPT_TTL_MS / 1000);
     return reply.code(303).header('location', begun.url).send();
   });
 
@@ -72,7 +71,14 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
     const id = providerOf(request);
     const s = request.hero;
     const callback = new URL(`${requestOrigin(s)}${s.path}${s.query}`);
-    const binding = readCookie(request.headers.cookie, s.snapshot.auth.oidcBinding.name);
+    const state = callback.searchParams.get('state');
+    let binding: string | null = null;
+    if (state !== null && BINDING.test(state)) {
+      const attempt = attemptId(state);
+      binding = readCookie(request.headers.cookie, bindingName(request, attempt));
+      // Whatever the outcome, this attempt is over: its cookie goes.
+      if (binding !== null) setBinding(reply, attempt, '', 0);
+    }
     const outcome = await login.complete(id, callback, binding);
     if (outcome.kind === 'ok') {
       await signIn(request, reply, deps, outcome.user, `oidc:${id}`, outcome.session);
