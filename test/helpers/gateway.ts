@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../src/adapters/open-store.ts';
-import { buildGateway, type Gateway } from '../../src/app.ts';
+import { buildGateway, type Gateway, type GatewayDeps } from '../../src/app.ts';
 import { type Config, loadConfigFile, loadConfigText } from '../../src/config/load.ts';
 import { ensureSecret } from '../../src/config/secret.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
@@ -49,6 +49,8 @@ export async function startGateway(
     server?: string;
     /** Build the admin app too (not listening: use `gateway.admin.inject`). */
     admin?: boolean;
+    /** Identity providers: a faster retry schedule for tests of providers that are down. */
+    oidc?: GatewayDeps['oidc'];
   } = {},
 ) {
   const dir = tempDir();
@@ -67,6 +69,7 @@ export async function startGateway(
     logger: opts.logger ?? createLogger('silent'),
     secret: ensureSecret(loaded.config).secret,
     loadConfig: () => loadConfigFile(file, opts.env ?? {}),
+    ...(opts.oidc ? { oidc: opts.oidc } : {}),
   });
   await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   gateway.startBackground();

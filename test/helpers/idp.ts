@@ -4,7 +4,7 @@
 // contain the gateway's port, known only after the gateway started).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
 import { type Response, send } from './browser-client.ts';
 
@@ -16,6 +16,10 @@ export interface TestIdp {
   /** Claims of each account, by account id (the `sub`); change them between sign-ins. */
   accounts: Map<string, AccountClaims>;
   configure(clients: ClientMetadata[], opts?: { idTokenHasClaims?: boolean }): Promise<void>;
+  /** Back-channel logout calls the provider made, and how each ended ('ok' or the error). */
+  backchannel: string[];
+  /** Signs a JWT with the provider's own key (for logout tokens the provider would send). */
+  sign(payload: Record<string, unknown>, typ?: string): Promise<string>;
   readonly provider: Provider;
   close(): Promise<void>;
 }
@@ -53,6 +57,7 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
   const accounts = new Map<string, AccountClaims>();
+  const backchannel: string[] = [];
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
   let provider: Provider | null = null;
@@ -61,6 +66,7 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
     issuer,
     port,
     accounts,
+    backchannel,
     get provider() {
       if (!provider) throw new Error('configure() the provider first');
       return provider;
@@ -85,6 +91,12 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
           rpInitiatedLogout: { enabled: true },
         },
         pkce: { required: () => true },
+        // The provider refuses to call private and loopback addresses (SSRF protection) by giving fetch a
+        // guarded dispatcher; here the gateway it must call back is on loopback, so the guard is left out.
+        fetch: (url, options) => {
+          const { dispatcher: _guard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
+          return fetch(url, rest);
+        },
         ttl: {
           AccessToken: 600,
           AuthorizationCode: 60,
@@ -131,9 +143,13 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
         console.warn = warn;
         console.info = info;
       }
+      provider.on('backchannel.success', () => backchannel.push('ok'));
+      provider.on('backchannel.error', (_ctx: unknown, err: Error) => backchannel.push(String(err?.message)));
       handler = provider.callback();
       for (const go of waiting.splice(0)) go();
     },
+    sign: (payload, typ = 'logout+jwt') =>
+      new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ }).sign(privateKey),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -150,6 +166,8 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
 export class IdpUser {
   readonly jar = new Map<string, string>();
   readonly issuer: string;
+  /** Whether the last authorize() had to fill in the provider's sign-in form (it had no session there). */
+  askedToSignIn = false;
   constructor(issuer: string) {
     this.issuer = issuer;
   }
@@ -184,10 +202,12 @@ export class IdpUser {
    */
   async authorize(authUrl: string, account: string, opts: { cancel?: boolean } = {}): Promise<string> {
     let url = authUrl;
+    this.askedToSignIn = false;
     for (let hops = 0; hops < 10; hops++) {
       if (!url.startsWith(this.issuer)) return url;
       const res = await this.#send(url);
       if (res.status === 200 && /name="prompt" value="login"/.test(res.body)) {
+        this.askedToSignIn = true;
         const action = /action="([^"]+)"/.exec(res.body)?.[1] as string;
         const target = new URL(action.replace(/&amp;/g, '&'), this.issuer).href;
         const next = opts.cancel
