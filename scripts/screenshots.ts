@@ -7,7 +7,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { watchProblems } from '../test/e2e/page-problems.ts';
 import { ALICE, startStack } from '../test/e2e/stack.ts';
-import { TestClock } from '../test/helpers/gateway.ts';
+import { startGateway, TestClock } from '../test/helpers/gateway.ts';
+import { gatewayClient, startIdp } from '../test/helpers/idp.ts';
 import { linkIn, startSmtp } from '../test/helpers/smtp.ts';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
@@ -29,6 +30,33 @@ const stack = await startStack({ clock });
 const smtp = await startSmtp();
 const mailStack = await startStack({ clock, smtpUrl: smtp.url });
 const browser = await launchChromium();
+// Identity providers: one gateway with two working ones, another whose second provider is down.
+const idp = await startIdp();
+const providers = (down: boolean) => `
+[[oidc]]
+id = "corp"
+name = "Corporate SSO"
+issuer = "${idp.issuer}"
+client_id = "hero-gateway"
+client_secret = "a-screenshot-client-secret"
+[[oidc]]
+id = "gitlab"
+name = "GitLab"
+issuer = "${down ? 'http://127.0.0.1:9' : idp.issuer}"
+client_id = "hero-gateway"
+client_secret = "a-screenshot-client-secret"
+[[route]]
+name = "wiki"
+path = "/"
+upstream = "http://127.0.0.1:9"
+auth = ["local", "oauth"]
+`;
+const oidcUp = await startGateway(providers(false), { clock });
+const oidcDown = await startGateway(providers(true), {
+  clock,
+  oidc: { retry: { firstMs: 50, maxMs: 1000 } },
+});
+await idp.configure([gatewayClient(`http://localhost:${oidcUp.port}`, 'corp')]);
 
 async function open(b: Browser, options: Parameters<Browser['newContext']>[0]): Promise<Page> {
   const context: BrowserContext = await b.newContext({ colorScheme: 'light', ...options });
@@ -104,9 +132,25 @@ try {
   assert.match((await mail.locator('main').textContent()) ?? '', /Sign in as alice@example\.com\?/);
   await shot(mail, 'magic-confirm.png', 'Sign in with your email link');
 
+  const sso = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.desktop });
+  await sso.goto(`http://localhost:${oidcUp.port}/wiki/start`);
+  await shot(sso, 'login-oidc.png', 'Sign in');
+  await sso.goto(`http://localhost:${oidcUp.port}/auth/oauth/corp/callback?state=${'A'.repeat(43)}&code=x`);
+  await shot(sso, 'oidc-error.png', 'Sign-in not completed');
+  for (let tries = 0; ; tries++) {
+    await sso.goto(`http://localhost:${oidcDown.port}/wiki/start`);
+    if ((await sso.locator('main').textContent())?.includes('unavailable right now')) break;
+    assert.ok(tries < 50, 'the down provider was never marked unavailable');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await shot(sso, 'login-oidc-down.png', 'Sign in');
+
   assert.deepEqual(problems, [], 'the pages logged errors');
 } finally {
   await browser.close();
+  await oidcUp.close();
+  await oidcDown.close();
+  await idp.close();
   await mailStack.close();
   await smtp.close();
   await stack.close();

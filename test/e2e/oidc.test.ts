@@ -141,7 +141,7 @@ auth = "oauth"
       const page = await context.newPage();
       // A refusal is a page a person can read, with a way back.
       await page.goto(`${base}/auth/oauth/idp/callback?state=${'A'.repeat(43)}&code=x`);
-      assert.equal(await heading(page), 'Bad Request');
+      assert.equal(await heading(page), 'Sign-in not completed');
       assert.match((await page.getByRole('alert').textContent()) ?? '', /This sign-in cannot be completed/);
       await page.getByRole('link', { name: 'Back to sign-in' }).click();
       assert.equal(new URL(page.url()).pathname, '/auth/login');

@@ -105,6 +105,7 @@ auth = ["local", "oauth"]
     assert.equal(await whoAmI(b), 'vera');
     assert.equal(up.seen.at(-1)?.headers['x-hero-auth-method'], 'oidc:linker');
     assert.equal((await gw.store.oidcIdentities.find(idp.issuer, 'vera-sub'))?.user.id, user.id);
+    assert.match((await b.get('/auth/account')).body, /You can also sign in with linker provider\./);
     // From now on the identity is the link, whatever address the provider sends.
     idp.accounts.set('vera-sub', { email: 'vera.new@example.com', email_verified: false });
     const again = new BrowserClient(gw.url);
@@ -142,7 +143,7 @@ auth = ["local", "oauth"]
     idp.accounts.set('nobody-sub', { email: 'nobody@example.com', email_verified: true });
     const res = await signInVia('strict', 'nobody-sub');
     assert.equal(res.status, 403);
-    assert.match(res.body, /<h1[^>]*>Forbidden<\/h1>/);
+    assert.match(res.body, /<h1[^>]*>Sign-in not completed<\/h1>/);
     assert.match(res.body, /Ask an administrator for access/);
     assert.equal(await gw.store.users.byEmail('nobody@example.com'), null);
   });
@@ -165,6 +166,9 @@ auth = ["local", "oauth"]
       null,
       'no password: the provider signs in',
     );
+    const page = await b.get('/auth/account');
+    assert.match(page.body, /This account has no password: you sign in with provision provider\./);
+    assert.doesNotMatch(page.body, /name="current_password"/);
 
     idp.accounts.set('odd-sub', {
       email: 'Zoe.O+x@example.com',

@@ -48,6 +48,15 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     const claims = [
       ...new Set((await deps.store.authz.claimGrants(active.user.id)).map((g) => g.claim)),
     ].sort();
+    const names = new Map(request.hero.snapshot.config.oidc.map((p) => [p.id, p.name]));
+    const providers = [
+      ...new Set(
+        (await deps.store.oidcIdentities.listForUser(active.user.id)).map(
+          (i) => names.get(i.provider) ?? i.provider,
+        ),
+      ),
+    ];
+    const hasPassword = (await deps.store.users.passwordHash(active.user.id)) !== null;
     return sendPage(
       request,
       reply,
@@ -61,6 +70,8 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
         sessions,
         minLength: request.hero.snapshot.config.accounts.password_min_length,
         passwordInvalid,
+        hasPassword,
+        providers,
         extra: tokensSection({ prefix, csrf, tokens, claims, now: deps.clock.now(), created }),
       }),
     );

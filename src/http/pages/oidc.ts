@@ -147,7 +147,11 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
       ip: s.clientIp,
       detail: { method: `oidc:${id}`, reason: outcome.kind === 'provider' ? outcome.failure : outcome.kind },
     });
-    return sendFailure(request, reply, code, { ...(text ? { text } : {}), link });
+    return sendFailure(request, reply, code, {
+      heading: 'Sign-in not completed',
+      ...(text ? { text } : {}),
+      link,
+    });
   }
 
   // Called by the provider, not a browser: the signed logout token is the credential, so the CSRF check of

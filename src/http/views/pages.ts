@@ -103,6 +103,10 @@ export function account(a: {
   sessions: Session[];
   minLength: number;
   passwordInvalid: boolean;
+  /** False for an account created by an identity provider: there is no password to change. */
+  hasPassword: boolean;
+  /** Names of the identity providers linked to the account. */
+  providers: readonly string[];
   /** More sections (API tokens). */
   extra: SafeHtml;
 }): SafeHtml {
@@ -118,15 +122,20 @@ export function account(a: {
     }</td>
 </tr>`,
   );
-  return html`<p>Signed in as <strong>${a.user.username}</strong> (${a.user.email}).</p>
-<h2 id="password-heading">Change password</h2>
+  const via = a.providers.join(', ');
+  const password = a.hasPassword
+    ? html`<h2 id="password-heading">Change password</h2>
 <form method="post" action="${a.prefix}/account/password" aria-labelledby="password-heading" novalidate>
 ${csrfField(a.csrf)}
 ${field({ name: 'current_password', label: 'Current password', type: 'password', autocomplete: 'current-password', invalid: a.passwordInvalid })}
 ${field({ name: 'new_password', label: 'New password', type: 'password', autocomplete: 'new-password', hint: `At least ${a.minLength} characters. Your other sessions will be signed out.`, invalid: a.passwordInvalid })}
 ${field({ name: 'confirm_password', label: 'Repeat the new password', type: 'password', autocomplete: 'new-password', invalid: a.passwordInvalid })}
 <button type="submit">Change password</button>
-</form>
+</form>`
+    : html`<p class="meta">This account has no password${via ? html`: you sign in with ${via}` : ''}. To set one, use <a href="${a.prefix}/forgot">Forgot your password?</a></p>`;
+  return html`<p>Signed in as <strong>${a.user.username}</strong> (${a.user.email}).</p>
+${a.hasPassword && via ? html`<p class="meta">You can also sign in with ${via}.</p>` : ''}
+${password}
 <h2 id="sessions-heading">Sessions</h2>
 <table aria-labelledby="sessions-heading">
 <thead><tr><th scope="col">Browser and address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
