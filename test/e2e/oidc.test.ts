@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { gatewayClient, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { gatewayClient, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { chromiumMissing, launchChromium } from './chromium.ts';
 import { watchProblems } from './page-problems.ts';
@@ -24,13 +24,7 @@ describe('identity-provider sign-in in Chromium', { skip }, () => {
     if (missing) throw new Error(missing);
     [idp, up, browser] = await Promise.all([startIdp(), startUpstream(), launchChromium()]);
     gw = await startGateway(`
-[[oidc]]
-id = "idp"
-name = "Test IdP"
-issuer = "${idp.issuer}"
-client_id = "hero-gateway"
-client_secret = "a-test-client-secret-of-some-length"
-scopes = ["openid", "email", "profile", "groups"]
+${providerToml('idp', 'Test IdP', idp.issuer)}scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 auto_provision = true
 

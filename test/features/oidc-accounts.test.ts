@@ -8,28 +8,15 @@ import { compileSnapshot } from '../../src/http/snapshot.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, type Response } from '../helpers/browser-client.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { gatewayClient, IdpUser, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-const pathOf = (url: string) => {
-  const u = new URL(url);
-  return u.pathname + u.search;
-};
 
 describe('OpenID Connect: accounts', () => {
   let idp: TestIdp;
   let up: Upstream;
   let gw: TestGateway;
 
-  const provider = (id: string, opts: string) => `
-[[oidc]]
-id = "${id}"
-name = "${id} provider"
-issuer = "${idp.issuer}"
-client_id = "hero-gateway"
-client_secret = "a-test-client-secret-of-some-length"
-${opts}
-`;
+  const provider = (id: string, opts: string) => `${providerToml(id, `${id} provider`, idp.issuer)}${opts}\n`;
 
   before(async () => {
     [idp, up] = await Promise.all([startIdp(), startUpstream()]);

@@ -5,14 +5,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { BrowserClient, type Response } from '../helpers/browser-client.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { gatewayClient, IdpUser, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { gatewayClient, IdpUser, pathOf, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const SESSION = '__Host-hero_session';
-const pathOf = (url: string) => {
-  const u = new URL(url);
-  return u.pathname + u.search;
-};
 const withParam = (url: string, name: string, value: string) => {
   const u = new URL(url);
   u.searchParams.set(name, value);

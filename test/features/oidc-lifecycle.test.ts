@@ -8,13 +8,8 @@ import { hashPassword } from '../../src/crypto/password.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, send } from '../helpers/browser-client.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { gatewayClient, IdpUser, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-const pathOf = (url: string) => {
-  const u = new URL(url);
-  return u.pathname + u.search;
-};
 
 /** A port nothing listens on (yet). */
 async function freePort(): Promise<number> {
@@ -46,15 +41,8 @@ describe('OpenID Connect over time', () => {
   let up: Upstream;
   let gw: TestGateway;
 
-  const provider = (id: string, issuer: string) => `
-[[oidc]]
-id = "${id}"
-name = "${id === 'idp' ? 'Main IdP' : 'Late IdP'}"
-issuer = "${issuer}"
-client_id = "hero-gateway"
-client_secret = "a-test-client-secret-of-some-length"
-auto_provision = true
-`;
+  const provider = (id: string, issuer: string) =>
+    `${providerToml(id, id === 'idp' ? 'Main IdP' : 'Late IdP', issuer)}auto_provision = true\n`;
 
   before(async () => {
     [idp, up, latePort] = await Promise.all([startIdp(), startUpstream(), freePort()]);

@@ -10,13 +10,8 @@ import { Sealer } from '../../src/crypto/sealed.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient } from '../helpers/browser-client.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
-import { gatewayClient, IdpUser, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-const pathOf = (url: string) => {
-  const u = new URL(url);
-  return u.pathname + u.search;
-};
 
 describe('OpenID Connect sign-in', () => {
   let idp: TestIdp;
@@ -27,23 +22,11 @@ describe('OpenID Connect sign-in', () => {
     idp = await startIdp();
     up = await startUpstream();
     gw = await startGateway(`
-[[oidc]]
-id = "idp"
-name = "Test IdP"
-issuer = "${idp.issuer}"
-client_id = "hero-gateway"
-client_secret = "a-test-client-secret-of-some-length"
-scopes = ["openid", "email", "profile", "groups"]
+${providerToml('idp', 'Test IdP', idp.issuer)}scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 auto_provision = true
 
-[[oidc]]
-id = "second"
-name = "Second IdP"
-issuer = "${idp.issuer}"
-client_id = "hero-gateway"
-client_secret = "a-test-client-secret-of-some-length"
-
+${providerToml('second', 'Second IdP', idp.issuer)}
 [[route]]
 name = "app"
 path = "/"

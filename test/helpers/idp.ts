@@ -24,6 +24,19 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
+export const CLIENT_SECRET = 'a-test-client-secret-of-some-length';
+
+/** An `[[oidc]]` entry for a provider of these tests; more keys of the entry may follow it. */
+export function providerToml(id: string, name: string, issuer: string): string {
+  return `[[oidc]]\nid = "${id}"\nname = "${name}"\nissuer = "${issuer}"\nclient_id = "hero-gateway"\nclient_secret = "${CLIENT_SECRET}"\n`;
+}
+
+/** The path and query of a URL on the gateway, for the test clients that take paths. */
+export function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}
+
 /** A client of the gateway under test, registered with everything the gateway's flows need. */
 export function gatewayClient(
   gatewayUrl: string,
@@ -32,7 +45,7 @@ export function gatewayClient(
 ): ClientMetadata {
   return {
     client_id: 'hero-gateway',
-    client_secret: 'a-test-client-secret-of-some-length',
+    client_secret: CLIENT_SECRET,
     redirect_uris: [`${gatewayUrl}/auth/oauth/${providerId}/callback`],
     post_logout_redirect_uris: [`${gatewayUrl}/auth/login?done=logout`],
     backchannel_logout_uri: `${gatewayUrl}/auth/oauth/${providerId}/backchannel-logout`,

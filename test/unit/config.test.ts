@@ -104,6 +104,44 @@ timeout = "3 days"
     ]);
   });
 
+  test('identity providers: https issuers (http for localhost only), "openid" in scopes, oidc lists only with oauth', () => {
+    const idp = (id: string, issuer: string, extra = '') =>
+      `[[oidc]]\nid = "${id}"\nname = "N"\nissuer = "${issuer}"\nclient_id = "c"\n${extra}\n`;
+    const p = problems(
+      idp('a', 'http://idp.example.com') +
+        idp('b', 'https://idp.example.com', 'scopes = ["email", "bad scope"]') +
+        idp('c', 'http://localhost:9000') +
+        idp('d', 'http://127.0.0.1:9000/realms/x') +
+        '[[route]]\nname = "x"\nupstream = "http://x"\nauth = "local"\noidc = ["c"]\n' +
+        '[[route]]\nname = "y"\nupstream = "http://x"\npath = "/y"\nauth = "oauth"\noidc = []\n',
+    );
+    assert.deepEqual(p.sort(), [
+      'oidc[0].issuer: must use https (plain http only for localhost) but is "http://idp.example.com"',
+      'oidc[1].scopes: must include "openid"',
+      'oidc[1].scopes[1]: must be a scope token but is "bad scope"',
+      'route[0].oidc: applies only when auth includes "oauth"',
+      'route[1].oidc: must name at least one provider',
+    ]);
+    const ok = loadConfigText(
+      idp('a', 'https://a.example.com') +
+        idp('b', 'https://b.example.com') +
+        '[[route]]\nname = "all"\nupstream = "http://x"\nauth = ["local", "oauth"]\n' +
+        '[[route]]\nname = "one"\npath = "/one"\nupstream = "http://x"\nauth = "oauth"\noidc = ["b"]\n' +
+        '[[route]]\nname = "none"\npath = "/none"\nupstream = "http://x"\nauth = "local"\n',
+      { env: {} },
+    );
+    assert.ok(ok.ok);
+    assert.deepEqual(
+      ok.config.route.map((r) => [r.name, r.providers]),
+      [
+        ['all', ['a', 'b']],
+        ['one', ['b']],
+        ['none', []],
+      ],
+    );
+    assert.deepEqual(ok.config.oidc[0]?.scopes, ['openid', 'email', 'profile']);
+  });
+
   test('${ENV} interpolation, literal $${, and unset variables as problems', () => {
     const ok = loadConfigText(
       '[mail]\nsmtp_url = "smtp://u:${PW}@mail.test:587"\nfrom = "A $${B} <a@b.c>"\n',

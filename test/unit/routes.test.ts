@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.ts';
 import {
+  acceptsSession,
   candidateRoutes,
   compileRoutes,
   matchRoute,
@@ -81,4 +82,52 @@ describe('route matching', () => {
     const root = matchRoute(t, 'wiki.example.com', '/y')!;
     assert.equal(upstreamPath(root, '/y'), '/base/y');
   });
+});
+
+describe('which routes a provider session opens, and where browsers sign in', () => {
+  const idp = (id: string) =>
+    `[[oidc]]\nid = "${id}"\nname = "${id}"\nissuer = "https://${id}.example.com"\nclient_id = "c"\n`;
+  const t = table(
+    idp('corp') +
+      idp('gitlab') +
+      route('only-corp', '*', '/a', 'auth = "oauth"\noidc = ["corp"]').replace('auth = "none"\n', '') +
+      route('any-idp', '*', '/b', 'auth = "oauth"').replace('auth = "none"\n', '') +
+      route('mixed', '*', '/c', 'auth = ["local", "oauth"]\noidc = ["corp"]').replace('auth = "none"\n', '') +
+      route('tokens', '*', '/d', 'auth = ["bearer", "oauth"]\noidc = ["corp"]').replace(
+        'auth = "none"\n',
+        '',
+      ) +
+      route('local', '*', '/e', 'auth = "local"').replace('auth = "none"\n', ''),
+  );
+  const byName = (n: string) => t.routes.find((r) => r.name === n) as (typeof t.routes)[number];
+
+  test('straight to a provider only when it is the one way in', () => {
+    assert.deepEqual(
+      t.routes.map((r) => [r.name, r.directProvider]),
+      [
+        ['only-corp', 'corp'],
+        ['any-idp', null],
+        ['mixed', null],
+        ['tokens', null],
+        ['local', null],
+      ],
+    );
+  });
+
+  const cases: [string, string, boolean][] = [
+    ['only-corp', 'oidc:corp', true],
+    ['only-corp', 'oidc:gitlab', false],
+    ['only-corp', 'password', false],
+    ['only-corp', 'magic_link', false],
+    ['any-idp', 'oidc:gitlab', true],
+    ['any-idp', 'oidc:', false],
+    ['mixed', 'password', true],
+    ['mixed', 'oidc:gitlab', true],
+    ['tokens', 'password', false],
+    ['local', 'oidc:corp', true],
+  ];
+  for (const [name, method, accepted] of cases)
+    test(`${name} ${accepted ? 'accepts' : 'refuses'} a ${method} session`, () => {
+      assert.equal(acceptsSession(byName(name), method), accepted);
+    });
 });
