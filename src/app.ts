@@ -45,7 +45,7 @@ import { OidcProviders, type RetryPolicy } from './services/oidc-providers.ts';
 import type { OutboxSender } from './services/outbox.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
-import { MailThrottle, SignInThrottle } from './services/throttle.ts';
+import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './services/throttle.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 
@@ -187,7 +187,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       accounts,
       apiTokens: tokens,
       mailThrottle: new MailThrottle(store, clock),
-      oidc: { providers, login: oidcLogin },
+      oidc: { providers, login: oidcLogin, starts: new MemoryThrottle(clock, START_POLICY) },
       jwks: () => assertions.jwks,
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
     },

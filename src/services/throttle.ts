@@ -12,9 +12,10 @@
 // changed (a signed device cookie): a botnet guessing one password slows strangers down, not the owner.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
-import { nextThrottleState, type ThrottlePolicy } from '../core/throttle.ts';
+import { nextThrottleState, type ThrottlePolicy, waitFor } from '../core/throttle.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store, ThrottleState } from '../ports/store.ts';
+import { BoundedCache } from './authz-freshness.ts';
 
 const MINUTE = 60_000;
 
@@ -145,5 +146,38 @@ export class MailThrottle {
       ],
       now,
     );
+  }
+}
+
+/**
+ * Starts of identity-provider sign-ins per client network, counted in memory (per process): each start stores
+ * an attempt, so an endless stream of them from one network must not grow the store without bound. Generous,
+ * because a whole office behind one address signs in at nine.
+ */
+export const START_POLICY: ThrottlePolicy = {
+  free: 200,
+  baseMs: 1_000,
+  maxMs: MINUTE,
+  forgetAfterMs: 10 * MINUTE,
+};
+
+export class MemoryThrottle {
+  readonly #clock: Clock;
+  readonly #policy: ThrottlePolicy;
+  readonly #counters = new BoundedCache<string, ThrottleState>(100_000);
+
+  constructor(clock: Clock, policy: ThrottlePolicy) {
+    this.#clock = clock;
+    this.#policy = policy;
+  }
+
+  /** Counts one more from this client's network; the wait in ms when it is over the limit, else 0. */
+  hit(ip: string): number {
+    const key = throttleNetwork(ip);
+    const now = this.#clock.now();
+    const wait = waitFor(this.#counters.get(key), now);
+    if (wait === 0)
+      this.#counters.set(key, nextThrottleState(this.#counters.get(key) ?? null, now, this.#policy));
+    return wait;
   }
 }

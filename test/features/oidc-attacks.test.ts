@@ -189,4 +189,27 @@ auth = "oauth"
     assert.equal((await b.get('/auth/oauth/nope/start')).status, 404);
     assert.equal((await b.get(`/auth/oauth/nope/callback?state=${'A'.repeat(43)}&code=x`)).status, 404);
   });
+
+  // Last: it spends this network's allowance of sign-in starts.
+  test('a flood of sign-in starts from one network is slowed down (each start stores an attempt)', async () => {
+    const b = new BrowserClient(gw.url);
+    let started = 0;
+    let refused: Response | null = null;
+    while (started < 400) {
+      const res = await b.get('/auth/oauth/idp/start');
+      if (res.status !== 303) {
+        refused = res;
+        break;
+      }
+      started++;
+    }
+    assert.ok(refused, 'refused at some point');
+    assert.equal(refused.status, 429);
+    assert.ok(
+      started >= 150 && started <= 200,
+      `${started} starts before the limit (200 per network, in all)`,
+    );
+    assert.ok(Number(refused.headers['retry-after']) >= 1);
+    assert.match(refused.body, /Too many sign-ins from your network\. Try again in \d+ seconds\./);
+  });
 });

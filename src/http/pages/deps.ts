@@ -12,7 +12,7 @@ import type { OidcLogin } from '../../services/oidc-login.ts';
 import type { OidcProviders } from '../../services/oidc-providers.ts';
 import type { SessionService } from '../../services/sessions.ts';
 import type { FirstRunSetup } from '../../services/setup.ts';
-import type { MailThrottle } from '../../services/throttle.ts';
+import type { MailThrottle, MemoryThrottle } from '../../services/throttle.ts';
 
 export interface PagesDeps {
   store: Store;
@@ -28,7 +28,7 @@ export interface PagesDeps {
   accounts: EmailAccounts;
   apiTokens: ApiTokenService;
   mailThrottle: MailThrottle;
-  oidc: { providers: OidcProviders; login: OidcLogin };
+  oidc: { providers: OidcProviders; login: OidcLogin; starts: MemoryThrottle };
   /** Counts sign-in attempts by method and outcome. */
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
   /** The public keys of X-Hero-Assertion. */

@@ -50,6 +50,15 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
     if (!providers.config(id)) return sendProblem(reply, 'not_found');
     const query = request.query as Record<string, unknown>;
     const returnTo = returnTarget(request.hero, typeof query.return_to === 'string' ? query.return_to : null);
+    const wait = deps.oidc.starts.hit(request.hero.clientIp);
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      reply.header('retry-after', String(seconds));
+      return sendFailure(request, reply, 'too_many_requests', {
+        text: `Too many sign-ins from your network. Try again in ${seconds} seconds.`,
+        link: backToLogin(request, returnTo),
+      });
+    }
     const origin = requestOrigin(request.hero);
     const binding = randomSecret(32);
     const begun = await login.begin(id, {
