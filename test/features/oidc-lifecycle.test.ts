@@ -2,6 +2,7 @@
 // provider reaching the gateway on the back channel, and logout at the gateway ending the provider's session.
 // Against real OpenID providers.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { hashPassword } from '../../src/crypto/password.ts';
@@ -220,5 +221,21 @@ auth = ["local", "oauth"]
     const plain = await p.submit('/auth/logout', '/auth/logout', {});
     assert.equal(plain.status, 200);
     assert.match(plain.body, /You are signed out\./);
+  });
+
+  test('a config reload adds and removes providers without touching the others', async () => {
+    const before = readFileSync(gw.file, 'utf8');
+    writeFileSync(gw.file, `${before}\n${providerToml('extra', 'Extra IdP', idp.issuer)}`);
+    assert.equal(gw.gateway.reload().ok, true);
+    const b = new BrowserClient(gw.url);
+    assert.match((await b.get('/auth/login')).body, /Sign in with Extra IdP/);
+    const start = await b.get('/auth/oauth/extra/start');
+    assert.equal(start.status, 303, start.body);
+    assert.equal(new URL(start.location as string).origin, idp.issuer);
+    writeFileSync(gw.file, before);
+    assert.equal(gw.gateway.reload().ok, true);
+    assert.doesNotMatch((await b.get('/auth/login')).body, /Extra IdP/);
+    assert.equal((await b.get('/auth/oauth/extra/start')).status, 404);
+    assert.equal((await b.get('/auth/oauth/idp/start')).status, 303, 'the others keep working');
   });
 });

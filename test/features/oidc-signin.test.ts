@@ -21,7 +21,8 @@ describe('OpenID Connect sign-in', () => {
   before(async () => {
     idp = await startIdp();
     up = await startUpstream();
-    gw = await startGateway(`
+    gw = await startGateway(
+      `
 ${providerToml('idp', 'Test IdP', idp.issuer)}scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 auto_provision = true
@@ -46,7 +47,9 @@ path = "/second"
 upstream = "${up.url}"
 auth = "oauth"
 oidc = ["second"]
-`);
+`,
+      { server: 'trusted_proxies = ["127.0.0.1/32"]' },
+    );
     const client = gatewayClient(gw.url, 'idp');
     await idp.configure([
       { ...client, redirect_uris: [...(client.redirect_uris ?? []), `${gw.url}/auth/oauth/second/callback`] },
@@ -242,5 +245,25 @@ oidc = ["second"]
     assert.equal(res.status, 403);
     assert.match(res.body, /This account is disabled/);
     assert.equal((await b.get('/app/x')).status, 303);
+  });
+
+  test('forward-auth: a browser is sent straight to the provider, a provider session passes with its method', async () => {
+    const ask = (b: BrowserClient, uri: string) =>
+      b.get('/auth/forward', {
+        'x-forwarded-method': 'GET',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'apps.example.com',
+        'x-forwarded-uri': uri,
+      });
+    const b = new BrowserClient(gw.url);
+    const out = await ask(b, '/app/f?q=1');
+    assert.equal(out.status, 303);
+    assert.equal(out.location, 'https://apps.example.com/auth/oauth/idp/start?return_to=%2Fapp%2Ff%3Fq%3D1');
+    await signInVia(b, 'ada-sub');
+    const ok = await ask(b, '/app/f');
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers['x-hero-user'], 'ada');
+    assert.equal(ok.headers['x-hero-auth-method'], 'oidc:idp');
+    assert.equal((await ask(b, '/second/f')).status, 303, 'not a session of that route’s provider');
   });
 });
