@@ -1,5 +1,5 @@
-// Throughput benchmark: direct upstream vs bare @fastify/http-proxy vs the gateway's none, bearer and local
-// routes; then password sign-in latency and the local route's throughput while sign-ins run (bench/signin.ts).
+// Throughput benchmark: direct upstream vs bare @fastify/http-proxy vs the gateway's none, bearer, local and
+// oauth routes; then password sign-in latency and the local route's throughput while sign-ins run (bench/signin.ts).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { openStore } from '../src/adapters/open-store.ts';
 import { buildGateway } from '../src/app.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { hashPassword } from '../src/crypto/password.ts';
+import { hashToken, randomSecret } from '../src/crypto/tokens.ts';
 import { createLogger } from '../src/logger.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import { ApiTokenService } from '../src/services/api-tokens.ts';
@@ -65,11 +66,13 @@ async function cleanup(): Promise<void> {
   cleanups.length = 0;
 }
 
-async function expectStatus(t: Target, status: number, headers = t.headers): Promise<void> {
+async function expectStatus(t: Target, status: number, headers = t.headers, what = ''): Promise<void> {
   const res = await fetch(t.url, { headers });
   await res.arrayBuffer();
   if (res.status !== status)
-    throw new Error(`${t.name}: GET ${t.url} answered ${res.status}, expected ${status}`);
+    throw new Error(
+      `${t.name}${what ? ` (${what})` : ''}: GET ${t.url} answered ${res.status}, expected ${status}`,
+    );
 }
 
 const load = (t: Target, duration: number) =>
@@ -119,6 +122,17 @@ host = "*"
 path = "/app"
 upstream = ${q(upstreamUrl)}
 auth = "local"
+[[route]]
+name = "sso"
+host = "*"
+path = "/sso"
+upstream = ${q(upstreamUrl)}
+auth = "oauth"
+[[oidc]]
+id = "corp"
+name = "Corp"
+issuer = "https://sso.invalid"
+client_id = "bench"
 `;
   const loaded = loadConfigText(toml, { file: join(dir, 'bench.toml'), env: {} });
   if (!loaded.ok) throw new Error(`bench config rejected:\n  ${loaded.problems.join('\n  ')}`);
@@ -154,6 +168,19 @@ auth = "local"
   // The local route's session comes from the real sign-in flow, as a browser gets it.
   const form = await signInForm(gatewayUrl, user.username, PASSWORD);
   const session = await signIn(form);
+  // The oauth route's session as a provider sign-in leaves it (the provider itself is never asked on the
+  // request path, so none runs here).
+  const ssoToken = randomSecret(32);
+  await store.sessions.create({
+    tokenHash: hashToken(ssoToken),
+    userId: user.id,
+    authMethod: 'oidc:corp',
+    idleExpiresAt: Date.now() + 3_600_000,
+    absoluteExpiresAt: Date.now() + 3_600_000,
+    ip: null,
+    userAgent: null,
+    oidc: { provider: 'corp', subject: 'bench', sid: null, sealedTokens: null },
+  });
 
   const targets: Target[] = [
     { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {} },
@@ -161,11 +188,18 @@ auth = "local"
     { name: 'gateway none', url: `${gatewayUrl}/open`, headers: {} },
     { name: 'gateway bearer', url: `${gatewayUrl}/api`, headers: { authorization: `Bearer ${token}` } },
     { name: 'gateway local', url: `${gatewayUrl}/app`, headers: { cookie: session } },
+    {
+      name: 'gateway oauth',
+      url: `${gatewayUrl}/sso`,
+      headers: { cookie: `__Host-hero_session=${ssoToken}` },
+    },
   ];
   for (const t of targets) await expectStatus(t, 200);
   // The bearer and local routes must really authenticate: without the credential it is a 401.
   await expectStatus(targets[3]!, 401, {});
   await expectStatus(targets[4]!, 401, {});
+  await expectStatus(targets[5]!, 401, {});
+  await expectStatus(targets[5]!, 401, { cookie: session }, 'a password session on the oauth route');
   return { targets, form };
 }
 
@@ -205,12 +239,13 @@ async function main(): Promise<number> {
   const rows: Row[] = runs.map((rs, i) => medianRow(targets[i]!.name, rs));
   const signIns = summarize(signInRounds);
 
-  // [label, numerator row, denominator row] by index into `rows` (direct, bare, none, bearer, local).
+  // [label, numerator row, denominator row] by index into `rows` (direct, bare, none, bearer, local, oauth).
   const pairs = [
     ['gateway none / bare proxy', 2, 1],
     ['gateway bearer / bare proxy', 3, 1],
     ['gateway local / bare proxy', 4, 1],
     ['bare proxy / direct', 1, 0],
+    ['gateway oauth / bare proxy', 5, 1],
   ] as const;
   // Ratios are taken within each round (targets measured minutes apart drift together), then the median.
   const ratioOf = (key: 'rps' | 'p99', a: number, b: number) =>

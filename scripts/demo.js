@@ -1,11 +1,36 @@
 #!/usr/bin/env node
-// `npm start`: the demo. Runs the whoami app and the gateway with config.example.toml, and says what to open.
+// `npm start`: the demo. Runs the whoami app, a demo identity provider and the gateway with config.example.toml
+// (plus that provider), and says what to open.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { DEMO_IDP, startDemoIdp } from './demo-idp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/hero-gateway.js', import.meta.url));
-const config = 'config.example.toml';
+// config.example.toml, plus the demo's own identity provider and a route only it signs in to.
+const config = '.demo.toml';
+writeFileSync(
+  fileURLToPath(new URL(`../${config}`, import.meta.url)),
+  `${readFileSync(fileURLToPath(new URL('../config.example.toml', import.meta.url)), 'utf8')}
+# Added by \`npm start\`: the demo's identity provider (scripts/demo-idp.js) and a route only it opens.
+[[oidc]]
+id = "demo"
+name = "Demo SSO"
+issuer = "${DEMO_IDP.issuer}"
+client_id = "${DEMO_IDP.clientId}"
+client_secret = "${DEMO_IDP.clientSecret}"
+scopes = ["openid", "email", "profile", "groups"]
+groups_claim = "groups"
+auto_provision = true
+
+[[route]]
+name = "sso"
+path = "/sso"
+upstream = "http://127.0.0.1:3000"
+auth = "oauth"
+`,
+);
 const cli = (...args) =>
   spawnSync(process.execPath, [bin, ...args, '-c', config], { cwd: root, encoding: 'utf8' });
 
@@ -25,6 +50,7 @@ if (!/^demo\s/m.test(cli('user', 'list').stdout ?? '')) {
   if (add.status !== 0) process.stderr.write(add.stderr);
 }
 
+const idp = startDemoIdp();
 const children = [
   spawn(process.execPath, [bin, 'whoami-upstream', '--listen', '127.0.0.1:3000'], {
     cwd: root,
@@ -35,12 +61,14 @@ const children = [
 for (const child of children) {
   child.on('exit', (code) => {
     for (const other of children) if (other !== child) other.kill('SIGTERM');
+    idp.close();
     process.exitCode = code ?? 0;
   });
 }
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
     for (const c of children) c.kill('SIGTERM');
+    idp.close();
   });
 
 setTimeout(() => {
@@ -50,8 +78,10 @@ setTimeout(() => {
   open   http://localhost:8080/              the whoami app behind a public route (auth = "none")
   app    http://localhost:8080/app/          sign in as demo, password "${DEMO_PASSWORD}" (auth = "local");
                                              the app then sees X-Hero-User: demo. Your account: /auth/account
+  sso    http://localhost:8080/sso/          goes straight to the demo's identity provider (auth = "oauth"):
+                                             any name, any password; back here as <name>, X-Hero-Auth-Method: oidc:demo
   try    curl -i http://localhost:8080/api/   401: route "api" needs an API token (auth = "bearer")
-  token  TOKEN=$(npx hero-gateway token create -c ${config} --user demo --name try)
+  token  TOKEN=$(npx hero-gateway token create -c config.example.toml --user demo --name try)
          curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/api/
          → the app sees X-Hero-User: demo, X-Hero-Claims, X-Hero-Context: api …
   admin  http://127.0.0.1:8081/readyz

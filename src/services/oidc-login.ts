@@ -205,7 +205,8 @@ export class OidcLogin {
   async endSessionUrl(sessionId: string, postLogoutRedirectUri: string): Promise<string | null> {
     const facts = await this.#store.sessions.oidcOf(sessionId);
     if (!facts) return null;
-    const client = await this.#providers.client(facts.provider);
+    // Never wait for a provider that is down: signing out here must not hang on it.
+    const client = this.#providers.readyClient(facts.provider);
     if (!client) return null;
     const tokens = facts.sealedTokens ? this.#opts.tokenSealer.open(facts.sealedTokens) : null;
     const idToken = (tokens as { id_token?: unknown } | null)?.id_token;

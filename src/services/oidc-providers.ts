@@ -101,6 +101,12 @@ export class OidcProviders {
     return this.#providers.get(id)?.state.kind !== 'down';
   }
 
+  /** The provider's client if discovery has succeeded, without waiting for anything. */
+  readyClient(id: string): OidcClient | null {
+    const s = this.#providers.get(id)?.state;
+    return s?.kind === 'ready' ? s.client : null;
+  }
+
   /**
    * The provider's client, or null when it cannot be used now. A provider that is down is tried again at
    * once when its last attempt is older than the first back-off step, so a user need not wait for the timer.
