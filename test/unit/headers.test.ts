@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clientChain, compileTrustedProxies } from '../../src/core/client-ip.ts';
-import { cleanResponseHeaders, stripClientHeaders, stripCookies } from '../../src/core/headers.ts';
+import {
+  cleanResponseHeaders,
+  dropSetCookies,
+  stripClientHeaders,
+  stripCookies,
+} from '../../src/core/headers.ts';
 
 test('stripClientHeaders removes identity spellings, hop-by-hop, Connection-named and forwarding headers', () => {
   const h: Record<string, string> = {
@@ -39,6 +44,15 @@ test('stripCookies removes only the gateway’s cookies, by name and by family p
   assert.equal(stripCookies('__Host-hero_session=s', ours), undefined);
   assert.equal(stripCookies('__Host-hero_oidc_0a1b=x; hero_oidc_=y; c=3', ours), 'hero_oidc_=y; c=3');
   assert.equal(stripCookies(undefined, ours), undefined);
+});
+
+test('dropSetCookies: an app cannot set the gateway’s cookies, a sign-in attempt’s among them', () => {
+  const ours = { names: new Set(['__Host-hero_session']), prefixes: ['__Host-hero_oidc_'] };
+  const h: Record<string, string | string[]> = {
+    'set-cookie': ['__Host-hero_oidc_0123abcd=x; Path=/', 'app=1; Path=/', '__Host-hero_session=y'],
+  };
+  dropSetCookies(h, ours);
+  assert.deepEqual(h['set-cookie'], ['app=1; Path=/']);
 });
 
 test('client IP: untrusted peers cannot claim an origin; trusted chains are walked from the right', () => {
