@@ -1,6 +1,7 @@
 // The config schema: every key, every default and every per-field rule lives here and nowhere else.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost } from '../core/loopback.ts';
 import { CLAIM, LABEL, NAME } from '../core/names.ts';
 import { parseDuration } from './duration.ts';
 
@@ -137,11 +138,10 @@ export const RouteSchema = z.strictObject({
 });
 
 // Codes and tokens travel between the gateway and the provider: https, except to this machine (development).
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const issuerUrl = httpUrl('https').superRefine((v, ctx) => {
   try {
     const u = new URL(v);
-    if (u.protocol === 'http:' && !LOOPBACK_HOSTS.has(u.hostname))
+    if (u.protocol === 'http:' && !isLoopbackHost(u.hostname))
       ctx.addIssue({
         code: 'custom',
         message: `must use https (plain http only for localhost) but is ${q(v)}`,

@@ -2,6 +2,7 @@
 // RP-initiated logout) and jose (back-channel logout tokens).
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { isLoopbackHost } from '../../core/loopback.ts';
 import type { Clock } from '../../ports/clock.ts';
 import {
   type OidcClient,
@@ -12,7 +13,6 @@ import {
   type OidcSignIn,
 } from '../../ports/oidc.ts';
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 // Only signatures with a provider's public key: never `none`, never a MAC keyed with our client secret.
 const ASYMMETRIC = /^(?:(?:RS|PS|ES)(?:256|384|512)|EdDSA|Ed25519)$/;
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -31,7 +31,7 @@ export function openidDiscovery(opts: OpenidOptions): OidcDiscovery {
       const issuer = new URL(settings.issuer);
       // Plain http is allowed to this machine only (development, tests): anywhere else the codes and tokens
       // would cross a network in the clear.
-      const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
+      const insecure = issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname);
       const execute = insecure ? [oidc.allowInsecureRequests] : [];
       // Discovery also checks that the document's `issuer` is exactly the configured one (mix-up defence).
       const found = await oidc.discovery(issuer, settings.clientId, undefined, undefined, {

@@ -2,6 +2,7 @@
 // cookie names and attributes, the origins the gateway serves, and the pages' Content-Security-Policy.
 import type { Config } from '../../config/load.ts';
 import type { GatewayCookies } from '../../core/headers.ts';
+import { isLoopbackHost } from '../../core/loopback.ts';
 import type { RouteTable } from '../../core/routes.ts';
 import { compileServedOrigins, type OriginCheck } from '../../core/safe-redirect.ts';
 
@@ -29,15 +30,13 @@ export interface AuthSettings {
   icon: string;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * `__Host-` pins a cookie to one origin (Secure, Path=/, no Domain), so no sibling subdomain can plant or read
  * it. With cookie_domain the session must be shared, so `__Secure-` is the strongest prefix left. Browsers
  * accept Secure cookies on http://localhost; on plain http anywhere else no prefix is possible.
  */
 function cookieSpec(base: string, publicUrl: URL, domain: string | undefined): CookieSpec {
-  const secure = publicUrl.protocol === 'https:' || LOCAL_HOSTS.has(publicUrl.hostname);
+  const secure = publicUrl.protocol === 'https:' || isLoopbackHost(publicUrl.hostname);
   if (!secure) return domain ? { name: base, secure, domain } : { name: base, secure };
   return domain ? { name: `__Secure-${base}`, secure, domain } : { name: `__Host-${base}`, secure };
 }
