@@ -11,6 +11,8 @@ export interface CompiledRoute extends Route {
   signInPage: boolean;
   /** The one identity provider this route accepts when nothing else signs in here: browsers go straight to it. */
   directProvider: string | null;
+  /** The session methods (`oidc:<id>`) the `oauth` mode accepts here, compiled once from `providers`. */
+  providerMethods: ReadonlySet<string>;
 }
 
 export interface RouteTable {
@@ -44,6 +46,7 @@ export function compileRoutes(routes: readonly Route[]): RouteTable {
       hostRank,
       signInPage,
       directProvider,
+      providerMethods: new Set(r.providers.map((p) => `oidc:${p}`)),
     });
     compiled.push(c);
     if (hostRank === 2) any.push(c);
@@ -69,11 +72,11 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
  * Whether a gateway session started by `method` signs its user in on this route: any session where `local` is
  * allowed; with `oauth` only, a session from one of the route's providers.
  */
-export function acceptsSession(route: Pick<Route, 'auth' | 'providers'>, method: string): boolean {
-  if (route.auth.includes('local')) return true;
-  return (
-    route.auth.includes('oauth') && method.startsWith('oidc:') && route.providers.includes(method.slice(5))
-  );
+export function acceptsSession(
+  route: Pick<CompiledRoute, 'auth' | 'providerMethods'>,
+  method: string,
+): boolean {
+  return route.auth.includes('local') || route.providerMethods.has(method);
 }
 
 /** Prefix match on segment boundaries: "/public" matches "/public" and "/public/x", never "/publicity". */

@@ -25,18 +25,15 @@ export interface GateDeps {
  * The sign-in page on the host the request came to, returning to the path it asked for. Same host, because
  * the session cookie is `__Host-` (bound to one origin) unless cookie_domain shares it.
  */
-export function loginUrl(s: HeroRequestState): string {
+export function loginUrl(s: HeroRequestState, page = '/login'): string {
   const { server } = s.snapshot.config;
   const returnTo = encodeURIComponent(`${s.forward}${s.query}`);
-  return `${s.proto}://${s.host.authority}${server.auth_prefix}/login?return_to=${returnTo}`;
+  return `${s.proto}://${s.host.authority}${server.auth_prefix}${page}?return_to=${returnTo}`;
 }
 
 /** Where a browser signs in for this route: straight to its provider when that is the only way in. */
 export function signInUrl(s: HeroRequestState, route: CompiledRoute): string {
-  if (route.directProvider === null) return loginUrl(s);
-  const { server } = s.snapshot.config;
-  const returnTo = encodeURIComponent(`${s.forward}${s.query}`);
-  return `${s.proto}://${s.host.authority}${server.auth_prefix}/oauth/${route.directProvider}/start?return_to=${returnTo}`;
+  return route.directProvider === null ? loginUrl(s) : loginUrl(s, `/oauth/${route.directProvider}/start`);
 }
 
 function unauthorized(

@@ -15,8 +15,8 @@ export function oauthMode(sessions: SessionService): ModeCheck {
     return chain(sessions.resolve(token), (active): Principal | null => {
       if (!active) return null;
       const method = active.session.authMethod;
-      // Only providers' sessions, whatever else the route allows: `local` is its own mode.
-      if (!method.startsWith('oidc:') || !route.providers.includes(method.slice(5))) return null;
+      // Only the route's providers' sessions, whatever else the route allows: `local` is its own mode.
+      if (!route.providerMethods.has(method)) return null;
       return { user: active.user, method: method as AuthMethod, claimLimit: null };
     });
   };
