@@ -49,16 +49,25 @@ export class OidcError extends Error {
   }
 }
 
+/** A code + PKCE (S256) authorization request. */
+export interface AuthorizationRequest {
+  redirectUri: string;
+  scope: string;
+  state: string;
+  nonce: string;
+  codeChallenge: string;
+}
+
+/**
+ * How long a back-channel logout token is accepted after it was issued; its `jti` must be remembered at least
+ * this long (plus clock tolerance) for "used once" to hold.
+ */
+export const LOGOUT_TOKEN_MAX_AGE_S = 600;
+
 export interface OidcClient {
   readonly issuer: string;
-  /** Where to send the browser: the provider's authorization endpoint with a code + PKCE (S256) request. */
-  authorizationUrl(p: {
-    redirectUri: string;
-    scope: string;
-    state: string;
-    nonce: string;
-    codeChallenge: string;
-  }): string;
+  /** Where to send the browser: the provider's authorization endpoint with this request. */
+  authorizationUrl(p: AuthorizationRequest): string;
   /**
    * Checks the authorization response at `callbackUrl` (state, RFC 9207 `iss`, error), redeems the code with
    * the PKCE verifier, and validates the ID token (signature with an announced algorithm, issuer, audience,

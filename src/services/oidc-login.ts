@@ -5,7 +5,7 @@ import { constantTimeEqual } from '../crypto/constant-time.ts';
 import type { Sealer } from '../crypto/sealed.ts';
 import { hashToken, pkceChallenge, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import { OidcError, type OidcFailure } from '../ports/oidc.ts';
+import { LOGOUT_TOKEN_MAX_AGE_S, OidcError, type OidcFailure } from '../ports/oidc.ts';
 import { type SessionOidc, type Store, StoreConflictError, type User } from '../ports/store.ts';
 import type { AccountOutcome, OidcAccounts } from './oidc-accounts.ts';
 import type { OidcProviders } from './oidc-providers.ts';
@@ -240,14 +240,14 @@ export class OidcLogin {
     }
     const now = this.#clock.now();
     try {
-      // Remembered until well after the token's age limit has passed, when it is refused anyway.
+      // Remembered until after the token's age limit (and clock tolerance) has passed: it is refused anyway then.
       await this.#store.oneTimeTokens.create({
         tokenHash: hashToken(`${client.issuer} ${logout.jti}`),
         purpose: 'oidc_logout',
         userId: null,
         email: null,
         payload: null,
-        expiresAt: Math.max(now, logout.issuedAt) + 2 * ATTEMPT_TTL_MS,
+        expiresAt: Math.max(now, logout.issuedAt) + 2 * LOGOUT_TOKEN_MAX_AGE_S * 1000,
       });
     } catch (err) {
       if (err instanceof StoreConflictError)

@@ -5,6 +5,8 @@ import * as oidc from 'openid-client';
 import { isLoopbackHost } from '../../core/loopback.ts';
 import type { Clock } from '../../ports/clock.ts';
 import {
+  type AuthorizationRequest,
+  LOGOUT_TOKEN_MAX_AGE_S,
   type OidcClient,
   type OidcDiscovery,
   OidcError,
@@ -84,13 +86,7 @@ class OpenidClient implements OidcClient {
     this.#jwks = createRemoteJWKSet(new URL(meta.jwks_uri as string), { timeoutDuration: timeoutS * 1000 });
   }
 
-  authorizationUrl(p: {
-    redirectUri: string;
-    scope: string;
-    state: string;
-    nonce: string;
-    codeChallenge: string;
-  }) {
+  authorizationUrl(p: AuthorizationRequest) {
     return oidc.buildAuthorizationUrl(this.#config, {
       redirect_uri: p.redirectUri,
       response_type: 'code',
@@ -158,7 +154,7 @@ class OpenidClient implements OidcClient {
         audience: this.#settings.clientId,
         algorithms,
         requiredClaims: ['iat', 'jti'],
-        maxTokenAge: '10m',
+        maxTokenAge: LOGOUT_TOKEN_MAX_AGE_S,
         clockTolerance: 60,
         currentDate: new Date(this.#clock.now()),
       }));
