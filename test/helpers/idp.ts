@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import Provider, { type ClientMetadata, type Configuration } from 'oidc-provider';
-import { type Response, send } from './browser-client.ts';
+import { BrowserClient, type Response } from './browser-client.ts';
 
 export type AccountClaims = Record<string, unknown>;
 
@@ -177,36 +177,14 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
  * and returns that URL (the callback with code and state, or with an error).
  */
 export class IdpUser {
-  readonly jar = new Map<string, string>();
   readonly issuer: string;
+  /** A browser at the provider's own pages: its cookies there are the provider session. */
+  readonly #browser: BrowserClient;
   /** Whether the last authorize() had to fill in the provider's sign-in form (it had no session there). */
   askedToSignIn = false;
   constructor(issuer: string) {
     this.issuer = issuer;
-  }
-
-  #cookie(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  async #send(url: string, method = 'GET', body?: string): Promise<Response> {
-    const res = await send(url, {
-      method,
-      headers: {
-        accept: 'text/html',
-        ...(this.jar.size ? { cookie: this.#cookie() } : {}),
-        ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(body ? { body } : {}),
-    });
-    for (const c of res.setCookies) {
-      const [pair = ''] = c.split(';');
-      const eq = pair.indexOf('=');
-      if (/expires=Thu, 01 Jan 1970/i.test(c) || pair.slice(eq + 1) === '')
-        this.jar.delete(pair.slice(0, eq));
-      else this.jar.set(pair.slice(0, eq), pair.slice(eq + 1));
-    }
-    return res;
+    this.#browser = new BrowserClient(issuer);
   }
 
   /**
@@ -218,18 +196,14 @@ export class IdpUser {
     this.askedToSignIn = false;
     for (let hops = 0; hops < 10; hops++) {
       if (!url.startsWith(this.issuer)) return url;
-      const res = await this.#send(url);
+      const res = await this.#browser.get(pathOf(url));
       if (res.status === 200 && /name="prompt" value="login"/.test(res.body)) {
         this.askedToSignIn = true;
         const action = /action="([^"]+)"/.exec(res.body)?.[1] as string;
-        const target = new URL(action.replace(/&amp;/g, '&'), this.issuer).href;
+        const target = pathOf(new URL(action.replace(/&amp;/g, '&'), this.issuer).href);
         const next = opts.cancel
-          ? await this.#send(`${target}/abort`)
-          : await this.#send(
-              target,
-              'POST',
-              new URLSearchParams({ prompt: 'login', login: account, password: 'x' }).toString(),
-            );
+          ? await this.#browser.get(`${target}/abort`)
+          : await this.#browser.post(target, { prompt: 'login', login: account, password: 'x' });
         url = new URL(next.location as string, this.issuer).href;
         continue;
       }
@@ -242,29 +216,22 @@ export class IdpUser {
 
   /** Signs out at the provider (its own logout page, confirmed): it then notifies clients on the back channel. */
   async logoutAtProvider(): Promise<void> {
-    const page = await this.#send(`${this.issuer}/session/end`);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
-    if (!xsrf) throw new Error(`no logout form at the provider: ${page.status} ${page.body.slice(0, 200)}`);
-    const done = await this.#send(
-      `${this.issuer}/session/end/confirm`,
-      'POST',
-      new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
-    );
+    const page = await this.#browser.get('/session/end');
+    const done = await this.#confirmLogout(page);
+    if (!done) throw new Error(`no logout form at the provider: ${page.status} ${page.body.slice(0, 200)}`);
     if (done.status >= 400) throw new Error(`provider logout failed: ${done.status}`);
   }
 
   /** Follows a URL at the provider (an RP-initiated logout), confirming its logout page when it shows one. */
   async follow(url: string): Promise<string> {
-    const res = await this.#send(url);
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(res.body)?.[1];
-    if (res.status === 200 && xsrf) {
-      const done = await this.#send(
-        `${this.issuer}/session/end/confirm`,
-        'POST',
-        new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
-      );
-      return new URL(done.location ?? '', this.issuer).href;
-    }
-    return new URL(res.location ?? '', url).href;
+    const res = await this.#browser.get(pathOf(url));
+    const done = res.status === 200 ? await this.#confirmLogout(res) : null;
+    return done ? new URL(done.location ?? '', this.issuer).href : new URL(res.location ?? '', url).href;
+  }
+
+  /** Submits the provider's "sign me out" form on `page`; null when the page has none. */
+  async #confirmLogout(page: Response): Promise<Response | null> {
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
+    return xsrf ? this.#browser.post('/session/end/confirm', { xsrf, logout: 'yes' }) : null;
   }
 }
