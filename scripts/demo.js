@@ -4,22 +4,36 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEMO_IDP, startDemoIdp } from './demo-idp.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/hero-gateway.js', import.meta.url));
+
+// The demo's identity provider first: its issuer and client go into the config.
+const idp = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo-idp.ts'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const provider = await new Promise((resolve, reject) => {
+  idp.once('error', reject);
+  idp.once('exit', (code) => reject(new Error(`the demo identity provider exited (${code})`)));
+  idp.stdout.once('data', (d) => resolve(JSON.parse(String(d).split('\n')[0])));
+}).catch((err) => {
+  process.stderr.write(`${err.message}; is port 9000 free?\n`);
+  process.exit(1);
+});
+
 // config.example.toml, plus the demo's own identity provider and a route only it signs in to.
 const config = '.demo.toml';
 writeFileSync(
   fileURLToPath(new URL(`../${config}`, import.meta.url)),
   `${readFileSync(fileURLToPath(new URL('../config.example.toml', import.meta.url)), 'utf8')}
-# Added by \`npm start\`: the demo's identity provider (scripts/demo-idp.js) and a route only it opens.
+# Added by \`npm start\`: the demo's identity provider (scripts/demo-idp.ts) and a route only it opens.
 [[oidc]]
 id = "demo"
 name = "Demo SSO"
-issuer = "${DEMO_IDP.issuer}"
-client_id = "${DEMO_IDP.clientId}"
-client_secret = "${DEMO_IDP.clientSecret}"
+issuer = "${provider.issuer}"
+client_id = "${provider.clientId}"
+client_secret = "${provider.clientSecret}"
 scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 auto_provision = true
@@ -50,8 +64,8 @@ if (!/^demo\s/m.test(cli('user', 'list').stdout ?? '')) {
   if (add.status !== 0) process.stderr.write(add.stderr);
 }
 
-const idp = startDemoIdp();
 const children = [
+  idp,
   spawn(process.execPath, [bin, 'whoami-upstream', '--listen', '127.0.0.1:3000'], {
     cwd: root,
     stdio: 'inherit',
@@ -61,14 +75,12 @@ const children = [
 for (const child of children) {
   child.on('exit', (code) => {
     for (const other of children) if (other !== child) other.kill('SIGTERM');
-    idp.close();
     process.exitCode = code ?? 0;
   });
 }
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
     for (const c of children) c.kill('SIGTERM');
-    idp.close();
   });
 
 setTimeout(() => {

@@ -15,7 +15,14 @@ export interface TestIdp {
   port: number;
   /** Claims of each account, by account id (the `sub`); change them between sign-ins. */
   accounts: Map<string, AccountClaims>;
-  configure(clients: ClientMetadata[], opts?: { idTokenHasClaims?: boolean }): Promise<void>;
+  /**
+   * Starts answering, for these clients. `anyName`: a name not in `accounts` signs in too, as
+   * `<name>@example.com` (confirmed) in the group "demo" — the demo's provider.
+   */
+  configure(
+    clients: ClientMetadata[],
+    opts?: { idTokenHasClaims?: boolean; anyName?: boolean },
+  ): Promise<void>;
   /** Back-channel logout calls the provider made, and how each ended ('ok' or the error). */
   backchannel: string[];
   /** Signs a JWT with the provider's own key (for logout tokens the provider would send). */
@@ -53,6 +60,11 @@ export function gatewayClient(
     grant_types: ['authorization_code', 'refresh_token'],
     ...extra,
   };
+}
+
+function anyNameClaims(id: string): AccountClaims {
+  const name = id.toLowerCase().replace(/[^a-z0-9._-]/g, '') || 'someone';
+  return { email: `${name}@example.com`, email_verified: true, preferred_username: name, groups: ['demo'] };
 }
 
 /** Starts listening (the issuer is known from here on) on `port`, or a free one. */
@@ -120,7 +132,7 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
           Session: 3600,
         },
         async findAccount(_ctx, id) {
-          const claims = accounts.get(id);
+          const claims = accounts.get(id) ?? (o.anyName ? anyNameClaims(id) : undefined);
           if (!claims) return undefined;
           return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
         },
