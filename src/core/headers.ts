@@ -28,15 +28,31 @@ function dropConnectionNamed(headers: HeaderMap): void {
   }
 }
 
+// Headers some frameworks (Symfony, Zend, IIS rewrite, Express method-override) read as the real URL or method:
+// an app would act on a request other than the one the gateway decided about.
+const REWRITES = new Set([
+  'x-original-url',
+  'x-original-method',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]);
+
 /**
  * Removes, from the request headers the client sent: headers named in Connection, hop-by-hop headers, every
- * identity-header spelling, the X-Forwarded-* set (the gateway writes its own), and optionally Authorization.
- * Node lower-cases names and joins duplicates, so one pass over the keys catches all copies.
+ * identity-header spelling, the X-Forwarded-* set (the gateway writes its own), URL and method overrides, and
+ * optionally Authorization. Node lower-cases names and joins duplicates, so one pass over the keys catches all.
  */
 export function stripClientHeaders(headers: HeaderMap, dropAuthorization: boolean): void {
   dropConnectionNamed(headers);
   for (const name of Object.keys(headers)) {
-    if (HOP_BY_HOP.has(name) || IDENTITY_HEADER.test(name) || name.startsWith('x-forwarded-'))
+    if (
+      HOP_BY_HOP.has(name) ||
+      IDENTITY_HEADER.test(name) ||
+      name.startsWith('x-forwarded-') ||
+      REWRITES.has(name)
+    )
       delete headers[name];
   }
   delete headers.forwarded; // RFC 7239 form: same trust problem as X-Forwarded-*
@@ -64,42 +80,56 @@ export function cleanResponseHeaders(headers: HeaderMap): HeaderMap {
   return headers;
 }
 
-/** The gateway's own cookies: fixed names, and families of one name per attempt (an OIDC sign-in in progress). */
-export interface GatewayCookies {
-  names: ReadonlySet<string>;
-  prefixes: readonly string[];
+/**
+ * Whether a cookie name is in the gateway's namespace: `hero_…` in any case, with or without a `__Host-` or
+ * `__Secure-` prefix (browsers match those prefixes case-insensitively). The whole namespace is reserved, so no
+ * spelling that a browser or an app would take for one of the gateway's cookies slips past a list of names.
+ */
+export function isGatewayCookieName(name: string): boolean {
+  const n = name.trim().toLowerCase();
+  const bare = n.startsWith('__host-') ? n.slice(7) : n.startsWith('__secure-') ? n.slice(9) : n;
+  return bare.startsWith('hero_');
 }
 
-function isGatewayCookie(name: string, ours: GatewayCookies): boolean {
-  if (ours.names.has(name)) return true;
-  for (const p of ours.prefixes) if (name.startsWith(p)) return true;
-  return false;
+/**
+ * A Set-Cookie line is the gateway's if its name is, or — for a nameless cookie (`=hero_session=x`, or no `=`
+ * at all) — if its value starts with such a name: browsers store those with an empty name and send them back
+ * as `hero_session=x`, which reads as the gateway's cookie.
+ */
+function setsGatewayCookie(line: string): boolean {
+  const semi = line.indexOf(';');
+  const pair = semi === -1 ? line : line.slice(0, semi);
+  const eq = pair.indexOf('=');
+  const name = eq === -1 ? '' : pair.slice(0, eq);
+  if (name.trim() !== '') return isGatewayCookieName(name);
+  const value = eq === -1 ? pair : pair.slice(eq + 1);
+  const inner = value.indexOf('=');
+  return isGatewayCookieName(inner === -1 ? value : value.slice(0, inner));
 }
 
 /**
  * Removes the upstream's Set-Cookie entries for the gateway's cookies: an app behind the gateway must not plant
- * or clear the gateway's session for the other apps on its host.
+ * or clear the gateway's session for the other apps on its host. Used for normal answers and WebSocket 101s.
  */
-export function dropSetCookies(headers: HeaderMap, ours: GatewayCookies): void {
+export function dropSetCookies(headers: HeaderMap): void {
   const set = headers['set-cookie'];
   if (set === undefined) return;
   const list = Array.isArray(set) ? set : [set];
-  const kept = list.filter((c) => !isGatewayCookie(c.slice(0, c.indexOf('=')).trim(), ours));
+  const kept = list.filter((c) => !setsGatewayCookie(c));
   if (kept.length === list.length) return;
   if (kept.length === 0) delete headers['set-cookie'];
   else headers['set-cookie'] = kept;
 }
 
 /** Removes the gateway's cookies from a Cookie header; returns the header to send, or undefined if none remain. */
-export function stripCookies(cookieHeader: string | undefined, ours: GatewayCookies): string | undefined {
+export function stripCookies(cookieHeader: string | undefined): string | undefined {
   if (!cookieHeader) return cookieHeader;
   const kept = cookieHeader
     .split(';')
     .map((c) => c.trim())
     .filter((c) => {
       const eq = c.indexOf('=');
-      const name = (eq === -1 ? c : c.slice(0, eq)).trim();
-      return c !== '' && !isGatewayCookie(name, ours);
+      return c !== '' && !isGatewayCookieName(eq === -1 ? c : c.slice(0, eq));
     });
   return kept.length > 0 ? kept.join('; ') : undefined;
 }

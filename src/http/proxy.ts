@@ -21,6 +21,7 @@ import { sendProblem } from './problem.ts';
 import type { HeroRequestState } from './state.ts';
 
 const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+const GATEWAY_TOKEN = /^\s*bearer\s+hgw_/i;
 
 /**
  * What an upstream receives, for proxied requests and WebSocket upgrades alike: the client's copies of our
@@ -28,11 +29,16 @@ const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
  */
 export function upstreamHeaders(s: HeroRequestState, headers: HeaderMap, requestId: string): HeaderMap {
   const route = s.route!;
-  stripClientHeaders(headers, s.consumedAuthorization && !route.pass_authorization);
+  // A gateway token reaches an app only when it is what admitted the request and the route passes it on: on an
+  // open route, or beside a session that admitted the request, it would hand an app a credential for others.
+  const dropAuthorization = s.consumedAuthorization
+    ? !route.pass_authorization
+    : GATEWAY_TOKEN.test(String(headers.authorization ?? ''));
+  stripClientHeaders(headers, dropAuthorization);
   // The session cookie is a bearer credential for every route: no app ever sees it (or the CSRF cookie).
   const cookie = headers.cookie;
-  if (typeof cookie === 'string' && cookie.includes('hero_')) {
-    const kept = stripCookies(cookie, s.snapshot.auth.gatewayCookies);
+  if (typeof cookie === 'string' && /hero_/i.test(cookie)) {
+    const kept = stripCookies(cookie);
     if (kept === undefined) delete headers.cookie;
     else headers.cookie = kept;
   }
@@ -69,9 +75,9 @@ function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { stat
 
 const getUpstream = (request: FastifyRequest) => request.hero.route!.upstreamOrigin;
 
-function rewriteResponseHeaders(headers: HeaderMap, request: FastifyRequest): HeaderMap {
+function rewriteResponseHeaders(headers: HeaderMap): HeaderMap {
   cleanResponseHeaders(headers);
-  dropSetCookies(headers, request.hero.snapshot.auth.gatewayCookies);
+  dropSetCookies(headers);
   return headers;
 }
 

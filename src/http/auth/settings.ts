@@ -1,7 +1,6 @@
 // What the auth pages and the `local` mode derive from the config, compiled once per config snapshot:
 // cookie names and attributes, the origins the gateway serves, and the pages' Content-Security-Policy.
 import type { Config } from '../../config/load.ts';
-import type { GatewayCookies } from '../../core/headers.ts';
 import { isLoopbackHost } from '../../core/loopback.ts';
 import type { RouteTable } from '../../core/routes.ts';
 import { compileServedOrigins, type OriginCheck } from '../../core/safe-redirect.ts';
@@ -21,8 +20,6 @@ export interface AuthSettings {
    * named `<name>_<id>`, so tabs signing in at the same time never overwrite each other's.
    */
   oidcBinding: CookieSpec;
-  /** Every cookie the gateway sets: removed from requests before they reach an upstream. */
-  gatewayCookies: GatewayCookies;
   served: OriginCheck;
   csp: string;
   /** The asset URL with a version, so a branding change is never hidden by a cached stylesheet. */
@@ -67,17 +64,6 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
     csrf,
     device,
     oidcBinding,
-    gatewayCookies: {
-      names: new Set([
-        session.name,
-        csrf.name,
-        device.name,
-        'hero_session',
-        '__Host-hero_session',
-        '__Secure-hero_session',
-      ]),
-      prefixes: [`${oidcBinding.name}_`],
-    },
     served,
     csp,
     stylesheet: `${config.server.auth_prefix}/assets/style.css?v=${styleVersion}`,
