@@ -8,6 +8,10 @@ import { parseDuration } from './duration.ts';
 export const AUTH_MODES = ['none', 'bearer', 'local', 'oauth'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+/** Front proxies forward-auth understands: each names the original request with its own headers. */
+export const FORWARD_AUTH_PROXIES = ['nginx', 'traefik', 'caddy'] as const;
+export type ForwardAuthProxy = (typeof FORWARD_AUTH_PROXIES)[number];
+
 export const COOKIE_DOMAIN = /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // Characters a route path may contain, written decoded: RFC 3986 pchar without '%'.
@@ -116,6 +120,10 @@ const authModes = z.unknown().transform((v, ctx) => {
   return [...new Set(list)] as AuthMode[];
 });
 
+const adminHost = checked((v) =>
+  v.split('.').every((l) => HOST_LABEL.test(l)) ? null : 'must be a lower-case host name without a port',
+);
+
 const claim = checked((v) => (CLAIM.test(v) ? null : 'must be a claim name like "wiki.read"'));
 const name = checked((v) => (NAME.test(v) ? null : 'must be lower-case letters, digits, ".", "_" or "-"'));
 
@@ -190,6 +198,14 @@ export const ConfigSchema = z.strictObject({
   admin: z
     .strictObject({
       listen: z.union([z.literal(''), listenAddress]).default('127.0.0.1:8081'),
+      // Host names the admin listener answers besides loopback names and IP literals (DNS rebinding).
+      hosts: z.array(adminHost).default([]),
+    })
+    .prefault({}),
+  forward_auth: z
+    .strictObject({
+      // The front proxy that asks /auth/forward; only its header family is read. Unset: forward-auth is off.
+      headers: z.enum(FORWARD_AUTH_PROXIES).optional(),
     })
     .prefault({}),
   store: z
