@@ -176,7 +176,8 @@ function crossCheck(data: unknown): string[] {
     const rawPath = typeof r.path === 'string' ? r.path : r.path === undefined ? '/' : null;
     if (host !== null && rawPath !== null) {
       const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath;
-      const key = `${host} ${path}`;
+      // Paths match in every case, so "/Admin" and "/admin" are the same place.
+      const key = `${host} ${path.toLowerCase()}`;
       const first = places.get(key);
       if (first !== undefined)
         problems.push(`route[${i}]: host "${host}" and path "${path}" are already used by route[${first}]`);

@@ -14,8 +14,9 @@ export type ForwardAuthProxy = (typeof FORWARD_AUTH_PROXIES)[number];
 
 export const COOKIE_DOMAIN = /^\.?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-// Characters a route path may contain, written decoded: RFC 3986 pchar without '%'.
-const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
+// Characters a route path may contain, written decoded: RFC 3986 pchar without '%' and ';' (a ";" starts
+// parameters, which matching ignores).
+const ROUTE_PATH = /^\/[A-Za-z0-9._~!$&'()*+,=:@/-]*$/;
 
 const q = (v: unknown) => JSON.stringify(v);
 
@@ -74,7 +75,8 @@ const routeHost = checked((v) => {
 
 const routePath = checked((v) => {
   if (!v.startsWith('/')) return 'must start with "/"';
-  if (!ROUTE_PATH.test(v)) return 'must contain only URL path characters (no "%", "?", "#", "\\" or spaces)';
+  if (!ROUTE_PATH.test(v))
+    return 'must contain only URL path characters (no "%", ";", "?", "#", "\\" or spaces)';
   if (v.includes('//')) return 'must not contain "//"';
   if (v.split('/').some((s) => s === '.' || s === '..')) return 'must not contain "." or ".." segments';
   return null;

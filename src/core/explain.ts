@@ -1,6 +1,6 @@
 // Which route a URL would take, what it requires, and why that route won: shared by `explain` and the API.
 import type { Config } from '../config/load.ts';
-import { canonicalizeHost, normalizeTarget } from './normalize.ts';
+import { canonicalizeHost, normalizeTarget, splitAbsoluteUrl } from './normalize.ts';
 import { candidateRoutes, matchRoute, pathMatches, type RouteTable, upstreamPath } from './routes.ts';
 
 export type Explanation =
@@ -23,16 +23,12 @@ export type Explanation =
     };
 
 export function explainUrl(config: Config, table: RouteTable, target: string): Explanation {
-  let url: URL;
-  try {
-    url = new URL(target);
-  } catch {
-    return { outcome: 'not_url' };
-  }
-  const raw = target.replace(/^[a-z]+:\/\/[^/?#]*/i, '') || '/';
-  const t = normalizeTarget(raw);
+  // Split and checked exactly as forward-auth reads nginx's X-Original-URL, never by the URL standard.
+  const url = splitAbsoluteUrl(target);
+  if (!url) return { outcome: 'not_url' };
+  const t = normalizeTarget(url.target);
   if (!t.ok) return { outcome: 'bad_path', reason: t.reason };
-  const host = canonicalizeHost(url.host, url.protocol === 'https:' ? 443 : 80);
+  const host = canonicalizeHost(url.authority, url.proto === 'https' ? 443 : 80);
   if (!host) return { outcome: 'bad_host' };
   const where = { host: host.hostname, path: t.path };
   if (pathMatches(config.server.auth_prefix, t.path)) return { outcome: 'gateway', ...where };

@@ -17,12 +17,18 @@ export type NormalizedTarget =
 // pchar minus "%": a path made only of these needs no decoding and is already canonical.
 const PLAIN_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 // A dot segment is also "..;x": servlet containers drop path parameters and then resolve ".." (/..;/ trick).
-const DOT_OR_EMPTY_SEGMENT = /\/\.{1,2}(?:[/;]|$)|\/\//;
+// A segment that is only parameters ("/;x/") is empty once a servlet container dropped them.
+const DOT_OR_EMPTY_SEGMENT = /\/\.{1,2}(?:[/;]|$)|\/\/|\/;/;
 // Control characters (C0, DEL) and the backslash, raw or decoded.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const FORBIDDEN_CHAR = /[\u0000-\u001f\u007f\\]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const QUERY_FORBIDDEN = /[\u0000-\u001f\u007f#]/;
+// The only non-ASCII characters whose simple case mapping is ASCII (İ ı ſ K): a case-insensitive upstream
+// (Java's equalsIgnoreCase, for one) reads "/admın" as "/admin", which our ASCII folding would not.
+const FOLDS_TO_ASCII = /[\u0130\u0131\u017f\u212a]/;
+// How many more decodings we follow looking for a hidden separator ("%252f" is "/" to an app decoding twice).
+const MAX_EXTRA_DECODINGS = 3;
 
 export function normalizeTarget(rawUrl: string): NormalizedTarget {
   const q = rawUrl.indexOf('?');
@@ -55,21 +61,64 @@ function normalizeSlow(rawPath: string, query: string): NormalizedTarget {
       return { ok: false, reason: 'malformed percent-encoding' };
     }
     // Encoded separators or dot segments would be re-interpreted by the upstream after we matched.
-    if (d.includes('/') || FORBIDDEN_CHAR.test(d))
-      return { ok: false, reason: 'encoded separator or control' };
-    const beforeParams = d.split(';', 1)[0];
-    if (beforeParams === '.' || beforeParams === '..') return { ok: false, reason: 'dot segment' };
+    const why = hiddenSegmentProblem(d);
+    if (why) return { ok: false, reason: why };
+    if (FOLDS_TO_ASCII.test(d)) return { ok: false, reason: 'character that case-folds to ASCII' };
+    // "/;x/admin": empty once the parameters are dropped, the way "//admin" is.
+    if (d.startsWith(';') && i !== raw.length - 1) return { ok: false, reason: 'empty path segment' };
     decoded.push(d);
     encoded.push(encodeSegment(d));
   }
   return { ok: true, path: decoded.join('/'), forward: encoded.join('/'), query };
 }
 
+/**
+ * Why a decoded segment would mean something else to an upstream that decodes again: a separator, a control
+ * character or a dot segment at this level or any deeper one ("%252e%252e" is ".." decoded twice). Null if none.
+ */
+function hiddenSegmentProblem(segment: string): string | null {
+  let d = segment;
+  for (let level = 0; ; level++) {
+    if (d.includes('/') || FORBIDDEN_CHAR.test(d))
+      return level === 0 ? 'encoded separator or control' : 'double-encoded separator or control';
+    const beforeParams = d.split(';', 1)[0];
+    if (beforeParams === '.' || beforeParams === '..')
+      return level === 0 ? 'dot segment' : 'double-encoded dot segment';
+    // Byte by byte and leniently, as a sloppy decoder would: a stray "%" must not hide the "%2f" beside it.
+    const next = d.replace(PERCENT_ESCAPE, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    if (next === d) return null;
+    if (level === MAX_EXTRA_DECODINGS) return 'too many levels of percent-encoding';
+    d = next;
+  }
+}
+
+const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+
 const KEEP = /%(24|26|2B|2C|3A|3B|3D|40)/g;
 
 /** Percent-encode a decoded segment, keeping the pchar sub-delimiters unencoded (canonical form). */
 export function encodeSegment(decoded: string): string {
   return encodeURIComponent(decoded).replace(KEEP, (m) => decodeURIComponent(m));
+}
+
+export interface AbsoluteParts {
+  proto: 'http' | 'https';
+  /** Everything between "//" and the first "/": canonicalized (and so refused if odd) like a Host header. */
+  authority: string;
+  /** From the first "/" on ("/" when there is none): normalized like a request target. */
+  target: string;
+}
+
+// Split at the first "/" after the scheme and nothing else: a parser that also ends the authority at "\", "#",
+// "?" or "@" (the URL standard does) reads a path the proxy never served — those characters make the authority
+// invalid instead, and it is refused.
+const ABSOLUTE = /^(https?):\/\/([^/]*)(\/.*)?$/s;
+
+/** An absolute http(s) URL split the way a proxy that built it from Host and request-target meant it. */
+export function splitAbsoluteUrl(url: string): AbsoluteParts | null {
+  const m = ABSOLUTE.exec(url);
+  if (!m) return null;
+  return { proto: m[1] as 'http' | 'https', authority: m[2] as string, target: m[3] ?? '/' };
 }
 
 export interface CanonicalHost {

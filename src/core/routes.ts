@@ -6,6 +6,10 @@ export interface CompiledRoute extends Route {
   upstreamOrigin: string;
   /** Upstream path prefix without trailing slash ("" for none). */
   upstreamPath: string;
+  /** `path` lower-cased: what match keys are compared with. */
+  matchPrefix: string;
+  /** How many segments `path` has: what `strip_prefix` removes, however the request spelled them. */
+  prefixSegments: number;
   hostRank: 0 | 1 | 2;
   /** A person can sign in for this route (local or oauth), so browsers are sent to the sign-in page. */
   signInPage: boolean;
@@ -25,6 +29,18 @@ export interface RouteTable {
 
 const byPathLengthDesc = (a: CompiledRoute, b: CompiledRoute) => b.path.length - a.path.length;
 
+const PARAMS_OR_UPPER = /[;A-Z]/;
+const SEGMENT_PARAMS = /;[^/]*/g;
+
+/**
+ * What a normalized path is matched on: lower-cased, and without `;` parameters. Upstreams that route
+ * case-insensitively (Express by default, ASP.NET, IIS) serve "/ADMIN" as "/admin", and servlet containers
+ * serve "/admin;x/y" as "/admin/y": a prefix must protect every spelling its upstream may treat as its own.
+ */
+export function matchKey(path: string): string {
+  return PARAMS_OR_UPPER.test(path) ? path.replace(SEGMENT_PARAMS, '').toLowerCase() : path;
+}
+
 export function compileRoutes(routes: readonly Route[]): RouteTable {
   const exact = new Map<string, CompiledRoute[]>();
   const wildcard = new Map<string, CompiledRoute[]>();
@@ -43,6 +59,8 @@ export function compileRoutes(routes: readonly Route[]): RouteTable {
       ...r,
       upstreamOrigin: u.origin,
       upstreamPath: base,
+      matchPrefix: r.path.toLowerCase(),
+      prefixSegments: r.path === '/' ? 0 : r.path.split('/').length - 1,
       hostRank,
       signInPage,
       directProvider,
@@ -79,16 +97,24 @@ export function acceptsSession(
   return route.auth.includes('local') || route.providerMethods.has(method);
 }
 
-/** Prefix match on segment boundaries: "/public" matches "/public" and "/public/x", never "/publicity". */
-export function pathMatches(prefix: string, path: string): boolean {
+/** Prefix match on segment boundaries over a match key: "/public" matches "/public/x", never "/publicity". */
+function keyMatches(prefix: string, key: string): boolean {
   if (prefix === '/') return true;
-  if (!path.startsWith(prefix)) return false;
-  return path.length === prefix.length || path.charCodeAt(prefix.length) === 47; // '/'
+  if (!key.startsWith(prefix)) return false;
+  return key.length === prefix.length || key.charCodeAt(prefix.length) === 47; // '/'
 }
 
-function firstMatch(list: readonly CompiledRoute[] | undefined, path: string): CompiledRoute | null {
+/**
+ * Whether a normalized path is under a lower-case prefix (a route's or auth_prefix), in every case and with
+ * any `;` parameters: "/auth" covers "/AUTH/x" and "/auth;a/x".
+ */
+export function pathMatches(prefix: string, path: string): boolean {
+  return keyMatches(prefix, matchKey(path));
+}
+
+function firstMatch(list: readonly CompiledRoute[] | undefined, key: string): CompiledRoute | null {
   if (!list) return null;
-  for (const r of list) if (pathMatches(r.path, path)) return r;
+  for (const r of list) if (keyMatches(r.matchPrefix, key)) return r;
   return null;
 }
 
@@ -97,15 +123,16 @@ function firstMatch(list: readonly CompiledRoute[] | undefined, path: string): C
  * the longest path prefix wins. No match is null — there is never an implicit open route.
  */
 export function matchRoute(table: RouteTable, hostname: string, path: string): CompiledRoute | null {
-  const exact = firstMatch(table.exact.get(hostname), path);
+  const key = matchKey(path);
+  const exact = firstMatch(table.exact.get(hostname), key);
   if (exact) return exact;
   for (const [suffix, list] of table.wildcard) {
     if (hostname.length > suffix.length && hostname.endsWith(suffix)) {
-      const r = firstMatch(list, path);
+      const r = firstMatch(list, key);
       if (r) return r;
     }
   }
-  return firstMatch(table.any, path);
+  return firstMatch(table.any, key);
 }
 
 /** Every route whose host and path match, most specific first: what `explain` shows as candidates. */
@@ -114,19 +141,24 @@ export function candidateRoutes(table: RouteTable, hostname: string, path: strin
     r.hostRank === 2 ||
     (r.hostRank === 0 && r.host === hostname) ||
     (r.hostRank === 1 && hostname.length > r.host.length - 1 && hostname.endsWith(r.host.slice(1)));
+  const key = matchKey(path);
   return table.routes
-    .filter((r) => hostOk(r) && pathMatches(r.path, path))
+    .filter((r) => hostOk(r) && keyMatches(r.matchPrefix, key))
     .sort(
       (a, b) => a.hostRank - b.hostRank || b.host.length - a.host.length || b.path.length - a.path.length,
     );
 }
 
-/** The path the upstream receives: the canonical form, minus the route prefix when `strip_prefix` is set. */
+/**
+ * The path the upstream receives: the canonical form, minus the route prefix when `strip_prefix` is set. The
+ * prefix is removed by segments, since the request may spell it "/APP" or "/app;v=1".
+ */
 export function upstreamPath(route: CompiledRoute, forward: string): string {
   let path = forward;
-  if (route.strip_prefix && route.path !== '/') {
-    path = forward.slice(route.path.length);
-    if (path === '') path = '/';
+  if (route.strip_prefix && route.prefixSegments > 0) {
+    let at = 0;
+    for (let n = 0; n < route.prefixSegments && at !== -1; n++) at = forward.indexOf('/', at + 1);
+    path = at === -1 ? '/' : forward.slice(at);
   }
   return route.upstreamPath + path;
 }

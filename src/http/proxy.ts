@@ -20,7 +20,16 @@ import { type GateDeps, gateHook } from './gate.ts';
 import { sendProblem } from './problem.ts';
 import type { HeroRequestState } from './state.ts';
 
-const METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'];
+/** The methods proxied; any other is answered 404 like a path no route serves. */
+export const PROXIED_METHODS: readonly string[] = [
+  'DELETE',
+  'GET',
+  'HEAD',
+  'PATCH',
+  'POST',
+  'PUT',
+  'OPTIONS',
+];
 const GATEWAY_TOKEN = /^\s*bearer\s+hgw_/i;
 
 /**
@@ -117,6 +126,6 @@ export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise
     // is passed through as received (reply-from appends it from the raw URL).
     return reply.from(upstreamPath(route, s.forward), optionsFor(route));
   };
-  app.route({ url: '/', method: METHODS, handler });
-  app.route({ url: '/*', method: METHODS, handler });
+  app.route({ url: '/', method: [...PROXIED_METHODS], handler });
+  app.route({ url: '/*', method: [...PROXIED_METHODS], handler });
 }

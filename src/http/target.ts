@@ -14,7 +14,7 @@ const firstToken = (v: string | string[] | undefined) =>
   (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim().toLowerCase();
 
 /** How often `name` occurs in the raw headers (Node keeps only the first Host and Authorization). */
-function countHeaders(raw: string[], lengthOf: number, name: string): number {
+export function countHeaders(raw: string[], lengthOf: number, name: string): number {
   let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const h = raw[i] as string;
@@ -27,9 +27,27 @@ export type Inspection =
   | { ok: true; state: HeroRequestState }
   | { ok: false; code: ErrorCode; reason?: string };
 
-export function inspectRequest(raw: IncomingMessage, snapshot: Snapshot): Inspection {
-  const t = normalizeTarget(raw.url ?? '');
+export type TargetInspection =
+  | { ok: true; target: Pick<HeroRequestState, 'path' | 'forward' | 'query' | 'host'> }
+  | { ok: false; code: 'bad_path' | 'bad_host'; reason?: string };
+
+/**
+ * A request target and Host as the next hop will act on them, normalized and canonicalized — the same checks
+ * for a proxied request, a WebSocket upgrade and the original request forward-auth is asked about.
+ */
+export function inspectTarget(
+  rawTarget: string,
+  rawHost: string | undefined,
+  proto: 'http' | 'https',
+): TargetInspection {
+  const t = normalizeTarget(rawTarget);
   if (!t.ok) return { ok: false, code: 'bad_path', reason: t.reason };
+  const host = canonicalizeHost(rawHost, proto === 'https' ? 443 : 80);
+  if (!host) return { ok: false, code: 'bad_host' };
+  return { ok: true, target: { path: t.path, forward: t.forward, query: t.query, host } };
+}
+
+export function inspectRequest(raw: IncomingMessage, snapshot: Snapshot): Inspection {
   // Two Host or two Authorization headers mean two readings of one request: refuse rather than pick.
   if (countHeaders(raw.rawHeaders, 4, 'host') > 1) return { ok: false, code: 'bad_host' };
   if (countHeaders(raw.rawHeaders, 13, 'authorization') > 1)
@@ -45,17 +63,14 @@ export function inspectRequest(raw: IncomingMessage, snapshot: Snapshot): Inspec
         ? 'https'
         : 'http';
   const fwdHost = trustedPeer ? firstToken(raw.headers['x-forwarded-host']) : undefined;
-  const host = canonicalizeHost(fwdHost ?? raw.headers.host, proto === 'https' ? 443 : 80);
-  if (!host) return { ok: false, code: 'bad_host' };
+  const t = inspectTarget(raw.url ?? '', fwdHost ?? raw.headers.host, proto);
+  if (!t.ok) return t;
   const chain = clientChain(peer, raw.headers['x-forwarded-for'], snapshot.trusted);
   return {
     ok: true,
     state: {
       snapshot,
-      path: t.path,
-      forward: t.forward,
-      query: t.query,
-      host,
+      ...t.target,
       proto,
       clientIp: chain.ip,
       forwardedFor: chain.forwardedFor,

@@ -23,6 +23,9 @@ describe('OpenID Connect sign-in', () => {
     up = await startUpstream();
     gw = await startGateway(
       `
+[forward_auth]
+headers = "traefik"
+
 ${providerToml('idp', 'Test IdP', idp.issuer)}scopes = ["openid", "email", "profile", "groups"]
 groups_claim = "groups"
 auto_provision = true
