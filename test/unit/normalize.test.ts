@@ -18,6 +18,12 @@ describe('normalizeTarget', () => {
     ['/a:b@c', '/a:b@c', '/a:b@c'],
     ['/a%3Ab', '/a:b', '/a:b'],
     ['/q?x=1&y=%2F', '/q', '/q'],
+    ['/admin;x/secret', '/admin;x/secret', '/admin;x/secret'], // matching ignores the parameter; sent as is
+    ['/ADMIN/Secret', '/ADMIN/Secret', '/ADMIN/Secret'], // matching ignores case; sent as is
+    ['/x/;v=1', '/x/;v=1', '/x/;v=1'], // a trailing parameter-only segment is "/x/" to a servlet container
+    ['/%2561dmin', '/%61dmin', '/%2561dmin'], // double-encoded, but hides no separator
+    ['/100%25', '/100%', '/100%25'],
+    ['/a%25zz', '/a%zz', '/a%25zz'],
   ];
   for (const [raw, path, forward] of accepted) {
     test(`accepts ${JSON.stringify(raw)}`, () => {
@@ -59,6 +65,27 @@ describe('normalizeTarget', () => {
     'admin',
     'http://evil.example/admin',
     '*',
+    // Encoded twice or more: an app that decodes again would see a separator or a dot segment.
+    '/open/%252e%252e/admin',
+    '/open/%252E%252E/admin',
+    '/open/.%252e/admin',
+    '/open/%25252e%25252e/admin',
+    '/open%252fadmin',
+    '/open%252Fadmin',
+    '/open%255cadmin',
+    '/open%25%32%66admin',
+    '/open/%252e%252e%253b/admin',
+    '/a%2500b',
+    '/a%25250a',
+    // A segment that is only parameters is empty once a servlet container drops them.
+    '/;x/admin',
+    '/;/admin',
+    '/open/%3Bx/admin',
+    // Characters whose simple case mapping is ASCII (ı → I, ſ → S, K → k, İ → i).
+    '/adm%C4%B1n',
+    '/%C5%BFecret',
+    '/%E2%84%AAey',
+    '/%C4%B0ndex',
   ];
   for (const raw of rejected) {
     test(`rejects ${JSON.stringify(raw)}`, () => {

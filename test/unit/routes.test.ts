@@ -75,6 +75,43 @@ describe('route matching', () => {
     assert.equal(pathMatches('/', '/anything'), true);
   });
 
+  test('prefixes protect every case variant and are not hidden by ; parameters', () => {
+    const t3 = table(
+      route('open', 'apps.example.com', '/') +
+        route('admin', 'apps.example.com', '/admin', 'strip_prefix = true') +
+        route('mixed', 'apps.example.com', '/Docs/API'),
+    );
+    const cases: [string, string][] = [
+      ['/ADMIN/secret', 'admin'],
+      ['/Admin/Secret', 'admin'],
+      ['/aDmIn', 'admin'],
+      ['/admin;x/secret', 'admin'],
+      ['/admin;jsessionid=1/secret', 'admin'],
+      ['/ADMIN;a=b;c/secret', 'admin'],
+      ['/admin;/x', 'admin'],
+      ['/adminx;/x', 'open'],
+      ['/docs/api/x', 'mixed'],
+      ['/DOCS/Api', 'mixed'],
+      ['/docs;v=1/api;v=2/x', 'mixed'],
+      ['/docs/apix', 'open'],
+    ];
+    for (const [path, want] of cases) assert.equal(matchRoute(t3, 'apps.example.com', path)?.name, want, path);
+    assert.equal(pathMatches('/auth', '/AUTH/login'), true);
+    assert.equal(pathMatches('/auth', '/auth;x/login'), true);
+    const admin = matchRoute(t3, 'apps.example.com', '/admin')!;
+    // strip_prefix removes the prefix's segments however they were spelled; the rest is forwarded as sent.
+    assert.equal(upstreamPath(admin, '/ADMIN/Secret'), '/base/Secret');
+    assert.equal(upstreamPath(admin, '/admin;jsessionid=1/x;y'), '/base/x;y');
+    assert.equal(upstreamPath(admin, '/Admin;x'), '/base/');
+  });
+
+  test('two routes whose paths differ only in case are one place: a config error', () => {
+    const r = loadConfigText(route('a', '*', '/Admin') + route('b', '*', '/admin'), { env: {} });
+    assert.equal(r.ok, false);
+    const semi = loadConfigText(route('c', '*', '/admin;x'), { env: {} });
+    assert.equal(semi.ok, false);
+  });
+
   test('upstream path: base path kept, prefix stripped only when asked', () => {
     const api = matchRoute(t, 'wiki.example.com', '/api/x')!;
     assert.equal(upstreamPath(api, '/api/x'), '/base/x');
