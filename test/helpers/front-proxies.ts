@@ -74,9 +74,47 @@ export function caddySite(gateway: number, app: number): string {
   }`;
 }
 
+/**
+ * What deployments made from the earlier README look like: nginx building X-Original-URL from `$http_host`
+ * (the raw Host), and Caddy with no header hygiene at all. The gateway must hold by itself behind both.
+ */
+const legacyNginxServer = (gateway: number, app: number) => `
+    location /auth/ { proxy_pass http://127.0.0.1:${gateway}; proxy_set_header Host $http_host; }
+    location = /_hero_auth {
+      internal;
+      proxy_pass http://127.0.0.1:${gateway}/auth/forward;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+      proxy_set_header X-Original-Method $request_method;
+    }
+    location / {
+      auth_request /_hero_auth;
+      auth_request_set $hero_user $upstream_http_x_hero_user;
+      proxy_set_header X-Hero-User $hero_user;
+      proxy_pass http://127.0.0.1:${app};
+      error_page 401 = @hero_login;
+    }
+    location @hero_login { return 302 /auth/login?return_to=$request_uri; }`;
+const bareCaddySite = (gateway: number, app: number) => `
+  handle /auth/* {
+    reverse_proxy 127.0.0.1:${gateway}
+  }
+  route {
+    forward_auth 127.0.0.1:${gateway} {
+      uri /auth/forward
+      copy_headers X-Hero-User X-Hero-Email X-Hero-Claims X-Hero-Context X-Hero-Auth-Method
+    }
+    reverse_proxy 127.0.0.1:${app}
+  }`;
+
 export interface FrontProxies {
   nginx: string;
   caddy: string;
+  /** nginx with X-Original-URL built from the raw Host header. */
+  nginxLegacy: string;
+  /** Caddy with forward_auth and nothing else. */
+  caddyBare: string;
   close(): void;
 }
 
@@ -89,7 +127,12 @@ export async function startFrontProxies(
   for (const d of ['body', 'proxy', 'fcgi', 'uwsgi', 'scgi', 'caddy'])
     mkdirSync(join(dir, d), { recursive: true });
   const procs: ChildProcess[] = [];
-  const nginxPort = await freePort();
+  const [nginxPort, nginxLegacyPort, caddyPort, caddyBarePort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   writeFileSync(
     join(dir, 'nginx.conf'),
     `daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log crit;
@@ -102,11 +145,14 @@ http {
     listen 127.0.0.1:${nginxPort};
 ${nginxServer(gateways.nginx, app)}
   }
+  server {
+    listen 127.0.0.1:${nginxLegacyPort};
+${legacyNginxServer(gateways.nginx, app)}
+  }
 }
 `,
   );
   procs.push(spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' }));
-  const caddyPort = await freePort();
   writeFileSync(
     join(dir, 'Caddyfile'),
     `{
@@ -117,6 +163,9 @@ ${nginxServer(gateways.nginx, app)}
 http://127.0.0.1:${caddyPort} {
 ${caddySite(gateways.caddy, app)}
 }
+http://127.0.0.1:${caddyBarePort} {
+${bareCaddySite(gateways.caddy, app)}
+}
 `,
   );
   procs.push(
@@ -125,9 +174,13 @@ ${caddySite(gateways.caddy, app)}
       env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
     }),
   );
-  const proxies = { nginx: `http://127.0.0.1:${nginxPort}`, caddy: `http://127.0.0.1:${caddyPort}` };
-  await waitFor(`${proxies.nginx}/auth/login`);
-  await waitFor(`${proxies.caddy}/auth/login`);
+  const proxies = {
+    nginx: `http://127.0.0.1:${nginxPort}`,
+    caddy: `http://127.0.0.1:${caddyPort}`,
+    nginxLegacy: `http://127.0.0.1:${nginxLegacyPort}`,
+    caddyBare: `http://127.0.0.1:${caddyBarePort}`,
+  };
+  for (const url of Object.values(proxies)) await waitFor(`${url}/auth/login`);
   return {
     ...proxies,
     close() {
