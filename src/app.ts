@@ -11,6 +11,7 @@ import { Sealer } from './crypto/sealed.ts';
 import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { adminApi } from './http/admin/api/index.ts';
 import { healthRoutes } from './http/admin/health.ts';
+import { adminHostGuard } from './http/admin/host-guard.ts';
 import { metricsRoutes } from './http/admin/metrics.ts';
 import { authRoutes } from './http/auth-routes.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
@@ -206,6 +207,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   if (config.admin.listen !== '') {
     const adminApp = Fastify(fastifyOptions(logger.child({ listener: 'admin' })));
     installErrorHandling(adminApp);
+    adminApp.addHook('onRequest', adminHostGuard(config.admin.hosts));
     await adminApp.register(healthRoutes, { store });
     await adminApp.register(metricsRoutes, { metrics });
     await adminApp.register(adminApi, {

@@ -13,6 +13,7 @@ const AT_START: [string, (c: Config) => unknown][] = [
   ['server.workers', (c) => c.server.workers],
   ['server.audit_log', (c) => c.server.audit_log],
   ['admin.listen', (c) => c.admin.listen],
+  ['admin.hosts', (c) => c.admin.hosts.join(',')],
   ['store.url', (c) => c.store.url],
   ['mail.smtp_url', (c) => c.mail.smtp_url],
   ['mail.from', (c) => c.mail.from],
