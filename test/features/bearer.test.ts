@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../src/adapters/open-store.ts';
 import type { Store, User } from '../../src/ports/store.ts';
+import { hashToken, randomSecret } from '../../src/crypto/tokens.ts';
 import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
@@ -94,6 +95,25 @@ pass_authorization = true
     assert.equal(seen?.headers['x-hero-claims'], 'gateway.admin');
     assert.equal(seen?.headers['x-hero-auth-method'], 'bearer');
     assert.equal(seen?.headers.authorization, undefined);
+  });
+
+  test('a token beside the session that admitted the request is not forwarded (it admitted nothing)', async () => {
+    const session = randomSecret(32);
+    await gw.store.sessions.create({
+      tokenHash: hashToken(session),
+      userId: bob.id,
+      authMethod: 'password',
+      idleExpiresAt: clock.now() + 3600_000,
+      absoluteExpiresAt: clock.now() + 3600_000,
+      ip: null,
+      userAgent: null,
+    });
+    const before = up.seen.length;
+    const res = await get('/multi/x', aliceToken, { cookie: `__Host-hero_session=${session}` });
+    assert.equal(res.status, 200);
+    const seen = up.seen[before];
+    assert.equal(seen?.headers['x-hero-user'], 'bob', 'the session came first');
+    assert.equal(seen?.headers.authorization, undefined, 'alice’s token must not reach the app');
   });
 
   test('X-Hero-Claims is always sent, empty when the user holds no claims', async () => {

@@ -128,6 +128,36 @@ strip_prefix = true
     assert.deepEqual(heroNames(up.seen[before]!.rawHeaders), []);
   });
 
+  test('a gateway token on an open route never reaches the app; the app’s own Authorization does', async () => {
+    const n = up.seen.length;
+    await rawGet(gw.port, '/open/t', [`Authorization: Bearer ${token}`]);
+    await rawGet(gw.port, '/open/t', ['Authorization: bearer   hgw_not-even-valid']);
+    await rawGet(gw.port, '/open/t', ['Authorization: Basic YXBwOnNlY3JldA==']);
+    assert.equal(up.seen[n]?.headers.authorization, undefined);
+    assert.equal(up.seen[n + 1]?.headers.authorization, undefined);
+    assert.equal(up.seen[n + 2]?.headers.authorization, 'Basic YXBwOnNlY3JldA==');
+  });
+
+  test('URL and method overrides never reach the app, so it acts on the request the gateway decided about', async () => {
+    const n = up.seen.length;
+    await rawGet(gw.port, '/open/o', [
+      'X-Original-URL: /admin/delete',
+      'X-Rewrite-URL: /admin/delete',
+      'X-HTTP-Method-Override: DELETE',
+      'X-HTTP-Method: DELETE',
+      'X-Method-Override: DELETE',
+    ]);
+    const names = (up.seen[n]?.rawHeaders ?? []).filter((_, i) => i % 2 === 0).map((h) => h.toLowerCase());
+    for (const h of [
+      'x-original-url',
+      'x-rewrite-url',
+      'x-http-method-override',
+      'x-http-method',
+      'x-method-override',
+    ])
+      assert.ok(!names.includes(h), h);
+  });
+
   test('hop-by-hop headers and headers named in Connection are removed', async () => {
     const before = up.seen.length;
     await rawGet(gw.port, '/open', [
