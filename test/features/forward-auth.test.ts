@@ -7,6 +7,7 @@ import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, send } from '../helpers/browser-client.ts';
 import { type FrontProxies, skipWithoutProxies, startFrontProxies } from '../helpers/front-proxies.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { rawGet } from '../helpers/raw-http.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -78,6 +79,31 @@ describe('forward-auth behind nginx and Caddy', { skip: skipWithoutProxies }, ()
       );
       assert.equal(up.seen[n]?.headers['x-hero-user'] ?? '', '', 'no identity (Caddy passes it empty)');
       assert.equal(up.seen[n]?.headers['x-hero-claims'] ?? '', '');
+      // Every spelling, signed in, on a protected route: only the gateway's values arrive (nginx drops
+      // underscore names by default; the Caddy snippet strips each spelling Go leaves after canonicalizing).
+      const m = up.seen.length;
+      const spoof = await rawGet(
+        Number(new URL(base).port),
+        '/docs',
+        [
+          `Cookie: ${b.cookieHeader()}`,
+          'X_Hero_User: root',
+          'X-HERO_USER: root',
+          'x_hero-claims: gateway.admin',
+          'X-Hero-Assertion: forged',
+          'X-Hero-Admin: yes',
+          'X-Original-URL: /admin',
+        ],
+        '127.0.0.1',
+      );
+      assert.equal(spoof.status, 200);
+      const raw = up.seen[m]?.rawHeaders ?? [];
+      const got = raw.flatMap((h, i) =>
+        i % 2 === 0 && /^x[-_]hero[-_]|^x-original-url$/i.test(h) ? [`${h}: ${raw[i + 1]}`] : [],
+      );
+      const unexpected = got.filter((l) => /root|gateway\.admin|forged|\/admin/.test(l));
+      assert.deepEqual(unexpected, [], `${proxy}: ${got.join(' | ')}`);
+      assert.equal(up.seen[m]?.headers['x-hero-user'], 'fay');
     });
   }
 
