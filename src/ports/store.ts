@@ -55,6 +55,14 @@ export interface UserStore {
   /** Removes the password (and every session and account link): for an account whose password was set by
    * someone who never proved the address. */
   clearPassword(id: string, now: number): Promise<void>;
+  /**
+   * Hands the account to whoever just proved its address, in one transaction: removes the password, every
+   * identity-provider link (but `keep`, the one proving the address now), the group memberships providers
+   * asserted, every session, every API token and the unused reset, invite and sign-in links, and marks the
+   * address confirmed. For an account whose credentials were set while nobody had proved the address (anyone
+   * can register any address), when its owner arrives without knowing them. Returns what was removed.
+   */
+  resetOwnership(id: string, now: number, keep?: OidcIdentityKey): Promise<OwnershipReset>;
   recordLogin(id: string, now: number): Promise<void>;
   /**
    * Changes the address (canonical). An operator vouches for it, so it counts as confirmed; links mailed to
@@ -63,6 +71,15 @@ export interface UserStore {
   setEmail(id: string, email: string): Promise<void>;
   /** Marks the address confirmed (idempotent: an earlier confirmation time is kept). */
   markEmailVerified(id: string, now: number): Promise<void>;
+}
+
+/** What resetOwnership removed, for the audit log. */
+export interface OwnershipReset {
+  password: boolean;
+  identities: number;
+  groups: number;
+  sessions: number;
+  apiTokens: number;
 }
 
 export interface Session {
@@ -323,6 +340,12 @@ export interface OidcIdentity {
   email: string | null;
   createdAt: number;
   lastLoginAt: number | null;
+}
+
+/** An identity-provider account: subjects are unique only within their issuer. */
+export interface OidcIdentityKey {
+  issuer: string;
+  subject: string;
 }
 
 export interface NewOidcIdentity {

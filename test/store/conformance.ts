@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { type Store, StoreConflictError } from '../../src/ports/store.ts';
 import type { TestClock } from '../helpers/gateway.ts';
 import { oidcConformance } from './conformance-oidc.ts';
+import { ownershipConformance } from './conformance-ownership.ts';
 import { signInConformance } from './conformance-sign-in.ts';
 
 export interface StoreUnderTest {
@@ -234,5 +235,6 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
     });
     signInConformance(() => s);
     oidcConformance(() => s);
+    ownershipConformance(() => s);
   });
 }

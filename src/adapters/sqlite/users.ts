@@ -1,7 +1,14 @@
-// Users and their password credential in SQLite.
+// Users and their password credential in SQLite, and handing an account to whoever proved its address.
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { type NewUser, StoreConflictError, type User, type UserStore } from '../../ports/store.ts';
+import {
+  type NewUser,
+  type OidcIdentityKey,
+  type OwnershipReset,
+  StoreConflictError,
+  type User,
+  type UserStore,
+} from '../../ports/store.ts';
 import { type Db, uniqueViolation } from './db.ts';
 import { identityInsert } from './oidc-identities.ts';
 
@@ -88,6 +95,38 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     endSessions.run({ now, id, except: '' });
     dropAccountLinks.run(id);
   });
+  const unlinkIdentities = db.prepare(
+    'DELETE FROM oidc_identities WHERE user_id = @id AND NOT (issuer = @issuer AND subject = @subject)',
+  );
+  // Memberships an operator made stay; the ones a provider asserted came with an identity that may be gone.
+  const leaveProviderGroups = db.prepare(
+    "DELETE FROM group_members WHERE user_id = ? AND source LIKE 'oidc:%'",
+  );
+  const revokeTokens = db.prepare(
+    'UPDATE api_tokens SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL',
+  );
+  const markOwned = db.prepare(
+    `UPDATE users SET password_changed_at = @now, email_verified_at = COALESCE(email_verified_at, @now),
+       updated_at = @now WHERE id = @id`,
+  );
+  // One step, so there is no moment where the address counts as proven while someone else's way in remains.
+  const resetOwnership = db.transaction(
+    (id: string, now: number, keep: OidcIdentityKey | undefined): OwnershipReset => {
+      const password = deletePassword.run(id).changes > 0;
+      const identities = unlinkIdentities.run({
+        id,
+        issuer: keep?.issuer ?? '',
+        subject: keep?.subject ?? '',
+      }).changes;
+      const groups = leaveProviderGroups.run(id).changes;
+      const sessions = endSessions.run({ now, id, except: '' }).changes;
+      const apiTokens = revokeTokens.run({ now, id }).changes;
+      dropAccountLinks.run(id);
+      // A new password time also voids device cookies and password proofs issued before this moment.
+      markOwned.run({ now, id });
+      return { password, identities, groups, sessions, apiTokens };
+    },
+  );
   const passwordHash = db
     .prepare("SELECT secret_hash FROM credentials WHERE user_id = ? AND kind = 'password'")
     .pluck();
@@ -187,6 +226,9 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     },
     async clearPassword(id, now) {
       clearPassword.immediate(id, now);
+    },
+    async resetOwnership(id, now, keep) {
+      return resetOwnership.immediate(id, now, keep);
     },
     async recordLogin(id, now) {
       recordLogin.run(now, id);
