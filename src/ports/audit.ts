@@ -10,6 +10,7 @@ export type AuditAction =
   | 'password.change'
   | 'password.reset'
   | 'email.verify'
+  | 'account.takeover_reset'
   | 'register'
   | 'invite.send'
   | 'invite.accept'
@@ -29,6 +30,7 @@ export type AuditAction =
   | 'grant.remove'
   | 'config.reload'
   | 'oidc.link'
+  | 'oidc.provision_refused'
   | 'oidc.backchannel_logout';
 
 export interface AuditEvent {

@@ -4,14 +4,18 @@
 import { LABEL, NAME } from '../core/names.ts';
 import { randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import { type Store, StoreConflictError, type User } from '../ports/store.ts';
+import { type OwnershipReset, type Store, StoreConflictError, type User } from '../ports/store.ts';
 import type { OidcConfig } from './oidc-providers.ts';
 import { canonicalEmail, isEmailAddress } from './users.ts';
 
 export type AccountOutcome =
-  | { kind: 'ok'; user: User; created: boolean; linked: boolean }
-  /** The identity is known to nobody and may not create an account (or cannot: no usable address). */
-  | { kind: 'no_account'; reason: 'not_linked' | 'email_missing' | 'email_taken' }
+  /** `reset`: linking took over an account nobody had confirmed, and this is what it removed. */
+  | { kind: 'ok'; user: User; created: boolean; linked: boolean; reset: OwnershipReset | null }
+  /**
+   * The identity is known to nobody and may not create an account (or cannot: no usable address, or one the
+   * provider has not verified).
+   */
+  | { kind: 'no_account'; reason: 'not_linked' | 'email_missing' | 'email_taken' | 'email_unverified' }
   | { kind: 'disabled'; user: User };
 
 export interface ProviderIdentity {
@@ -77,30 +81,39 @@ export class OidcAccounts {
     if (known) {
       if (known.user.disabledAt !== null) return { kind: 'disabled', user: known.user };
       await this.#store.oidcIdentities.recordLogin(issuer, claims.sub, email, this.#clock.now());
-      return { kind: 'ok', user: known.user, created: false, linked: false };
+      return { kind: 'ok', user: known.user, created: false, linked: false, reset: null };
     }
     const identity = { provider: provider.id, issuer, subject: claims.sub, email };
+    const mayLink = provider.link_by_verified_email;
+    const mayCreate = provider.auto_provision || registrationOpen;
+    // An address the provider has not verified (strictly the boolean true) is anyone's to type: it neither
+    // creates an account under that address nor links to one. Decided before the address is looked up, so
+    // the answer is the same whether or not an account has it.
+    if (email !== null && claims.email_verified !== true && (mayLink || mayCreate))
+      return { kind: 'no_account', reason: 'email_unverified' };
     const existing = email ? await this.#store.users.byEmail(email) : null;
     if (existing) {
       // Linking hands the existing account to whoever controls this provider account: only when the operator
-      // trusts the provider for it AND the provider says it verified the address (strictly the boolean true).
-      if (!provider.link_by_verified_email || claims.email_verified !== true)
-        return { kind: 'no_account', reason: 'email_taken' };
+      // trusts the provider for it (and, above, the provider verified the address).
+      if (!mayLink) return { kind: 'no_account', reason: 'email_taken' };
       if (existing.disabledAt !== null) return { kind: 'disabled', user: existing };
       if (!(await this.#store.oidcIdentities.link({ ...identity, userId: existing.id })))
         return this.resolve(id, registrationOpen); // linked by a concurrent sign-in meanwhile
-      if (existing.emailVerifiedAt === null) {
-        // Pre-account takeover: someone may have registered this address with a password before its owner
-        // arrived. The owner has now proved the address through the provider; a password set by someone who
-        // never did is removed, with its sessions.
-        await this.#store.users.clearPassword(existing.id, this.#clock.now());
-        await this.#store.users.markEmailVerified(existing.id, this.#clock.now());
-      }
+      // Pre-account takeover: someone may have registered this address with a password, or linked a provider
+      // that vouches for no address, before its owner arrived. The owner has now proved the address through
+      // this provider; everything set on the account by someone who never did goes, and only this link stays.
+      const reset =
+        existing.emailVerifiedAt === null
+          ? await this.#store.users.resetOwnership(existing.id, this.#clock.now(), {
+              issuer,
+              subject: claims.sub,
+            })
+          : null;
       await this.#store.oidcIdentities.recordLogin(issuer, claims.sub, email, this.#clock.now());
       const user = (await this.#store.users.byId(existing.id)) ?? existing;
-      return { kind: 'ok', user, created: false, linked: true };
+      return { kind: 'ok', user, created: false, linked: true, reset };
     }
-    if (!provider.auto_provision && !registrationOpen) return { kind: 'no_account', reason: 'not_linked' };
+    if (!mayCreate) return { kind: 'no_account', reason: 'not_linked' };
     if (email === null) return { kind: 'no_account', reason: 'email_missing' };
     for (const username of usernameCandidates(claims, email)) {
       if (await this.#store.users.byUsername(username)) continue;
@@ -108,11 +121,11 @@ export class OidcAccounts {
         const user = await this.#store.users.create({
           username,
           email,
-          emailVerified: claims.email_verified === true,
+          emailVerified: true, // checked above: only verified addresses get here
           oidcIdentity: identity,
         });
         await this.#store.oidcIdentities.recordLogin(issuer, claims.sub, email, this.#clock.now());
-        return { kind: 'ok', user, created: true, linked: false };
+        return { kind: 'ok', user, created: true, linked: false, reset: null };
       } catch (err) {
         if (!(err instanceof StoreConflictError)) throw err;
         if (err.field === 'email') return { kind: 'no_account', reason: 'email_taken' };

@@ -6,7 +6,13 @@ import type { Sealer } from '../crypto/sealed.ts';
 import { hashToken, pkceChallenge, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
 import { LOGOUT_TOKEN_MAX_AGE_S, OidcError, type OidcFailure } from '../ports/oidc.ts';
-import { type SessionOidc, type Store, StoreConflictError, type User } from '../ports/store.ts';
+import {
+  type OwnershipReset,
+  type SessionOidc,
+  type Store,
+  StoreConflictError,
+  type User,
+} from '../ports/store.ts';
 import type { AccountOutcome, OidcAccounts } from './oidc-accounts.ts';
 import type { OidcProviders } from './oidc-providers.ts';
 
@@ -36,7 +42,16 @@ export function attemptId(state: string): string {
 }
 
 export type CompleteOutcome =
-  | { kind: 'ok'; user: User; returnTo: string; session: SessionOidc; created: boolean; linked: boolean }
+  | {
+      kind: 'ok';
+      user: User;
+      returnTo: string;
+      session: SessionOidc;
+      created: boolean;
+      linked: boolean;
+      /** What linking removed from an account nobody had confirmed (null: nothing was taken over). */
+      reset: OwnershipReset | null;
+    }
   /** Missing, malformed, unknown, used, expired, another provider's, or another browser's attempt. */
   | { kind: 'state_invalid'; detail: string }
   | { kind: 'unknown' }
@@ -186,6 +201,7 @@ export class OidcLogin {
       returnTo,
       created: account.created,
       linked: account.linked,
+      reset: account.reset,
       session: {
         provider: providerId,
         subject: signIn.claims.sub,

@@ -14,6 +14,7 @@ import { sendProblem } from '../problem.ts';
 import type { PagesDeps } from './deps.ts';
 import { returnTarget } from './login.ts';
 import { signIn } from './sign-in.ts';
+import { auditTakeover } from './takeover-audit.ts';
 
 // 256 random bits as base64url: the shape of a state, and of a binding value.
 const BINDING = /^[A-Za-z0-9_-]{43}$/;
@@ -90,6 +91,7 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
     }
     const outcome = await login.complete(id, callback, binding);
     if (outcome.kind === 'ok') {
+      if (outcome.reset) auditTakeover(request, deps, outcome.user, outcome.reset, `oidc:${id}`);
       await signIn(request, reply, deps, outcome.user, `oidc:${id}`, outcome.session);
       if (outcome.created || outcome.linked)
         deps.audit.record({
@@ -136,11 +138,20 @@ export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string)
       case 'no_account':
         code = 'oidc_no_account';
         reason = outcome.reason;
-        // The same words whether or not the address is known here: no way to probe for accounts.
+        // The same words whether or not the address is known here: no way to probe for accounts. (An
+        // unverified address is refused before it is looked up, so its own words tell nothing either.)
         text =
           outcome.reason === 'email_missing'
             ? `${name} did not share an email address, which a new account needs.`
-            : `No account here belongs to your ${name} account. Ask an administrator for access.`;
+            : outcome.reason === 'email_unverified'
+              ? `No account here belongs to your ${name} account. ${name} has not verified your email address, so it cannot be used here: verify it at ${name} and try again, or ask an administrator for access.`
+              : `No account here belongs to your ${name} account. Ask an administrator for access.`;
+        if (outcome.reason === 'email_unverified')
+          deps.audit.record({
+            action: 'oidc.provision_refused',
+            ip: s.clientIp,
+            detail: { provider: id, reason: outcome.reason },
+          });
         break;
       case 'disabled':
         code = 'account_disabled';

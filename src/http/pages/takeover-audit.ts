@@ -1,0 +1,28 @@
+// The audit line for an account handed to whoever proved its address, the same from every way of proving it
+// (confirmation link, sign-in link, reset link, identity provider): what was removed, as counts.
+import type { FastifyRequest } from 'fastify';
+import type { OwnershipReset, User } from '../../ports/store.ts';
+import type { PagesDeps } from './deps.ts';
+
+export function auditTakeover(
+  request: FastifyRequest,
+  deps: PagesDeps,
+  user: User,
+  reset: OwnershipReset,
+  via: string,
+): void {
+  deps.audit.record({
+    action: 'account.takeover_reset',
+    actor: user.username,
+    target: user.username,
+    ip: request.hero.clientIp,
+    detail: {
+      via,
+      password_removed: reset.password,
+      identities_removed: reset.identities,
+      provider_groups_left: reset.groups,
+      sessions_ended: reset.sessions,
+      api_tokens_revoked: reset.apiTokens,
+    },
+  });
+}
