@@ -185,6 +185,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       audit,
       csrfKey: new SigningKey(deps.secret, 'csrf'),
       deviceKey: new SigningKey(deps.secret, 'device'),
+      proofKey: new SigningKey(deps.secret, 'password-proof'),
       accounts,
       apiTokens: tokens,
       mailThrottle: new MailThrottle(store, clock),

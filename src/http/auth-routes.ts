@@ -12,10 +12,12 @@ import { loginPages } from './pages/login.ts';
 import { logoutPages } from './pages/logout.ts';
 import { mailLinkPages } from './pages/mail-links.ts';
 import { mailRequestPages } from './pages/mail-requests.ts';
+import { newPasswordPages } from './pages/new-password.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { registerPages } from './pages/register.ts';
 import { setupPages } from './pages/setup.ts';
 import { statusPage } from './pages/status.ts';
+import { verifyAddressPages } from './pages/verify-address.ts';
 import { sendProblem } from './problem.ts';
 
 // Forms carry a few short fields; 1024-character passwords, percent-encoded, fit many times over.
@@ -84,6 +86,8 @@ export async function authRoutes(
   registerPages(app, deps, prefix);
   mailRequestPages(app, deps, prefix);
   mailLinkPages(app, deps, prefix);
+  verifyAddressPages(app, deps, prefix);
+  newPasswordPages(app, deps, prefix);
   oidcPages(app, deps, prefix);
 
   // Unknown paths under the prefix are 404 here rather than falling through to a route's upstream.

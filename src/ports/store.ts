@@ -52,9 +52,6 @@ export interface UserStore {
     opts?: { rehash?: boolean; endSessions?: { now: number; except?: string } },
   ): Promise<void>;
   passwordHash(id: string): Promise<string | null>;
-  /** Removes the password (and every session and account link): for an account whose password was set by
-   * someone who never proved the address. */
-  clearPassword(id: string, now: number): Promise<void>;
   /**
    * Hands the account to whoever just proved its address, in one transaction: removes the password, every
    * identity-provider link (but `keep`, the one proving the address now), the group memberships providers

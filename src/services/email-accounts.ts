@@ -4,8 +4,9 @@
 import { hashPassword } from '../crypto/password.ts';
 import { randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { OneTimePurpose, Store, User } from '../ports/store.ts';
+import type { OneTimePurpose, OwnershipReset, Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
+import { judgeOwnership, type OwnershipClaim } from './address-ownership.ts';
 import type { OneTimeLinks } from './one-time-links.ts';
 import { passwordProblem } from './password-policy.ts';
 import { canonicalEmail, checkEmail, checkUsername, isEmailAddress, UserInputError } from './users.ts';
@@ -13,6 +14,20 @@ import { canonicalEmail, checkEmail, checkUsername, isEmailAddress, UserInputErr
 export type FlowResult<T = User> =
   | { kind: 'ok'; value: T }
   | { kind: 'invalid'; problem: string }
+  | { kind: 'gone' };
+
+/** A user signed in by a mailed link, where they were going, and what a takeover removed (null: none). */
+export interface LinkSignIn {
+  user: User;
+  returnTo: string;
+  reset: OwnershipReset | null;
+}
+
+export type ConfirmOutcome =
+  | ({ kind: 'ok'; kept: 'already_confirmed' | 'same_browser' | 'password' | null } & LinkSignIn)
+  /** The link is good but the confirmer must prove the password or choose to take the account over. */
+  | { kind: 'ask' | 'wrong_password'; user: User }
+  | { kind: 'throttled'; retryAfterMs: number }
   | { kind: 'gone' };
 
 const sentence = (s: string) => {
@@ -33,13 +48,15 @@ export class EmailAccounts {
 
   /**
    * A new, unconfirmed account and its confirmation mail. An address that already has an account gets the
-   * same result on screen, after the same work, and its owner gets a mail saying so.
+   * same result on screen, after the same work, and its owner gets a mail saying so. The value is the new
+   * account, or null for a taken address: for the page to bind this browser to the password it chose, never
+   * to show.
    */
   async register(
     input: { username: string; email: string; password: string },
     minLength: number,
     returnTo = '',
-  ): Promise<FlowResult<null>> {
+  ): Promise<FlowResult<User | null>> {
     let username: string;
     let email: string;
     try {
@@ -68,7 +85,7 @@ export class EmailAccounts {
       return { kind: 'invalid', problem: 'That username is taken; choose another.' };
     }
     await this.sendVerification(user, returnTo);
-    return { kind: 'ok', value: null };
+    return { kind: 'ok', value: user };
   }
 
   async #alreadyRegistered(owner: User): Promise<FlowResult<null>> {
@@ -88,15 +105,42 @@ export class EmailAccounts {
     );
   }
 
-  /** Confirms the address the link was sent to; the user, to sign in, and where they were going. */
-  async verify(token: unknown): Promise<{ user: User; returnTo: string } | null> {
-    const t = await this.#links.consume(token, 'verify_email');
+  /** Whose address a confirmation link is for, while it can still be used (the GET page picks its form). */
+  async verifyLinkOwner(token: unknown): Promise<User | null> {
+    const t = await this.#links.peek(token, 'verify_email');
     const user = t?.userId ? await this.#store.users.byId(t.userId) : null;
+    return t && user && user.email === t.email && user.disabledAt === null ? user : null;
+  }
+
+  /**
+   * Confirms the address a link was sent to. The account keeps its password only when the confirmer shows
+   * they set or know it; one who chooses to take it over gets it without anything set before (see
+   * address-ownership.ts). The link is used up only when the address is confirmed: a wrong password leaves it.
+   */
+  async confirmAddress(token: unknown, claim: OwnershipClaim): Promise<ConfirmOutcome> {
+    const owner = await this.verifyLinkOwner(token);
+    if (!owner) return { kind: 'gone' };
+    const judged = await judgeOwnership(owner, claim);
+    if (judged.kind === 'ask' || judged.kind === 'wrong_password') return { kind: judged.kind, user: owner };
+    if (judged.kind === 'throttled') return judged;
+    const t = await this.#links.consume(token, 'verify_email');
+    const user = t?.userId === owner.id ? await this.#store.users.byId(owner.id) : null;
     // The address changed since the mail was sent: the link confirmed an address the account no longer has.
-    if (!t || !user || user.email !== t.email || user.disabledAt !== null) return null;
-    await this.#store.users.markEmailVerified(user.id, this.#clock.now());
+    if (!t || !user || user.email !== t.email || user.disabledAt !== null) return { kind: 'gone' };
+    const now = this.#clock.now();
     const returnTo = typeof t.payload?.return_to === 'string' ? t.payload.return_to : '';
-    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? this.#clock.now() }, returnTo };
+    // Confirmed meanwhile (by another link of the same inbox): nothing left to take over.
+    if (judged.kind === 'take_over' && user.emailVerifiedAt === null) {
+      const reset = await this.#store.users.resetOwnership(user.id, now);
+      return { kind: 'ok', kept: null, reset, returnTo, user: await this.#fresh(user) };
+    }
+    await this.#store.users.markEmailVerified(user.id, now);
+    const kept = judged.kind === 'keep' ? judged.because : 'already_confirmed';
+    return { kind: 'ok', kept, reset: null, returnTo, user: await this.#fresh(user) };
+  }
+
+  async #fresh(user: User): Promise<User> {
+    return (await this.#store.users.byId(user.id)) ?? user;
   }
 
   /** Mails a reset link if the username or address names a usable account; says nothing either way. */
@@ -131,10 +175,7 @@ export class EmailAccounts {
    * Uses a sign-in link: the user (created now for a new address) and where to return. `openRegistration`
    * is read when the link is used, so closing registration also voids links that would create accounts.
    */
-  async confirmMagicLink(
-    token: unknown,
-    openRegistration: boolean,
-  ): Promise<{ user: User; returnTo: string } | null> {
+  async confirmMagicLink(token: unknown, openRegistration: boolean): Promise<LinkSignIn | null> {
     const t = await this.#links.consume(token, 'magic_login');
     if (!t || t.email === null) return null;
     const returnTo = typeof t.payload?.return_to === 'string' ? t.payload.return_to : '';
@@ -143,12 +184,13 @@ export class EmailAccounts {
     if (!user || user.email !== t.email || user.disabledAt !== null) return null;
     const now = this.#clock.now();
     if (user.emailVerifiedAt === null) {
-      // Whoever set this account's password never proved the address (anyone can register any address): the
-      // address's owner, proving it now, takes the account over without that password or its sessions.
-      await this.#store.users.clearPassword(user.id, now);
+      // Whoever set this account's password or linked a provider to it never proved the address (anyone can
+      // register any address, and some providers vouch for none): the address's owner, proving it now, takes
+      // the account over without any of it.
+      const reset = await this.#store.users.resetOwnership(user.id, now);
+      return { user: await this.#fresh(user), returnTo, reset };
     }
-    await this.#store.users.markEmailVerified(user.id, now);
-    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? now }, returnTo };
+    return { user, returnTo, reset: null };
   }
 
   async #createFromEmail(email: string): Promise<User | null> {
@@ -203,7 +245,7 @@ export class EmailAccounts {
     purpose: Extract<OneTimePurpose, 'reset_password' | 'invite'>,
     password: string,
     minLength: number,
-  ): Promise<FlowResult> {
+  ): Promise<FlowResult<{ user: User; reset: OwnershipReset | null }>> {
     const owner = await this.linkOwner(token, purpose);
     if (!owner || owner.disabledAt !== null) return { kind: 'gone' };
     const problem = passwordProblem(password, { minLength, username: owner.username, email: owner.email });
@@ -211,10 +253,18 @@ export class EmailAccounts {
     const hash = await hashPassword(password);
     const t = await this.#links.consume(token, purpose);
     if (!t || t.userId !== owner.id) return { kind: 'gone' };
+    const now = this.#clock.now();
+    // A reset link proves the address, not the old password: on an account nobody had confirmed, provider
+    // links, tokens and sessions someone else may have set go too, not just the password. (An invite is an
+    // operator's account for that address: nothing on it was set by a stranger.)
+    const reset =
+      purpose === 'reset_password' && owner.emailVerifiedAt === null
+        ? await this.#store.users.resetOwnership(owner.id, now)
+        : null;
     // A reset means the old password may be known to someone else: every session ends with it.
-    await this.#store.users.setPasswordHash(owner.id, hash, { endSessions: { now: this.#clock.now() } });
-    await this.#store.users.markEmailVerified(owner.id, this.#clock.now());
-    return { kind: 'ok', value: owner };
+    await this.#store.users.setPasswordHash(owner.id, hash, { endSessions: { now } });
+    await this.#store.users.markEmailVerified(owner.id, now);
+    return { kind: 'ok', value: { user: owner, reset } };
   }
 
   async #lookup(identifier: string): Promise<User | null> {

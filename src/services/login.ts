@@ -79,9 +79,18 @@ export class PasswordLogin {
     return { kind: 'ok', user };
   }
 
-  /** Checks a signed-in user's current password (password change); throttled like a sign-in. */
-  async confirm(user: User, password: string, ip: string): Promise<'ok' | 'failed' | number> {
-    const subject: ThrottleSubject = { ip, account: accountKey(`user:${user.id}`), knownDevice: true };
+  /**
+   * Checks a user's current password: a signed-in user's (password change), or that of an account whose
+   * address is being confirmed from another browser (`signedIn` false: that also counts against the
+   * account-wide limit, as a sign-in from a stranger does). Throttled like a sign-in.
+   */
+  async confirm(
+    user: User,
+    password: string,
+    ip: string,
+    signedIn = true,
+  ): Promise<'ok' | 'failed' | number> {
+    const subject: ThrottleSubject = { ip, account: accountKey(`user:${user.id}`), knownDevice: signedIn };
     const wait = await this.#throttle.begin(subject);
     if (wait > 0) return wait;
     const stored = await this.#store.users.passwordHash(user.id);

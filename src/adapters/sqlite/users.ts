@@ -89,12 +89,6 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
     dropAccountLinks.run(id);
   });
   const deletePassword = db.prepare("DELETE FROM credentials WHERE user_id = ? AND kind = 'password'");
-  const clearPassword = db.transaction((id: string, now: number) => {
-    deletePassword.run(id);
-    markPasswordChanged.run(now, now, id);
-    endSessions.run({ now, id, except: '' });
-    dropAccountLinks.run(id);
-  });
   const unlinkIdentities = db.prepare(
     'DELETE FROM oidc_identities WHERE user_id = @id AND NOT (issuer = @issuer AND subject = @subject)',
   );
@@ -223,9 +217,6 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
         if (field) throw new StoreConflictError(field);
         throw err;
       }
-    },
-    async clearPassword(id, now) {
-      clearPassword.immediate(id, now);
     },
     async resetOwnership(id, now, keep) {
       return resetOwnership.immediate(id, now, keep);

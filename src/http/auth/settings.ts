@@ -15,6 +15,8 @@ export interface AuthSettings {
   session: CookieSpec;
   csrf: CookieSpec;
   device: CookieSpec;
+  /** This browser set or proved an unconfirmed account's password (http/pages/password-proof.ts). */
+  passwordProof: CookieSpec;
   /**
    * Binds an identity-provider sign-in in progress to the browser that began it: one cookie per attempt,
    * named `<name>_<id>`, so tabs signing in at the same time never overwrite each other's.
@@ -41,9 +43,10 @@ function cookieSpec(base: string, publicUrl: URL, domain: string | undefined): C
 export function compileAuthSettings(config: Config, table: RouteTable, styleVersion: string): AuthSettings {
   const pub = new URL(config.server.public_url);
   const session = cookieSpec('hero_session', pub, config.session.cookie_domain);
-  // The CSRF and device cookies never leave the host that set them.
+  // The CSRF, device and password-proof cookies never leave the host that set them.
   const csrf = cookieSpec('hero_csrf', pub, undefined);
   const device = cookieSpec('hero_device', pub, undefined);
+  const passwordProof = cookieSpec('hero_password_proof', pub, undefined);
   const oidcBinding = cookieSpec('hero_oidc', pub, undefined);
   const served = compileServedOrigins(config.server.public_url, table.routes);
   // After a sign-in form, the redirect may go to another origin the gateway serves; browsers apply
@@ -63,6 +66,7 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
     session,
     csrf,
     device,
+    passwordProof,
     oidcBinding,
     served,
     csp,

@@ -25,6 +25,8 @@ export interface PagesDeps {
   audit: AuditLog;
   csrfKey: SigningKey;
   deviceKey: SigningKey;
+  /** Signs the password-proof cookie (this browser set or proved an unconfirmed account's password). */
+  proofKey: SigningKey;
   accounts: EmailAccounts;
   apiTokens: ApiTokenService;
   mailThrottle: MailThrottle;

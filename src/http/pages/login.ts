@@ -16,6 +16,7 @@ import { sendProblem } from '../problem.ts';
 import type { HeroRequestState } from '../state.ts';
 import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
+import { setPasswordProof } from './password-proof.ts';
 import { signIn } from './sign-in.ts';
 
 /**
@@ -189,6 +190,8 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
         {
           // Only the account's owner gets this far (right password): send the link again, within limits.
           const wait = await deps.mailThrottle.hit(s.clientIp, result.user.email);
+          // This browser proved the password: confirming the address here keeps it.
+          setPasswordProof(reply, deps.proofKey, result.user, deps.clock.now());
           if (wait === 0) await deps.accounts.sendVerification(result.user, returnTo);
           const text =
             wait === 0

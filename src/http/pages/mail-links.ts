@@ -1,5 +1,5 @@
-// The pages mailed links open: /auth/verify, /auth/magic, /auth/reset, /auth/invite. A GET (or HEAD) only
-// shows a page — mail scanners prefetch links — and the POST from that page uses the link up.
+// The pages mailed links open: /auth/magic, /auth/reset, /auth/invite (and /auth/verify, in verify-address.ts).
+// A GET (or HEAD) only shows a page — mail scanners prefetch links — and the POST from that page uses the link up.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { html } from '../../core/html.ts';
@@ -11,7 +11,9 @@ import { sendProblem } from '../problem.ts';
 import { confirmLink, newPasswordForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { returnTarget } from './login.ts';
+import { newPasswordStep } from './new-password.ts';
 import { signIn } from './sign-in.ts';
+import { auditTakeover } from './takeover-audit.ts';
 
 const queryToken = (request: FastifyRequest) => (request.query as Record<string, unknown>).token;
 
@@ -22,35 +24,6 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       text: 'This link was already used, has expired, or was replaced by a newer one. Ask for a new one.',
       link: { href: `${prefix}/login`, label: 'Back to sign-in' },
     });
-
-  // Confirm an address: the page names nobody (the link alone is the proof); the POST confirms and signs in.
-  app.get(`${prefix}/verify`, async (request, reply) => {
-    const token = queryToken(request);
-    if (!(await deps.accounts.linkUsable(token, 'verify_email'))) return gone(request, reply);
-    return sendPage(
-      request,
-      reply,
-      200,
-      { heading: 'Confirm your email address' },
-      confirmLink({
-        action: `${prefix}/verify`,
-        csrf: csrfToken(request, reply, deps.csrfKey),
-        token: token as string,
-        text: html`Confirm that this address belongs to your account, and sign in.`,
-        button: 'Confirm and sign in',
-      }),
-    );
-  });
-  app.post(`${prefix}/verify`, async (request, reply) => {
-    const done = await deps.accounts.verify(formField(request.body, 'token'));
-    if (!done) return gone(request, reply);
-    deps.audit.record({ action: 'email.verify', actor: done.user.username, ip: request.hero.clientIp });
-    await signIn(request, reply, deps, done.user, 'magic_link');
-    return reply
-      .code(303)
-      .header('location', returnTarget(request.hero, done.returnTo || null))
-      .send();
-  });
 
   app.get(`${prefix}/magic`, async (request, reply) => {
     const token = queryToken(request);
@@ -82,11 +55,13 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
         )
       : null;
     if (!done) return gone(request, reply);
+    if (done.reset) auditTakeover(request, deps, done.user, done.reset, 'magic_link');
     await signIn(request, reply, deps, done.user, 'magic_link');
-    return reply
-      .code(303)
-      .header('location', returnTarget(request.hero, done.returnTo || null))
-      .send();
+    // Taken over: the account has no password now; offer to choose one before going on.
+    const next = done.reset
+      ? newPasswordStep(prefix, done.returnTo)
+      : returnTarget(request.hero, done.returnTo || null);
+    return reply.code(303).header('location', next).send();
   });
 
   for (const purpose of ['reset_password', 'invite'] as const) {
@@ -156,7 +131,8 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       const result = await deps.accounts.setPasswordByLink(token, purpose, password, minLength);
       if (result.kind === 'gone') return gone(request, reply);
       if (result.kind === 'invalid') return refuse(request, reply, token, 'invalid_input', result.problem);
-      const user = result.value;
+      const { user, reset } = result.value;
+      if (reset) auditTakeover(request, deps, user, reset, purpose);
       deps.audit.record({
         action: purpose === 'reset_password' ? 'password.reset' : 'invite.accept',
         actor: user.username,

@@ -10,6 +10,7 @@ import { sendProblem } from '../problem.ts';
 import { notice, registerForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { returnTarget } from './login.ts';
+import { setPasswordProof } from './password-proof.ts';
 import { signIn } from './sign-in.ts';
 
 const CHECK_MAIL =
@@ -84,8 +85,12 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       const result = await deps.accounts.setPasswordByLink(token, 'invite', password, minLength);
       if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
       if (result.kind === 'gone') return closed(request, reply);
-      deps.audit.record({ action: 'invite.accept', actor: result.value.username, ip: request.hero.clientIp });
-      await signIn(request, reply, deps, result.value, 'password');
+      deps.audit.record({
+        action: 'invite.accept',
+        actor: result.value.user.username,
+        ip: request.hero.clientIp,
+      });
+      await signIn(request, reply, deps, result.value.user, 'password');
       return reply.code(303).header('location', `${prefix}/account`).send();
     }
 
@@ -98,6 +103,9 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     }
     const result = await deps.accounts.register({ username, email, password }, minLength, returnTo);
     if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
+    // The browser that chose the password may confirm the address without typing it again; any other browser
+    // must prove it or take the account over (anyone can register anyone's address).
+    if (result.kind === 'ok') setPasswordProof(reply, deps.proofKey, result.value, deps.clock.now());
     deps.audit.record({ action: 'register', target: canonicalEmail(email), ip: request.hero.clientIp });
     if (!prefersHtml(request.headers.accept)) return reply.code(202).send({ status: 'accepted' });
     return sendPage(
