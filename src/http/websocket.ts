@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { hasAllClaims } from '../core/claims.ts';
+import { cleanResponseHeaders, dropSetCookies, type HeaderMap } from '../core/headers.ts';
 import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
@@ -27,6 +28,22 @@ function refuse(socket: Duplex, code: ErrorCode, headers: Record<string, string>
 
 // The upstream's 101 answer as the client may see it: the handshake headers, nothing hop-by-hop of its own.
 const HANDSHAKE = /^(sec-websocket-(accept|protocol|extensions)|set-cookie)$/;
+
+/**
+ * The 101 the client gets. Only the handshake headers pass, cleaned like any answer's, and Set-Cookie goes
+ * through the same filter as on HTTP answers: a browser stores cookies from a 101 too, so an app (even on an
+ * open route) could otherwise plant, swap or clear the gateway's session for every route of its host.
+ */
+function switchingProtocols(res: IncomingMessage): string {
+  const kept: HeaderMap = {};
+  for (const [name, value] of Object.entries(res.headers)) if (HANDSHAKE.test(name)) kept[name] = value;
+  cleanResponseHeaders(kept);
+  dropSetCookies(kept);
+  const lines = Object.entries(kept)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => `${k}: ${x}\r\n`))
+    .join('');
+  return `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`;
+}
 
 export function websocketUpgrades(
   server: Server,
@@ -103,13 +120,8 @@ async function upgrade(
       upSocket.destroy();
       return;
     }
-    const lines = Object.entries(res.headers)
-      .filter(([k]) => HANDSHAKE.test(k))
-      .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}: ${x}\r\n`))
-      .join('');
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`,
-    );
+    // latin1: header bytes go out exactly as Node read them (it reads them as latin1).
+    socket.write(switchingProtocols(res), 'latin1');
     if (upHead.length) socket.write(upHead);
     if (head.length) upSocket.write(head);
     upSocket.on('error', () => socket.destroy());
@@ -132,11 +144,7 @@ async function upgrade(
 
 function originAllowed(
   origin: string | undefined,
-  s: {
-    proto: string;
-    host: { authority: string };
-    snapshot: { publicOrigin: string; auth: { served: (u: URL) => boolean } };
-  },
+  s: { proto: string; host: { authority: string }; snapshot: { publicOrigin: string } },
 ): boolean {
   if (!origin || origin === 'null') return false;
   let url: URL;
@@ -145,9 +153,7 @@ function originAllowed(
   } catch {
     return false;
   }
-  return (
-    url.origin === `${s.proto}://${s.host.authority}` ||
-    url.origin === s.snapshot.publicOrigin ||
-    s.snapshot.auth.served(url)
-  );
+  // Only this page's own origin, or public_url's. Not every host the gateway serves: a sibling under a wildcard
+  // route is another app, and its pages must not open tunnels with this host's users' cookies.
+  return url.origin === `${s.proto}://${s.host.authority}` || url.origin === s.snapshot.publicOrigin;
 }
