@@ -26,6 +26,7 @@ import { proxyPlugin } from './http/proxy.ts';
 import { type ReloadResult, reloadConfig } from './http/reload.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
+import { TunnelWatch } from './http/tunnels.ts';
 import { websocketUpgrades } from './http/websocket.ts';
 import type { Logger } from './logger.ts';
 import { buildMail } from './mail.ts';
@@ -201,7 +202,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     assertions,
   };
   await app.register(proxyPlugin, gateDeps);
-  websocketUpgrades(app.server, snapshots, gateDeps, app.log);
+  const tunnels = new TunnelWatch({
+    onEnd: (why, err) => logger[err ? 'warn' : 'info']({ err, why }, 'websocket tunnel closed'),
+  });
+  websocketUpgrades(app.server, snapshots, gateDeps, app.log, tunnels);
   await app.register(forwardAuthRoutes, { authPrefix: config.server.auth_prefix, gate: gateDeps });
 
   let admin: FastifyInstance | null = null;
@@ -249,6 +253,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     async close() {
       if (background) clearInterval(background);
+      tunnels.closeAll();
       providers.stop();
       // Connections that were busy when closing began go idle as their answers finish; keep-alive would
       // hold them (and the shutdown) open for a minute, so idle ones are closed as they appear.

@@ -1,5 +1,6 @@
 // WebSocket upgrades: the same gate as any request (route, auth modes, claims, header hygiene, identity
-// headers), then a tunnel to the upstream that opens only once the upstream has answered 101.
+// headers), then a tunnel to the upstream that opens only once the upstream has answered 101, and stays open
+// only while what admitted it still does (see tunnels.ts).
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -7,12 +8,15 @@ import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { hasAllClaims } from '../core/claims.ts';
 import { cleanResponseHeaders, dropSetCookies, type HeaderMap } from '../core/headers.ts';
+import type { MaybePromise } from '../core/maybe-promise.ts';
 import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
 import { upstreamHeaders } from './proxy.ts';
 import type { SnapshotHolder } from './snapshot.ts';
 import { inspectRequest } from './target.ts';
+import { tunnelAdmission } from './tunnel-admission.ts';
+import type { TunnelWatch } from './tunnels.ts';
 
 /** An answer written straight to the socket (an upgrade has no Fastify reply), then the socket is closed. */
 function refuse(socket: Duplex, code: ErrorCode, headers: Record<string, string> = {}): void {
@@ -50,10 +54,11 @@ export function websocketUpgrades(
   holder: SnapshotHolder,
   deps: GateDeps,
   log: FastifyBaseLogger,
+  tunnels: TunnelWatch,
 ): void {
   server.on('upgrade', (raw: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    upgrade(raw, socket, head, holder, deps).catch((err) => {
+    upgrade(raw, socket, head, holder, deps, tunnels).catch((err) => {
       log.warn({ err }, 'websocket upgrade failed');
       refuse(socket, 'store_unavailable');
     });
@@ -66,6 +71,7 @@ async function upgrade(
   head: Buffer,
   holder: SnapshotHolder,
   deps: GateDeps,
+  tunnels: TunnelWatch,
 ) {
   const snapshot = holder.current;
   const inspected = inspectRequest(raw, snapshot);
@@ -79,6 +85,7 @@ async function upgrade(
   if (!route?.websocket) return refuse(socket, 'not_found');
   s.route = route;
   const request = { headers: raw.headers, hero: s } as unknown as FastifyRequest;
+  let stillAdmitted: (() => MaybePromise<boolean>) | null = null;
   if (route.auth[0] !== 'none') {
     const admitted: Admitted | null = await authenticate(deps, request, route);
     if (!admitted)
@@ -95,7 +102,18 @@ async function upgrade(
     s.principal = admitted.principal;
     s.claims = admitted.claims;
     s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
+    // A tunnel is one request that lasts: it is re-decided while it is open, not only when it opens.
+    stillAdmitted = tunnelAdmission(deps, raw.headers, s, route, admitted);
   }
+  // The client may have left while the gate was deciding; then there is nothing to open or to watch.
+  if (socket.destroyed) return;
+  const forget = tunnels.add({ stillAdmitted, close: () => socket.destroy() });
+  socket.once('close', forget);
+  if (socket.destroyed) return; // the gateway is shutting down
+  const fail = (code: ErrorCode) => {
+    forget();
+    refuse(socket, code);
+  };
 
   const headers = upstreamHeaders(s, { ...raw.headers }, randomUUID());
   headers.connection = 'Upgrade';
@@ -132,13 +150,13 @@ async function upgrade(
   // Anything but 101: no tunnel.
   up.on('response', (res) => {
     res.resume();
-    refuse(socket, 'upstream_unavailable');
+    fail('upstream_unavailable');
   });
   up.on('timeout', () => {
     up.destroy();
-    refuse(socket, 'upstream_timeout');
+    fail('upstream_timeout');
   });
-  up.on('error', () => refuse(socket, 'upstream_unavailable'));
+  up.on('error', () => fail('upstream_unavailable'));
   up.end();
 }
 
