@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../src/adapters/open-store.ts';
-import type { Store, User } from '../../src/ports/store.ts';
 import { hashToken, randomSecret } from '../../src/crypto/tokens.ts';
+import type { Store, User } from '../../src/ports/store.ts';
 import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';

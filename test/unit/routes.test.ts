@@ -95,7 +95,8 @@ describe('route matching', () => {
       ['/docs;v=1/api;v=2/x', 'mixed'],
       ['/docs/apix', 'open'],
     ];
-    for (const [path, want] of cases) assert.equal(matchRoute(t3, 'apps.example.com', path)?.name, want, path);
+    for (const [path, want] of cases)
+      assert.equal(matchRoute(t3, 'apps.example.com', path)?.name, want, path);
     assert.equal(pathMatches('/auth', '/AUTH/login'), true);
     assert.equal(pathMatches('/auth', '/auth;x/login'), true);
     const admin = matchRoute(t3, 'apps.example.com', '/admin')!;
