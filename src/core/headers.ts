@@ -72,6 +72,8 @@ const cleanValue = (v: string) => (BAD_VALUE_CHARS.test(v) ? v.replace(BAD_VALUE
 export function cleanResponseHeaders(headers: HeaderMap): HeaderMap {
   dropConnectionNamed(headers);
   for (const name of HOP_BY_HOP) delete headers[name];
+  // Clear-Site-Data "cookies" would let any app, an open route's too, sign the user out of every app here.
+  delete headers['clear-site-data'];
   for (const key in headers) {
     const v = headers[key];
     if (typeof v === 'string') headers[key] = cleanValue(v);

@@ -8,6 +8,7 @@ import { hasAllClaims } from '../core/claims.ts';
 import { matchRoute, pathMatches } from '../core/routes.ts';
 import { readOriginal } from './forward-auth-original.ts';
 import { authenticate, type GateDeps, loginUrl, signInUrl } from './gate.ts';
+import { originAllowed } from './origin-check.ts';
 import { sendProblem } from './problem.ts';
 import { PROXIED_METHODS } from './proxy.ts';
 import type { HeroRequestState } from './state.ts';
@@ -57,6 +58,10 @@ export async function forwardAuthRoutes(
     // No route: there is never an implicit open route. The gateway's own paths are never an app's.
     if (!route) return sendProblem(reply, 'not_found');
     s.route = route;
+    // An upgrade the proxy asks about gets the WebSocket path's rules: the route must allow it, and a cookie
+    // must come from this host's own pages (checked once the identity is known, below).
+    const upgrade = request.headers['sec-websocket-key'] !== undefined;
+    if (upgrade && !route.websocket) return sendProblem(reply, 'not_found');
     // Open route: no identity. The headers are still named, empty, because some proxies copy a missing one as
     // a literal placeholder (Caddy 2.6 `copy_headers`) — empty is unambiguous, and nginx drops empty headers.
     if (route.auth[0] === 'none') {
@@ -74,6 +79,8 @@ export async function forwardAuthRoutes(
     }
     if (!hasAllClaims(admitted.claims, route.require_claims)) return sendProblem(reply, 'forbidden');
     const { user, method } = admitted.principal;
+    if (upgrade && method !== 'bearer' && !originAllowed(request.headers.origin, s, kind === 'nginx'))
+      return sendProblem(reply, 'forbidden');
     reply
       .header('x-hero-user', user.username)
       .header('x-hero-email', user.email)

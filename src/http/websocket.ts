@@ -12,6 +12,7 @@ import type { MaybePromise } from '../core/maybe-promise.ts';
 import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
+import { originAllowed } from './origin-check.ts';
 import { upstreamHeaders } from './proxy.ts';
 import type { SnapshotHolder } from './snapshot.ts';
 import { inspectRequest } from './target.ts';
@@ -158,20 +159,4 @@ async function upgrade(
   });
   up.on('error', () => fail('upstream_unavailable'));
   up.end();
-}
-
-function originAllowed(
-  origin: string | undefined,
-  s: { proto: string; host: { authority: string }; snapshot: { publicOrigin: string } },
-): boolean {
-  if (!origin || origin === 'null') return false;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false;
-  }
-  // Only this page's own origin, or public_url's. Not every host the gateway serves: a sibling under a wildcard
-  // route is another app, and its pages must not open tunnels with this host's users' cookies.
-  return url.origin === `${s.proto}://${s.host.authority}` || url.origin === s.snapshot.publicOrigin;
 }

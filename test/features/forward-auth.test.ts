@@ -12,7 +12,7 @@ import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'correct horse battery staple';
 const ROUTES = (up: string) =>
-  `[[route]]\nname = "app"\nupstream = "${up}"\nauth = "local"\n[[route]]\nname = "open"\npath = "/open"\nupstream = "${up}"\nauth = "none"\n`;
+  `[[route]]\nname = "app"\nupstream = "${up}"\nauth = "local"\n[[route]]\nname = "open"\npath = "/open"\nupstream = "${up}"\nauth = "none"\n[[route]]\nname = "nows"\npath = "/nows"\nupstream = "${up}"\nauth = "local"\nwebsocket = false\n`;
 
 describe('forward-auth behind nginx and Caddy', { skip: skipWithoutProxies }, () => {
   let up: Upstream;
@@ -106,6 +106,30 @@ describe('forward-auth behind nginx and Caddy', { skip: skipWithoutProxies }, ()
       assert.equal(up.seen[m]?.headers['x-hero-user'], 'fay');
     });
   }
+
+  test('an upgrade asked about gets the WebSocket rules: the route must allow it, the Origin must be this host', async () => {
+    const gw = gws.traefik as TestGateway;
+    const b = new BrowserClient(gw.url);
+    assert.equal((await b.signIn('fay', PASSWORD, '/x')).status, 303);
+    const ask = (uri: string, origin: string, upgrade = true) =>
+      b.get('/auth/forward', {
+        accept: 'application/json',
+        'x-forwarded-method': 'GET',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'app.example.com',
+        'x-forwarded-uri': uri,
+        origin,
+        ...(upgrade
+          ? { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' }
+          : {}),
+      });
+    assert.equal((await ask('/live', 'https://app.example.com')).status, 200);
+    assert.equal((await ask('/live', 'https://evil.example.com')).status, 403, 'a sibling page');
+    assert.equal((await ask('/live', 'http://app.example.com')).status, 403, 'another scheme');
+    assert.equal((await ask('/live', 'https://evil.example.com', false)).status, 200, 'not an upgrade');
+    assert.equal((await ask('/nows/x', 'https://app.example.com')).status, 404, 'websocket = false');
+    assert.equal((await ask('/nows/x', 'https://app.example.com', false)).status, 200);
+  });
 
   test('on an open route every identity header comes back empty, the assertion included', async () => {
     const res = await send(`${(gws.traefik as TestGateway).url}/auth/forward`, {

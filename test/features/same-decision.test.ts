@@ -35,6 +35,7 @@ const CASES: [string, string, string][] = [
   [HOST, '/open/../admin/secret', '400 bad_path'],
   [HOST, '/open/%2e%2e/admin/secret', '400 bad_path'],
   [HOST, '/open/%252e%252e/admin/secret', '400 bad_path'],
+  [HOST, '/%2561dmin/secret', '400 bad_path'],
   [HOST, '/open/..;/admin/secret', '400 bad_path'],
   [HOST, '/open%2fadmin', '400 bad_path'],
   [HOST, '/open%252fadmin', '400 bad_path'],

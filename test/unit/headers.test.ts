@@ -39,6 +39,7 @@ test('response hop-by-hop headers are dropped and unsendable characters cleaned'
     'x-a': '1',
     etag: 'e',
     'x-bad': 'a\u0001b',
+    'clear-site-data': '"cookies"',
   });
   assert.deepEqual(h, { etag: 'e', 'x-bad': 'ab' });
 });

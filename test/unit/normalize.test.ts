@@ -11,8 +11,6 @@ describe('normalizeTarget', () => {
     ['/%61dmin', '/admin', '/admin'],
     ['/a%20b', '/a b', '/a%20b'],
     ['/caf%C3%A9', '/café', '/caf%C3%A9'],
-    ['/café'.normalize(), '/café', '/caf%C3%A9'],
-    ['/%2561dmin', '/%61dmin', '/%2561dmin'], // decoded once only
     ['/x/...', '/x/...', '/x/...'],
     ['/x/.well-known', '/x/.well-known', '/x/.well-known'],
     ['/a:b@c', '/a:b@c', '/a:b@c'],
@@ -21,7 +19,6 @@ describe('normalizeTarget', () => {
     ['/admin;x/secret', '/admin;x/secret', '/admin;x/secret'], // matching ignores the parameter; sent as is
     ['/ADMIN/Secret', '/ADMIN/Secret', '/ADMIN/Secret'], // matching ignores case; sent as is
     ['/x/;v=1', '/x/;v=1', '/x/;v=1'], // a trailing parameter-only segment is "/x/" to a servlet container
-    ['/%2561dmin', '/%61dmin', '/%2561dmin'], // double-encoded, but hides no separator
     ['/100%25', '/100%', '/100%25'],
     ['/a%25zz', '/a%zz', '/a%25zz'],
   ];
@@ -81,6 +78,14 @@ describe('normalizeTarget', () => {
     '/;x/admin',
     '/;/admin',
     '/open/%3Bx/admin',
+    // Double-encoded anything: an app that decodes twice reads "/admin" where we matched "/%61dmin".
+    '/%2561dmin',
+    '/adm%2569n/x',
+    '/admin%253Bx/y',
+    // Raw non-ASCII: a proxy passes the bytes on, Node reads them as Latin-1, the app as UTF-8.
+    '/café'.normalize(),
+    '/adm\u00c4\u00b1n',
+    '/q?x=\u00e9',
     // Characters whose simple case mapping is ASCII (ı → I, ſ → S, K → k, İ → i).
     '/adm%C4%B1n',
     '/%C5%BFecret',
