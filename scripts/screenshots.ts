@@ -11,6 +11,7 @@ import { startGateway, TestClock } from '../test/helpers/gateway.ts';
 import { gatewayClient, startIdp } from '../test/helpers/idp.ts';
 import { linkIn, startSmtp } from '../test/helpers/smtp.ts';
 
+const VERIFY_HEADING = 'Confirm your email address';
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const DESKTOP = { width: 1000, height: 760 };
 const MOBILE = { width: 390, height: 844 };
@@ -119,6 +120,23 @@ try {
   await mail.getByRole('button', { name: 'Create account' }).click();
   await mail.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
   await shot(mail, 'check-email.png', 'Check your email');
+
+  // The confirmation link opened in another browser: prove the password, or take the account over.
+  const confirmMail = await smtp.waitForMail((m) => m.to.includes('nina@example.com'));
+  const elsewhere = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.laptop });
+  await elsewhere.goto(linkIn(confirmMail, '/auth/verify').href);
+  await shot(elsewhere, 'verify-other-browser.png', VERIFY_HEADING);
+  const verifyPhone = await open(browser, {
+    viewport: MOBILE,
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'dark',
+  });
+  await verifyPhone.goto(linkIn(confirmMail, '/auth/verify').href);
+  await shot(verifyPhone, 'verify-other-browser-mobile-dark.png', VERIFY_HEADING);
+  await elsewhere.getByRole('button', { name: "I did not set a password here / I don't know it" }).click();
+  await elsewhere.getByRole('heading', { level: 1, name: 'Choose a password' }).waitFor();
+  await shot(elsewhere, 'new-password.png', 'Choose a password');
 
   await mail.goto(`${mailStack.base}/auth/forgot`);
   await shot(mail, 'forgot.png', 'Reset your password');
