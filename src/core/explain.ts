@@ -1,7 +1,7 @@
 // Which route a URL would take, what it requires, and why that route won: shared by `explain` and the API.
 import type { Config } from '../config/load.ts';
 import { canonicalizeHost, normalizeTarget, splitAbsoluteUrl } from './normalize.ts';
-import { candidateRoutes, matchRoute, pathMatches, type RouteTable, upstreamPath } from './routes.ts';
+import { candidateRoutes, type RouteTable, selectRoute, upstreamPath } from './routes.ts';
 
 export type Explanation =
   | { outcome: 'bad_path'; reason: string }
@@ -31,8 +31,8 @@ export function explainUrl(config: Config, table: RouteTable, target: string): E
   const host = canonicalizeHost(url.authority, url.proto === 'https' ? 443 : 80);
   if (!host) return { outcome: 'bad_host' };
   const where = { host: host.hostname, path: t.path };
-  if (pathMatches(config.server.auth_prefix, t.path)) return { outcome: 'gateway', ...where };
-  const route = matchRoute(table, host.hostname, t.path);
+  const route = selectRoute(table, config.server.auth_prefix, host.hostname, t.path);
+  if (route === 'gateway') return { outcome: 'gateway', ...where };
   if (!route) return { outcome: 'no_route', ...where };
   const why =
     route.hostRank === 0 ? 'exact host' : route.hostRank === 1 ? `wildcard ${route.host}` : 'any host (*)';

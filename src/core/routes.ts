@@ -123,7 +123,10 @@ function firstMatch(list: readonly CompiledRoute[] | undefined, key: string): Co
  * the longest path prefix wins. No match is null — there is never an implicit open route.
  */
 export function matchRoute(table: RouteTable, hostname: string, path: string): CompiledRoute | null {
-  const key = matchKey(path);
+  return matchKeyRoute(table, hostname, matchKey(path));
+}
+
+function matchKeyRoute(table: RouteTable, hostname: string, key: string): CompiledRoute | null {
   const exact = firstMatch(table.exact.get(hostname), key);
   if (exact) return exact;
   for (const [suffix, list] of table.wildcard) {
@@ -133,6 +136,21 @@ export function matchRoute(table: RouteTable, hostname: string, path: string): C
     }
   }
   return firstMatch(table.any, key);
+}
+
+/**
+ * The one route decision every way in shares (proxied requests, WebSocket upgrades, forward-auth, explain):
+ * "gateway" for the gateway's own paths under `authPrefix` (never an app's, in any spelling), else the most
+ * specific route, else null. The path is folded into its match key once.
+ */
+export function selectRoute(
+  table: RouteTable,
+  authPrefix: string,
+  hostname: string,
+  path: string,
+): CompiledRoute | 'gateway' | null {
+  const key = matchKey(path);
+  return keyMatches(authPrefix, key) ? 'gateway' : matchKeyRoute(table, hostname, key);
 }
 
 /** Every route whose host and path match, most specific first: what `explain` shows as candidates. */

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../core/accept.ts';
 import { hasAllClaims } from '../core/claims.ts';
-import { matchRoute, pathMatches } from '../core/routes.ts';
+import { selectRoute } from '../core/routes.ts';
 import { readOriginal } from './forward-auth-original.ts';
 import { authenticate, type GateDeps, loginUrl, signInUrl } from './gate.ts';
 import { originAllowed } from './origin-check.ts';
@@ -51,12 +51,11 @@ export async function forwardAuthRoutes(
       return sendProblem(reply, t.code);
     }
     const s: HeroRequestState = { ...request.hero, ...t.target, proto: original.proto };
-    const route =
-      pathMatches(s.snapshot.config.server.auth_prefix, s.path) || !PROXIED_METHODS.includes(original.method)
-        ? null
-        : matchRoute(s.snapshot.table, s.host.hostname, s.path);
+    const route = PROXIED_METHODS.includes(original.method)
+      ? selectRoute(s.snapshot.table, s.snapshot.config.server.auth_prefix, s.host.hostname, s.path)
+      : null;
     // No route: there is never an implicit open route. The gateway's own paths are never an app's.
-    if (!route) return sendProblem(reply, 'not_found');
+    if (route === null || route === 'gateway') return sendProblem(reply, 'not_found');
     s.route = route;
     // An upgrade the proxy asks about gets the WebSocket path's rules: the route must allow it, and a cookie
     // must come from this host's own pages (checked once the identity is known, below).

@@ -5,7 +5,7 @@ import { prefersHtml } from '../core/accept.ts';
 import { hasAllClaims, narrowClaims } from '../core/claims.ts';
 import { chain, isPromise, type MaybePromise } from '../core/maybe-promise.ts';
 import type { Principal } from '../core/principal.ts';
-import { type CompiledRoute, matchRoute, pathMatches } from '../core/routes.ts';
+import { type CompiledRoute, selectRoute } from '../core/routes.ts';
 import { HeroError } from '../errors.ts';
 import type { IdentityAssertions } from '../services/assertions.ts';
 import type { AuthzFreshness } from '../services/authz-freshness.ts';
@@ -101,14 +101,11 @@ const storeFailure = (err: unknown) =>
 export function gateHook(deps: GateDeps) {
   return function gate(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const s = request.hero;
+    const { table, config } = s.snapshot;
+    const route = selectRoute(table, config.server.auth_prefix, s.host.hostname, s.path);
     // The gateway's own endpoints are never proxied, whatever the route table says.
-    if (pathMatches(s.snapshot.config.server.auth_prefix, s.path)) {
-      s.onAuthPath = true;
-      sendProblem(reply, 'not_found');
-      return;
-    }
-    const route = matchRoute(s.snapshot.table, s.host.hostname, s.path);
-    if (!route) {
+    if (route === 'gateway') s.onAuthPath = true;
+    if (route === 'gateway' || route === null) {
       sendProblem(reply, 'not_found');
       return;
     }

@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { hasAllClaims } from '../core/claims.ts';
 import { cleanResponseHeaders, dropSetCookies, type HeaderMap } from '../core/headers.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import { matchRoute, pathMatches, upstreamPath } from '../core/routes.ts';
+import { selectRoute, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
 import { originAllowed } from './origin-check.ts';
@@ -81,9 +81,8 @@ async function upgrade(
   // Only WebSocket: an h2c or other protocol switch would be a tunnel nobody inspected.
   if (String(raw.headers.upgrade).toLowerCase() !== 'websocket' || raw.method !== 'GET')
     return refuse(socket, 'bad_request');
-  if (pathMatches(snapshot.config.server.auth_prefix, s.path)) return refuse(socket, 'not_found');
-  const route = matchRoute(snapshot.table, s.host.hostname, s.path);
-  if (!route?.websocket) return refuse(socket, 'not_found');
+  const route = selectRoute(snapshot.table, snapshot.config.server.auth_prefix, s.host.hostname, s.path);
+  if (route === 'gateway' || !route?.websocket) return refuse(socket, 'not_found');
   s.route = route;
   const request = { headers: raw.headers, hero: s } as unknown as FastifyRequest;
   let stillAdmitted: (() => MaybePromise<boolean>) | null = null;
