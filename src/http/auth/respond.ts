@@ -61,6 +61,28 @@ export function sendFailure(
   );
 }
 
+/**
+ * A form page, again with an alert when what was sent was refused: browsers see the form with the failure's
+ * status, scripts get the problem document with its code.
+ */
+export function sendForm(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  heading: string,
+  failure: { code: ErrorCode; text: string } | null,
+  content: () => SafeHtml,
+): FastifyReply {
+  if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure.code);
+  const status = failure ? ERRORS[failure.code].status : 200;
+  return sendPage(
+    request,
+    reply,
+    status,
+    { heading, alert: failure ? { kind: 'error', text: failure.text } : null },
+    content(),
+  );
+}
+
 /** A single form field as a string; repeated or missing fields are absent. */
 export function formField(body: unknown, name: string): string | null {
   if (typeof body !== 'object' || body === null) return null;

@@ -5,9 +5,9 @@ import { hashPassword } from '../../crypto/password.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
 import { MAX_PASSWORD_LENGTH, passwordProblem } from '../../services/password-policy.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
-import { csrfToken, requestOrigin } from '../auth/csrf.ts';
+import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendPage } from '../auth/respond.ts';
-import { currentSession } from '../auth/session-cookie.ts';
+import { signedInOrAnswered } from '../auth/signed-in.ts';
 import { sendProblem } from '../problem.ts';
 import type { Alert } from '../views/layout.ts';
 import { account } from '../views/pages.ts';
@@ -23,15 +23,8 @@ const DONE: Record<string, string> = {
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
-  /** The signed-in session, or null after answering "sign in first". */
-  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession | null> {
-    const active = await currentSession(request, deps.sessions, deps.freshness);
-    if (active) return active;
-    const login = `${requestOrigin(request.hero)}${prefix}/login?return_to=${encodeURIComponent(`${prefix}/account`)}`;
-    if (prefersHtml(request.headers.accept)) reply.code(303).header('location', login).send();
-    else sendProblem(reply, 'auth_required', { login_url: login });
-    return null;
-  }
+  const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    signedInOrAnswered(request, reply, deps, prefix);
 
   async function render(
     request: FastifyRequest,

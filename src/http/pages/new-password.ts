@@ -2,15 +2,13 @@
 // account has no password any more. Also open to any passwordless account for a few minutes after a mailed
 // link signed it in (see services/first-password.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { prefersHtml } from '../../core/accept.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
 import { chooseFirstPassword, mayChooseFirstPassword } from '../../services/first-password.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
-import { csrfToken, requestOrigin } from '../auth/csrf.ts';
-import { formField, sendFailure, sendPage } from '../auth/respond.ts';
-import { currentSession } from '../auth/session-cookie.ts';
-import { sendProblem } from '../problem.ts';
+import { csrfToken } from '../auth/csrf.ts';
+import { formField, sendFailure, sendForm } from '../auth/respond.ts';
+import { signedInOrAnswered } from '../auth/signed-in.ts';
 import { firstPasswordForm } from '../views/ownership-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { returnTarget } from './login.ts';
@@ -24,15 +22,8 @@ export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: 
   const returnOf = (request: FastifyRequest, raw: unknown) =>
     typeof raw === 'string' && raw !== '' ? returnTarget(request.hero, raw) : '';
 
-  /** The signed-in session, or null after answering "sign in first". */
-  async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<ActiveSession | null> {
-    const active = await currentSession(request, deps.sessions, deps.freshness);
-    if (active) return active;
-    const login = `${requestOrigin(request.hero)}${prefix}/login?return_to=${encodeURIComponent(`${prefix}/account`)}`;
-    if (prefersHtml(request.headers.accept)) reply.code(303).header('location', login).send();
-    else sendProblem(reply, 'auth_required', { login_url: login });
-    return null;
-  }
+  const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    signedInOrAnswered(request, reply, deps, prefix);
 
   const form = (
     request: FastifyRequest,
@@ -41,12 +32,7 @@ export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: 
     returnTo: string,
     failure: { code: ErrorCode; text: string } | null,
   ) => {
-    if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure.code);
-    return sendPage(
-      request,
-      reply,
-      failure ? ERRORS[failure.code].status : 200,
-      { heading: 'Choose a password', alert: failure ? { kind: 'error', text: failure.text } : null },
+    return sendForm(request, reply, 'Choose a password', failure, () =>
       firstPasswordForm({
         action: path,
         csrf: csrfToken(request, reply, deps.csrfKey),

@@ -2,15 +2,13 @@
 // account's password confirms with one button; any other browser types the password, or takes the account
 // over as the address's owner and chooses a new password. GET only shows a page: mail scanners prefetch links.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { prefersHtml } from '../../core/accept.ts';
 import { html } from '../../core/html.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
 import type { User } from '../../ports/store.ts';
 import { judgeOwnership } from '../../services/address-ownership.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { csrfToken } from '../auth/csrf.ts';
-import { formField, sendFailure, sendPage } from '../auth/respond.ts';
-import { sendProblem } from '../problem.ts';
+import { formField, sendFailure, sendForm, sendPage } from '../auth/respond.ts';
 import { confirmLink } from '../views/mail-pages.ts';
 import { ownershipChoice } from '../views/ownership-pages.ts';
 import type { PagesDeps } from './deps.ts';
@@ -39,12 +37,7 @@ export function verifyAddressPages(app: FastifyInstance, deps: PagesDeps, prefix
     owner: User,
     failure: { code: ErrorCode; text: string } | null,
   ) => {
-    if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure.code);
-    return sendPage(
-      request,
-      reply,
-      failure ? ERRORS[failure.code].status : 200,
-      { heading: HEADING, alert: failure ? { kind: 'error', text: failure.text } : null },
+    return sendForm(request, reply, HEADING, failure, () =>
       ownershipChoice({
         action,
         csrf: csrfToken(request, reply, deps.csrfKey),
