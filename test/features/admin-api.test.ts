@@ -325,6 +325,12 @@ describe('config reload through the admin API', () => {
       const metrics = (await gw.gateway.admin!.inject('/metrics')).body;
       assert.match(metrics, /hero_config_reloads_total\{result="ok"\} 1/);
       assert.match(metrics, /hero_config_reloads_total\{result="failed"\} 2/);
+      // The admin listener's Host list is bound when it starts: a reload says so instead of pretending.
+      writeFileSync(
+        gw.file,
+        text.replace(/^\[admin\]\n(listen = .*)$/m, '[admin]\n$1\nhosts = ["gw-admin.internal"]'),
+      );
+      assert.deepEqual((await reload()).json(), { reloaded: true, restart_needed: ['admin.hosts'] });
     } finally {
       await gw.close();
       await up.close();
