@@ -98,6 +98,8 @@ function finish(raw: RawConfig, baseDir: string): Config {
         raw.server.audit_log === undefined
           ? resolve(dataDir, 'audit.log')
           : raw.server.audit_log && at(raw.server.audit_log),
+      ...(raw.server.tls_cert !== undefined ? { tls_cert: at(raw.server.tls_cert) } : {}),
+      ...(raw.server.tls_key !== undefined ? { tls_key: at(raw.server.tls_key) } : {}),
     },
     store: { url: storeUrl },
     route: raw.route.map((r, index) => ({

@@ -195,6 +195,17 @@ export const ConfigSchema = z.strictObject({
       // JSON lines of security events; relative to the config file; "" turns it off. Default: data_dir/audit.log.
       audit_log: z.string().optional(),
       log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      // Serve https directly: PEM files, relative to the config file, re-read on reload (renewals).
+      tls_cert: z.string().min(1).optional(),
+      tls_key: z.string().min(1).optional(),
+      // With TLS: a plain-http listener that only redirects to public_url's origin (e.g. "0.0.0.0:80").
+      http_redirect: listenAddress.optional(),
+    })
+    .refine((s) => (s.tls_cert === undefined) === (s.tls_key === undefined), {
+      message: 'tls_cert and tls_key go together: set both, or neither',
+    })
+    .refine((s) => s.http_redirect === undefined || s.tls_cert !== undefined, {
+      message: 'http_redirect needs tls_cert and tls_key (it redirects to the https listener)',
     })
     .prefault({}),
   admin: z
