@@ -1,15 +1,21 @@
 // The one stylesheet of the auth pages, served from the gateway itself (no third-party assets), with the
-// branding accent colour baked in at config load.
+// branding accent colour baked in at config load: one shade of it per colour scheme, readable on the pages'
+// backgrounds (views/palette.ts).
 import { createHash } from 'node:crypto';
+import { type Palette, palette } from './palette.ts';
 
 /** The pages' icon: an "H" on the accent colour (browsers ask for one on every page). */
 export function icon(accent: string): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="${accent}"/><path d="M10 8v16M22 8v16M10 16h12" stroke="#fff" stroke-width="3.5" stroke-linecap="round"/></svg>`;
+  const p = palette('light', accent);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="8" fill="${p.accentBg}"/><path d="M10 8v16M22 8v16M10 16h12" stroke="${p.onAccent}" stroke-width="3.5" stroke-linecap="round"/></svg>`;
 }
 
+const variables = (p: Palette) =>
+  `--accent:${p.accent};--accent-bg:${p.accentBg};--on-accent:${p.onAccent};--fg:${p.fg};--muted:${p.muted};--bg:${p.bg};--card:${p.card};--border:${p.border};--error:${p.error};--ok:${p.ok}`;
+
 export function stylesheet(accent: string): { css: string; icon: string; version: string } {
-  const css = `:root{--accent:${accent};--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--border:#d1d9e0;--error:#b42318;--ok:#067647;color-scheme:light dark}
-@media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#151b23;--border:#3d444d;--error:#ff8182;--ok:#56d364}}
+  const css = `:root{${variables(palette('light', accent))};color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{${variables(palette('dark', accent))}}}
 *{box-sizing:border-box}
 html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:var(--fg);background:var(--bg)}
 body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;padding:8vh 1rem 2rem}
@@ -29,7 +35,7 @@ input[type=text],input[type=email],input[type=password],input[readonly]{width:10
 input:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
 input[aria-invalid=true]{border-color:var(--error)}
 .hint{color:var(--muted);font-size:.875rem;margin:.3rem 0 0}
-button,.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;text-align:center}
+button,.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1rem;border-radius:8px;border:1px solid var(--accent-bg);background:var(--accent-bg);color:var(--on-accent);cursor:pointer;text-decoration:none;text-align:center}
 button.secondary,.button.secondary{background:transparent;color:var(--fg);border-color:var(--border)}
 form>button[type=submit],.actions{margin-top:1.5rem}
 form.stack>button{width:100%}
@@ -43,10 +49,25 @@ form.stack>button{width:100%}
 a{color:var(--accent)}
 p.meta{color:var(--muted);font-size:.875rem}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
-th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--border);vertical-align:top}
+th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:anywhere}
+td.actions-cell{width:1%;white-space:nowrap;text-align:right;vertical-align:middle}
 td form{margin:0}
 td button{padding:.3rem .7rem;font-size:.85rem}
+form.create{margin-top:1.25rem;display:grid;grid-template-columns:minmax(12rem,1fr) auto;gap:0 1rem;align-items:start}
+form.create>*{grid-column:1/-1}
+form.create>.name{grid-column:1}
+form.create>.expires{grid-column:2}
+form.create select{min-width:9rem}
+form.create>button{justify-self:start;margin-top:1.25rem}
+.new-token input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+@media (max-width:40rem){table.rows,table.rows tbody,table.rows tr,table.rows td{display:block;width:auto}
+table.rows thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.rows tr{display:flex;flex-wrap:wrap;align-items:center;gap:.2rem 1rem;padding:.75rem 0;border-bottom:1px solid var(--border)}
+table.rows td{border:0;padding:0;flex:1 1 100%}
+td[data-label]::before{content:attr(data-label) ": ";color:var(--muted)}
+table.rows td.actions-cell{flex:0 0 auto;text-align:left}
+form.create{grid-template-columns:1fr}form.create>.expires{grid-column:1}}
 @media (max-width:30rem){main{padding:1.25rem;border-radius:0;border-left:0;border-right:0}body{padding:0}}
 `;
   return {
