@@ -24,6 +24,12 @@ export const ERRORS = {
     title: 'Bad Request',
     detail: 'Passwords are at most 1024 characters long.',
   },
+  insecure_transport: {
+    status: 400,
+    title: 'Bad Request',
+    detail:
+      'Signing in needs HTTPS at this address: over plain HTTP the browser drops the sign-in cookies. Use HTTPS, or the gateway’s public_url.',
+  },
   invalid_credentials: {
     status: 401,
     title: 'Unauthorized',

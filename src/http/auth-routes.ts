@@ -4,7 +4,9 @@ import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeForStatus } from '../errors.ts';
 import { csrfProblem } from './auth/csrf.ts';
+import { cookiesDroppedHere, refuseInsecureTransport } from './auth/plain-http.ts';
 import { authHeaders, sendFailure } from './auth/respond.ts';
+import { servePeople } from './failure.ts';
 import type { InFlight } from './in-flight.ts';
 import { accountPages } from './pages/account.ts';
 import type { PagesDeps } from './pages/deps.ts';
@@ -20,6 +22,13 @@ import { statusPage } from './pages/status.ts';
 import { verifyAddressPages } from './pages/verify-address.ts';
 import { sendProblem } from './problem.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false on endpoints that neither set nor read the gateway's cookies (assets, keys, JSON status). */
+    cookies?: boolean;
+  }
+}
+
 // Forms carry a few short fields; 1024-character passwords, percent-encoded, fit many times over.
 const FORM_BODY_LIMIT = 64 * 1024;
 
@@ -28,6 +37,8 @@ export async function authRoutes(
   opts: { authPrefix: string; deps: PagesDeps; inFlight: InFlight },
 ): Promise<void> {
   const { authPrefix: prefix, deps } = opts;
+  // People reach these pages in a browser: every failure here is a page for them.
+  servePeople(app);
   opts.inFlight.trackRoutes(app);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: FORM_BODY_LIMIT });
@@ -44,9 +55,19 @@ export async function authRoutes(
     return sendFailure(request, reply, 'store_unavailable');
   });
 
+  // Registered by files that do not know about cookies: what needs none is named here.
+  const cookieless = new Set([`${prefix}/status`]);
   app.addHook('onRequest', (request, reply, done) => {
     request.hero.onAuthPath = true;
     authHeaders(reply, request.hero.snapshot.auth.csp);
+    const { config, url } = request.routeOptions;
+    const needsCookies = config.cookies !== false && config.csrf !== false && !cookieless.has(url ?? '');
+    // A browser that would drop our Secure cookies gets no form it could never submit, but the reason and
+    // the fix (plain-http.ts); a server-to-server endpoint authenticates each call itself.
+    if (needsCookies && cookiesDroppedHere(request.hero)) {
+      refuseInsecureTransport(request, reply);
+      return;
+    }
     done();
   });
   // Every POST here is a form from one of our pages; anything else is refused before it does any work.
@@ -64,17 +85,18 @@ export async function authRoutes(
     });
   });
 
-  app.get(`${prefix}/assets/style.css`, async (request, reply) => {
+  const noCookies = { config: { cookies: false } };
+  app.get(`${prefix}/assets/style.css`, noCookies, async (request, reply) => {
     // Versioned URL (?v=hash of the content): safe to cache for long.
     reply.header('cache-control', 'public, max-age=86400').type('text/css; charset=utf-8');
     return request.hero.snapshot.style.css;
   });
-  app.get(`${prefix}/assets/icon.svg`, async (request, reply) => {
+  app.get(`${prefix}/assets/icon.svg`, noCookies, async (request, reply) => {
     reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');
     return request.hero.snapshot.style.icon;
   });
   // Public keys for verifying X-Hero-Assertion; cacheable, they change only when keys rotate.
-  app.get(`${prefix}/.well-known/jwks.json`, async (_request, reply) => {
+  app.get(`${prefix}/.well-known/jwks.json`, noCookies, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300').type('application/json; charset=utf-8');
     return deps.jwks();
   });
@@ -91,6 +113,6 @@ export async function authRoutes(
   oidcPages(app, deps, prefix);
 
   // Unknown paths under the prefix are 404 here rather than falling through to a route's upstream.
-  app.all(`${prefix}`, async (_req, reply) => sendProblem(reply, 'not_found'));
-  app.all(`${prefix}/*`, async (_req, reply) => sendProblem(reply, 'not_found'));
+  app.all(`${prefix}`, noCookies, async (_req, reply) => sendProblem(reply, 'not_found'));
+  app.all(`${prefix}/*`, noCookies, async (_req, reply) => sendProblem(reply, 'not_found'));
 }

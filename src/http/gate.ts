@@ -119,11 +119,13 @@ export function gateHook(deps: GateDeps) {
         unauthorized(request, reply, route, s);
         return;
       }
+      // Known before the claims check so the refusal can say who was refused (page and access log); a
+      // refused request is never forwarded, so nothing downstream acts on it.
+      s.principal = admitted.principal;
       if (!hasAllClaims(admitted.claims, route.require_claims)) {
         sendProblem(reply, 'forbidden');
         return;
       }
-      s.principal = admitted.principal;
       s.claims = admitted.claims;
       s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
       done();

@@ -1,16 +1,15 @@
-// Sending RFC 9457 problem+json answers built from the error registry.
+// Answering a failure with a code from the registry. `sendProblem` negotiates (a page for people in a browser,
+// problem+json for programs; see failure.ts), so a new caller gets the right answer without asking for it.
 import type { FastifyReply } from 'fastify';
-import { type ErrorCode, problem } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { sendFailure } from './failure.ts';
+
+export { sendProblemJson } from './problem-json.ts';
 
 export function sendProblem(
   reply: FastifyReply,
   code: ErrorCode,
   extra?: Record<string, unknown>,
 ): FastifyReply {
-  const body = problem(code, extra);
-  return reply
-    .code(body.status)
-    .header('content-type', 'application/problem+json; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .send(JSON.stringify(body));
+  return sendFailure(reply.request, reply, code, extra ? { extra } : {});
 }

@@ -16,6 +16,7 @@ import {
   stripCookies,
 } from '../core/headers.ts';
 import { type CompiledRoute, upstreamPath } from '../core/routes.ts';
+import { servePeople } from './failure.ts';
 import { type GateDeps, gateHook } from './gate.ts';
 import { sendProblem } from './problem.ts';
 import type { HeroRequestState } from './state.ts';
@@ -108,6 +109,8 @@ function optionsFor(route: CompiledRoute): object {
 }
 
 export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise<void> {
+  // Browsers navigate to apps: the gate's and the proxy's refusals are pages for them (except on api routes).
+  servePeople(app);
   app.addHook('onRequest', gateHook(deps));
   await app.register(replyFrom, {
     disableRequestLogging: true,

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { clientChain } from '../core/client-ip.ts';
 import { canonicalizeHost, normalizeTarget } from '../core/normalize.ts';
 import type { ErrorCode } from '../errors.ts';
-import { sendProblem } from './problem.ts';
+import { sendFailure } from './failure.ts';
 import type { Snapshot, SnapshotHolder } from './snapshot.ts';
 import type { HeroRequestState } from './state.ts';
 import './state.ts';
@@ -90,7 +90,8 @@ export function targetHook(holder: SnapshotHolder) {
     const inspected = inspectRequest(request.raw, holder.current);
     if (!inspected.ok) {
       if (inspected.reason) request.log.info({ reason: inspected.reason }, 'refused request target');
-      sendProblem(reply, inspected.code);
+      // No request state yet: the page takes its branding from the snapshot this request would have had.
+      sendFailure(request, reply, inspected.code, { snapshot: holder.current });
       return;
     }
     request.hero = inspected.state;
