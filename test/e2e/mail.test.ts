@@ -116,7 +116,7 @@ describe('mail journeys in Chromium', { skip }, () => {
     await page.goto(`${stack.base}${APP_PAGE}`);
     assert.equal(new URL(page.url()).pathname, '/auth/login');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), APP_PAGE);
-    await page.getByRole('link', { name: 'Email me a sign-in link' }).click();
+    await page.getByRole('link', { name: 'Mail me a sign-in link' }).click();
     await heading('Sign in by email').waitFor();
     assert.equal(new URL(page.url()).pathname, '/auth/magic-link');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), APP_PAGE);

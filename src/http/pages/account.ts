@@ -13,6 +13,7 @@ import type { Alert } from '../views/layout.ts';
 import { account } from '../views/pages.ts';
 import { TOKEN_LIFETIMES, tokensSection } from '../views/tokens.ts';
 import type { PagesDeps } from './deps.ts';
+import { setTokenFlash, takeTokenFlash } from './token-flash.ts';
 
 const DONE: Record<string, string> = {
   password: 'Your password was changed. Every other session was signed out.',
@@ -65,6 +66,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
         passwordInvalid,
         hasPassword,
         providers,
+        providerNames: names,
         extra: tokensSection({ prefix, csrf, tokens, claims, now: deps.clock.now(), created }),
       }),
     );
@@ -88,7 +90,8 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     if (!active) return reply;
     const done = (request.query as Record<string, unknown>).done;
     const text = typeof done === 'string' ? DONE[done] : undefined;
-    return render(request, reply, active, 200, text ? { kind: 'ok', text } : null);
+    const created = takeTokenFlash(request, reply, deps.csrfKey, active, deps.clock.now());
+    return render(request, reply, active, 200, text ? { kind: 'ok', text } : null, false, created);
   });
 
   app.post(`${prefix}/account/password`, async (request, reply) => {
@@ -214,8 +217,11 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
       ip: request.hero.clientIp,
       detail: { name, claims: record.claims },
     });
-    // Shown in this one answer and never again (only its hash is stored).
-    return render(request, reply, active, 200, null, false, { name, token });
+    // Shown once, by the GET this redirect leads to, and never again (only its hash is stored). Answering
+    // the POST itself would make a reload post again and create a second token.
+    setTokenFlash(reply, deps.csrfKey, active, { name, token }, deps.clock.now());
+    reply.code(303).header('location', `${prefix}/account#tokens-heading`);
+    return reply.send();
   });
 
   app.post(`${prefix}/account/tokens/revoke`, async (request, reply) => {

@@ -54,9 +54,9 @@ function renderLogin(
   status: number,
   returnTo: string,
   failure: ErrorCode | null,
-  text?: string,
-  ok?: string,
+  opts: { text?: string; ok?: string | undefined; username?: string } = {},
 ): FastifyReply {
+  const { text, ok } = opts;
   if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure);
   const { server, accounts } = request.hero.snapshot.config;
   const prefix = server.auth_prefix;
@@ -72,7 +72,7 @@ function renderLogin(
     }));
   const buttons = [
     ...(accounts.magic_link && only === null
-      ? [{ href: `${prefix}/magic-link${back}`, label: 'Email me a sign-in link' }]
+      ? [{ href: `${prefix}/magic-link${back}`, label: 'Mail me a sign-in link' }]
       : []),
     ...providers,
   ];
@@ -99,6 +99,9 @@ function renderLogin(
       action: `${prefix}/login`,
       csrf: csrfToken(request, reply, deps.csrfKey),
       returnTo,
+      // Typed again after a refusal is a chore; the username is no secret to the one who typed it (escaped,
+      // and cut to the longest address). Never the password.
+      username: (opts.username ?? '').slice(0, 254),
       invalid: failure !== null,
       password: only === null,
       alternatives: { buttons, links },
@@ -128,7 +131,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
       return reply.send();
     }
     const done = typeof query.done === 'string' ? DONE[query.done] : undefined;
-    return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null, undefined, done);
+    return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null, { ok: done });
   });
 
   app.post(`${prefix}/login`, async (request, reply) => {
@@ -138,18 +141,15 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
     const rawReturn = formField(request.body, 'return_to');
     const returnTo = rawReturn ? returnTarget(s, rawReturn) : '';
     if (identifier === '' || password === '')
-      return renderLogin(
-        request,
-        reply,
-        deps,
-        400,
-        returnTo,
-        'invalid_input',
-        'Enter your username and password.',
-      );
+      return renderLogin(request, reply, deps, 400, returnTo, 'invalid_input', {
+        text: 'Enter your username and password.',
+        username: identifier,
+      });
     // Refused before any hashing: argon2 over megabytes of input is a cheap way to burn our CPU.
     if ([...password].length > MAX_PASSWORD_LENGTH)
-      return renderLogin(request, reply, deps, 400, returnTo, 'password_too_long');
+      return renderLogin(request, reply, deps, 400, returnTo, 'password_too_long', {
+        username: identifier,
+      });
 
     const deviceProof = readCookie(request.headers.cookie, s.snapshot.auth.device.name);
     const result = await deps.login.attempt({
@@ -165,20 +165,17 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
         const seconds = Math.ceil(result.retryAfterMs / 1000);
         deps.audit.record({ action: 'login.throttled', target: who, ip: s.clientIp });
         reply.header('retry-after', String(seconds));
-        return renderLogin(
-          request,
-          reply,
-          deps,
-          429,
-          returnTo,
-          'too_many_requests',
-          `Too many attempts. Try again in ${seconds} seconds.`,
-        );
+        return renderLogin(request, reply, deps, 429, returnTo, 'too_many_requests', {
+          text: `Too many attempts. Try again in ${seconds} seconds.`,
+          username: identifier,
+        });
       }
       case 'failed':
         deps.signInMetric('password', 'failed');
         deps.audit.record({ action: 'login.failure', target: who, ip: s.clientIp });
-        return renderLogin(request, reply, deps, 401, returnTo, 'invalid_credentials');
+        return renderLogin(request, reply, deps, 401, returnTo, 'invalid_credentials', {
+          username: identifier,
+        });
       case 'unverified':
         deps.signInMetric('password', 'unverified');
         deps.audit.record({
@@ -197,7 +194,10 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
             wait === 0
               ? 'Confirm your email address first: we mailed you a new link.'
               : 'Confirm your email address first: follow the link we mailed you.';
-          return renderLogin(request, reply, deps, 403, returnTo, 'email_unverified', text);
+          return renderLogin(request, reply, deps, 403, returnTo, 'email_unverified', {
+            text,
+            username: identifier,
+          });
         }
       case 'ok':
         break;

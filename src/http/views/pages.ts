@@ -23,6 +23,8 @@ export function loginForm(a: {
   action: string;
   csrf: string;
   returnTo: string;
+  /** What was typed as the username, shown again after a refused attempt (never the password). */
+  username: string;
   invalid: boolean;
   /** False where the app asked for needs an identity provider: only its buttons are offered. */
   password: boolean;
@@ -32,8 +34,8 @@ export function loginForm(a: {
     ? html`<form method="post" action="${a.action}" class="stack" novalidate>
 ${csrfField(a.csrf)}
 <input type="hidden" name="return_to" value="${a.returnTo}">
-${field({ name: 'username', label: 'Username or email', type: 'text', autocomplete: 'username', autofocus: true, invalid: a.invalid })}
-${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', invalid: a.invalid })}
+${field({ name: 'username', label: 'Username or email', type: 'text', autocomplete: 'username', value: a.username, autofocus: a.username === '', invalid: a.invalid })}
+${field({ name: 'password', label: 'Password', type: 'password', autocomplete: 'current-password', autofocus: a.username !== '', invalid: a.invalid })}
 <button type="submit">Sign in</button>
 </form>`
     : html`<p>This app asks you to sign in with one of these accounts.</p>`;
@@ -93,7 +95,12 @@ export function browserName(ua: string | null): string {
 }
 
 const METHOD_LABELS: Record<string, string> = { password: 'password', magic_link: 'email link' };
-const methodLabel = (m: string) => METHOD_LABELS[m] ?? (m.startsWith('oidc:') ? m.slice(5) : m);
+
+/** How a session began, in words: an identity provider by its display name (its id when no longer configured). */
+function methodLabel(m: string, providerNames: ReadonlyMap<string, string>): string {
+  if (m.startsWith('oidc:')) return providerNames.get(m.slice(5)) ?? m.slice(5);
+  return METHOD_LABELS[m] ?? m;
+}
 
 export function account(a: {
   prefix: string;
@@ -107,15 +114,17 @@ export function account(a: {
   hasPassword: boolean;
   /** Names of the identity providers linked to the account. */
   providers: readonly string[];
+  /** Display names of the configured identity providers, by id. */
+  providerNames: ReadonlyMap<string, string>;
   /** More sections (API tokens). */
   extra: SafeHtml;
 }): SafeHtml {
   const rows = a.sessions.map(
     (s) => html`<tr>
 <td><span title="${s.userAgent ?? ''}">${browserName(s.userAgent)}</span>${s.id === a.current ? html` <strong>(this one)</strong>` : ''}<br><span class="hint">${s.ip ?? ''}</span></td>
-<td>${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod)}</span></td>
-<td>${when(s.lastSeenAt)}</td>
-<td>${
+<td data-label="Signed in">${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod, a.providerNames)}</span></td>
+<td data-label="Last active">${when(s.lastSeenAt)}</td>
+<td class="actions-cell">${
       s.id === a.current
         ? ''
         : html`<form method="post" action="${a.prefix}/account/sessions/end">${csrfField(a.csrf)}<input type="hidden" name="session" value="${s.id}"><button type="submit" class="secondary">End<span class="visually-hidden"> session from ${when(s.createdAt)}</span></button></form>`
@@ -137,7 +146,7 @@ ${field({ name: 'confirm_password', label: 'Repeat the new password', type: 'pas
 ${a.hasPassword && via ? html`<p class="meta">You can also sign in with ${via}.</p>` : ''}
 ${password}
 <h2 id="sessions-heading">Sessions</h2>
-<table aria-labelledby="sessions-heading">
+<table class="rows" aria-labelledby="sessions-heading">
 <thead><tr><th scope="col">Browser and address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody>
 </table>
