@@ -2,6 +2,7 @@
 // store. Wiring only — behaviour lives in http/, services/ and core/.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
 import { openidDiscovery } from './adapters/openid/client.ts';
@@ -23,9 +24,10 @@ import { bearerMode } from './http/modes/bearer.ts';
 import { localMode } from './http/modes/local.ts';
 import { oauthMode } from './http/modes/oauth.ts';
 import { proxyPlugin } from './http/proxy.ts';
-import { type ReloadResult, reloadConfig } from './http/reload.ts';
+import { type ReloadPart, type ReloadResult, reloadConfig } from './http/reload.ts';
 import { compileSnapshot, SnapshotHolder } from './http/snapshot.ts';
 import { targetHook } from './http/target.ts';
+import { type TlsPair, tlsAtStart, tlsReloadPart } from './http/tls.ts';
 import { TunnelWatch } from './http/tunnels.ts';
 import { websocketUpgrades } from './http/websocket.ts';
 import type { Logger } from './logger.ts';
@@ -80,8 +82,9 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function fastifyOptions(logger: Logger, metrics?: GatewayMetrics) {
+function fastifyOptions(logger: Logger, metrics?: GatewayMetrics, tls?: TlsPair | null) {
   return {
+    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
     // pino's Logger is a FastifyBaseLogger; the cast only pins Fastify's generic to the base type.
     loggerInstance: logger as FastifyBaseLogger,
     logController: new AccessLog(metrics ? (request, reply) => metrics.request(request, reply) : undefined),
@@ -97,6 +100,8 @@ function fastifyOptions(logger: Logger, metrics?: GatewayMetrics) {
 
 export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, store, clock, logger } = deps;
+  // First, before anything is opened: an unusable certificate stops the start with one line.
+  const tls = tlsAtStart(config);
   const snapshots = new SnapshotHolder(compileSnapshot(config));
   const freshness = new AuthzFreshness(store.authz);
   const tokens = new ApiTokenService(store, clock, {
@@ -156,13 +161,22 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     activeSessions: () => store.sessions.countActive(clock.now()),
     outboxDepth: () => outbox.depth(),
   });
-  const app = Fastify(fastifyOptions(logger, metrics));
+  // With tls_cert the main listener is an https server (the proto of its requests is https); the cast only
+  // pins Fastify's server generic, the instance is used through the parts https and http share.
+  const app = Fastify(fastifyOptions(logger, metrics, tls)) as unknown as FastifyInstance;
+  const reloadParts: ReloadPart[] = [];
+  if (tls) {
+    const loaded = (pair: TlsPair) =>
+      logger.info({ subject: pair.subject, not_after: pair.notAfter }, 'TLS certificate loaded');
+    loaded(tls);
+    reloadParts.push(tlsReloadPart(app.server as unknown as TlsServer, loaded));
+  }
   installErrorHandling(app);
   app.decorateRequest('hero', null as never);
   app.addHook('onRequest', targetHook(snapshots));
   const reload = (): ReloadResult => {
     const result = deps.loadConfig
-      ? reloadConfig(snapshots, deps.loadConfig)
+      ? reloadConfig(snapshots, deps.loadConfig, reloadParts)
       : { ok: false as const, problems: ['this gateway was not started from a file'] };
     metrics.reload(result.ok ? 'ok' : 'failed');
     if (result.ok) providers.sync(snapshots.current.config.oidc);

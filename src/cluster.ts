@@ -1,7 +1,8 @@
 // `workers = N`: N processes (node:cluster) share the listen sockets. The primary prepares what must exist once
-// (secret, signing keys, migrations) before forking, restarts a worker that dies, passes SIGHUP on, and on
-// SIGTERM lets every worker shut down gracefully. All state that matters lives in the store, so sessions,
-// throttles and revocations hold across workers.
+// (secret, signing keys, migrations) before forking, starts the first worker alone (a start that fails — a busy
+// port, an unusable certificate — fails once, reported by the primary as one line), restarts a worker that dies
+// later, passes SIGHUP on, and on SIGTERM lets every worker shut down gracefully. All state that matters lives
+// in the store, so sessions, throttles and revocations hold across workers.
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
 import { openStore } from './adapters/open-store.ts';
@@ -11,6 +12,57 @@ import { loadSigningKeys } from './crypto/signing-keys.ts';
 import type { Logger } from './logger.ts';
 import { systemClock } from './ports/clock.ts';
 
+/** How long the primary waits before starting again a replacement worker that could not start. */
+const RESTART_RETRY_MS = 5_000;
+
+type StartMessage = { hero: 'ready' } | { hero: 'start-failed'; message: string; code?: string };
+
+/** In a worker: tells the primary that every listener is up. */
+export function reportReady(): void {
+  if (cluster.isWorker) process.send?.({ hero: 'ready' } satisfies StartMessage);
+}
+
+/**
+ * In a worker: hands a failed start to the primary and exits without printing — the primary reports it, once
+ * (N workers would print the same line N times). Never resolves.
+ */
+export function reportStartFailure(err: unknown): Promise<never> {
+  const e = err as NodeJS.ErrnoException;
+  const message: StartMessage = {
+    hero: 'start-failed',
+    message: e?.message ?? String(err),
+    ...(e?.code ? { code: e.code } : {}),
+  };
+  return new Promise(() => {
+    process.send?.(message, () => process.exit(2));
+  });
+}
+
+/** Resolves when the worker reports ready; rejects with its start failure, or when it exits first. */
+function started(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: StartMessage) => {
+      if (m?.hero === 'ready') {
+        done();
+        resolve();
+      } else if (m?.hero === 'start-failed') {
+        done();
+        reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      done();
+      reject(new Error(`a worker exited while starting (${signal ?? `exit code ${code}`})`));
+    };
+    const done = () => {
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('exit', onExit);
+  });
+}
+
 export async function runPrimary(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
   ensureSecret(config);
   loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), systemClock.now());
@@ -18,24 +70,36 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
   await store.close();
 
   let stopping = false;
-  const fork = (index: number): Worker => {
-    const worker = cluster.fork({ HERO_WORKER_INDEX: String(index) });
-    worker.on('exit', (code, signal) => {
-      if (stopping) return;
-      logger.error({ worker: worker.process.pid, code, signal }, 'a worker died; starting another');
-      workers[index] = fork(index);
-    });
-    return worker;
-  };
+  const retries = new Set<NodeJS.Timeout>();
   const workers: Worker[] = [];
-  for (let i = 0; i < config.server.workers; i++) workers.push(fork(i));
-  logger.info({ workers: config.server.workers }, 'started workers');
-
-  process.on('SIGHUP', () => {
-    for (const w of workers) w.process.kill('SIGHUP');
-  });
+  const fork = (index: number): Promise<void> => {
+    const worker = cluster.fork({ HERO_WORKER_INDEX: String(index) });
+    workers[index] = worker;
+    return started(worker).then(() => {
+      worker.once('exit', (code, signal) => {
+        if (stopping) return;
+        logger.error({ worker: worker.process.pid, code, signal }, 'a worker died; starting another');
+        restart(index);
+      });
+    });
+  };
+  const restart = (index: number) => {
+    fork(index).catch((err: Error) => {
+      if (stopping) return;
+      logger.error(
+        { error: err.message, retry_in_ms: RESTART_RETRY_MS },
+        'a replacement worker could not start; trying again',
+      );
+      const t = setTimeout(() => {
+        retries.delete(t);
+        if (!stopping) restart(index);
+      }, RESTART_RETRY_MS);
+      retries.add(t);
+    });
+  };
   const stop = () => {
     stopping = true;
+    for (const t of retries) clearTimeout(t);
     return Promise.all(
       workers.map(
         (w) =>
@@ -45,8 +109,21 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
             w.process.kill('SIGTERM');
           }),
       ),
-    ).then((codes) => codes);
+    );
   };
+
+  try {
+    await fork(0);
+    await Promise.all(Array.from({ length: config.server.workers - 1 }, (_, i) => fork(i + 1)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  logger.info({ workers: config.server.workers }, 'started workers');
+
+  process.on('SIGHUP', () => {
+    for (const w of workers) if (!w.isDead()) w.process.kill('SIGHUP');
+  });
   for (const sig of ['SIGTERM', 'SIGINT'] as const)
     process.once(sig, () => {
       stop().then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));

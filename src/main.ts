@@ -1,14 +1,19 @@
-// `hero-gateway serve`: load the config, open the store, build the gateway, listen; shut down gracefully.
+// `hero-gateway serve`: load the config, open the store, build the gateway, listen; shut down gracefully. A
+// start that fails closes what it opened and throws one clear error (the CLI prints it as one line).
 
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import { openStore } from './adapters/open-store.ts';
-import { buildGateway } from './app.ts';
-import { runPrimary } from './cluster.ts';
+import { buildGateway, type Gateway } from './app.ts';
+import { reportReady, reportStartFailure, runPrimary } from './cluster.ts';
 import { parseListen } from './config/listen.ts';
-import { ConfigError, loadConfigFile } from './config/load.ts';
+import { type Config, ConfigError, loadConfigFile } from './config/load.ts';
+import { plainHttpWarning } from './config/plain-http.ts';
 import { ensureSecret } from './config/secret.ts';
-import { watchConfig } from './config/watch.ts';
-import { createLogger } from './logger.ts';
+import { watchFiles } from './config/watch.ts';
+import { httpsRedirectServer } from './http/https-redirect.ts';
+import { tlsFiles } from './http/tls.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { systemClock } from './ports/clock.ts';
 
 /** How long accepted requests get to finish after SIGTERM. */
@@ -20,52 +25,136 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
+/** Listens, or throws one line naming the setting, the address and what went wrong (code kept for the CLI). */
+async function listenOn(
+  setting: string,
+  address: string,
+  listen: (host: string, port: number) => Promise<string>,
+) {
+  const { host, port } = parseListen(address);
+  try {
+    return await listen(host, port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : e.code === 'EACCES'
+          ? 'permission denied (ports below 1024 need privileges)'
+          : e.code === 'EADDRNOTAVAIL'
+            ? 'this machine has no such address'
+            : e.message;
+    throw Object.assign(new Error(`${setting} ${address}: ${why}`), e.code ? { code: e.code } : {});
+  }
+}
+
+function listenHttp(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    });
+  });
+}
+
+function closeHttp(server: Server | null): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
 export async function serve(file: string, opts: { onSignal?: boolean } = {}): Promise<RunningGateway> {
   const loaded = loadConfigFile(file);
   if (!loaded.ok) throw new ConfigError(loaded.problems);
   const config = loaded.config;
   const logger = createLogger(config.server.log_level);
+  // Once per gateway: workers are not the primary.
+  if (cluster.isPrimary) {
+    const plain = plainHttpWarning(config.server.public_url);
+    if (plain) logger.warn(plain);
+  }
   if (config.server.workers > 1 && cluster.isPrimary) {
     const primary = await runPrimary(config, logger);
     const main = parseListen(config.server.listen);
     return {
-      url: `http://${main.host}:${main.port}`,
+      url: `${config.server.tls_cert ? 'https' : 'http'}://${main.host}:${main.port}`,
       adminUrl: config.admin.listen || null,
       stop: primary.stop,
     };
   }
+  try {
+    const running = await startServing(file, config, logger, opts);
+    reportReady();
+    return running;
+  } catch (err) {
+    if (cluster.isWorker) return reportStartFailure(err);
+    throw err;
+  }
+}
+
+async function startServing(
+  file: string,
+  config: Config,
+  logger: Logger,
+  opts: { onSignal?: boolean },
+): Promise<RunningGateway> {
   const secret = ensureSecret(config);
   if (secret.generated) logger.info({ dir: config.server.data_dir }, 'generated a server secret');
   if (secret.warning) logger.warn(secret.warning);
   const store = openStore(config.store.url, systemClock);
-  await store.ready();
-  const gw = await buildGateway({
-    config,
-    store,
-    clock: systemClock,
-    logger,
-    secret: secret.secret,
-    loadConfig: () => loadConfigFile(file),
-  });
-
-  const main = parseListen(config.server.listen);
-  const url = await gw.app.listen({ host: main.host, port: main.port });
+  let gw: Gateway | null = null;
+  let redirect: Server | null = null;
+  let url: string;
   let adminUrl: string | null = null;
-  if (gw.admin && config.admin.listen) {
-    const a = parseListen(config.admin.listen);
-    adminUrl = await gw.admin.listen({ host: a.host, port: a.port });
+  let redirectUrl: string | null = null;
+  try {
+    await store.ready();
+    const built = await buildGateway({
+      config,
+      store,
+      clock: systemClock,
+      logger,
+      secret: secret.secret,
+      loadConfig: () => loadConfigFile(file),
+    });
+    gw = built;
+    url = await listenOn('server.listen', config.server.listen, (host, port) =>
+      built.app.listen({ host, port }),
+    );
+    const admin = built.admin;
+    if (admin && config.admin.listen)
+      adminUrl = await listenOn('admin.listen', config.admin.listen, (host, port) =>
+        admin.listen({ host, port }),
+      );
+    if (config.server.http_redirect) {
+      const server = httpsRedirectServer(built.snapshots);
+      redirect = server;
+      redirectUrl = await listenOn('server.http_redirect', config.server.http_redirect, (host, port) =>
+        listenHttp(server, host, port),
+      );
+    }
+  } catch (err) {
+    // Whatever did open is closed again, so the process can exit with the error instead of hanging on a socket.
+    await Promise.allSettled([closeHttp(redirect), gw?.close()]);
+    await store.close().catch(() => {});
+    throw err;
   }
+  const gateway = gw;
   const routes = config.route.length;
   logger.info(
-    { url, admin: adminUrl, routes, public_url: config.server.public_url },
+    { url, admin: adminUrl, http_redirect: redirectUrl, routes, public_url: config.server.public_url },
     'hero-gateway is listening',
   );
   if (routes === 0) logger.warn('no routes are configured: every request will get 404');
-  gw.startBackground();
+  gateway.startBackground();
   if (!config.mail.smtp_url)
     logger.warn('mail.smtp_url is not set: mails are printed to the console (development only)');
   // With several workers only the first one prints the setup link (a second would void the first's).
-  const setupToken = (process.env.HERO_WORKER_INDEX ?? '0') === '0' ? await gw.setup.issueIfNeeded() : null;
+  const setupToken =
+    (process.env.HERO_WORKER_INDEX ?? '0') === '0' ? await gateway.setup.issueIfNeeded() : null;
   if (setupToken) {
     // The one place the token exists in plain text: the operator's console, once.
     const link = `${config.server.public_url.replace(/\/$/, '')}${config.server.auth_prefix}/setup?token=${setupToken}`;
@@ -73,9 +162,20 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
     process.stderr.write(`\n  First-run setup (valid 24 hours, once):\n  ${link}\n\n`);
   }
 
-  // Reload: SIGHUP, and any change of the file's content. Both go through the same validated, atomic swap.
-  const unwatch = watchConfig(file, () => gw.reload());
-  const onHup = () => gw.reload();
+  // Reload: SIGHUP, and any change of the config file's content or of the TLS files (renewal tools rewrite
+  // them). All go through the same validated, atomic swap.
+  const watched = () => [file, ...tlsFiles(gateway.snapshots.current.config)];
+  let watching = watched();
+  let unwatch = watchFiles(watching, () => onHup());
+  const onHup = () => {
+    gateway.reload();
+    // A reload may name other certificate files: watch those from now on.
+    const next = watched();
+    if (next.join('\n') === watching.join('\n')) return;
+    unwatch();
+    watching = next;
+    unwatch = watchFiles(watching, () => onHup());
+  };
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -84,7 +184,7 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
       unwatch();
       process.off('SIGHUP', onHup);
       // Stop accepting, let accepted requests finish, flush the audit log and the mail sender; then the store.
-      await gw.close();
+      await Promise.all([gateway.close(), closeHttp(redirect)]);
       await store.close();
     })();
     return stopping;

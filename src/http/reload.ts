@@ -5,6 +5,14 @@ import { compileSnapshot, type SnapshotHolder } from './snapshot.ts';
 
 export type ReloadResult = { ok: true; restartNeeded: string[] } | { ok: false; problems: string[] };
 
+/**
+ * Something bound outside the snapshot that takes the new config too (the TLS listener's certificate). It is
+ * prepared before the swap and may refuse the reload; it is applied only once every part has agreed.
+ */
+export interface ReloadPart {
+  prepare(config: Config): { ok: true; apply(): void } | { ok: false; problems: string[] };
+}
+
 // Settings bound at start (sockets, files, registered endpoints, built adapters): a reload cannot move them.
 const AT_START: [string, (c: Config) => unknown][] = [
   ['server.listen', (c) => c.server.listen],
@@ -12,6 +20,9 @@ const AT_START: [string, (c: Config) => unknown][] = [
   ['server.secret', (c) => c.server.secret],
   ['server.workers', (c) => c.server.workers],
   ['server.audit_log', (c) => c.server.audit_log],
+  // A listener is http or https from its start; the files of a TLS listener are re-read on reload.
+  ['server.tls_cert', (c) => c.server.tls_cert !== undefined],
+  ['server.http_redirect', (c) => c.server.http_redirect],
   ['admin.listen', (c) => c.admin.listen],
   ['admin.hosts', (c) => c.admin.hosts.join(',')],
   ['store.url', (c) => c.store.url],
@@ -19,7 +30,11 @@ const AT_START: [string, (c: Config) => unknown][] = [
   ['mail.from', (c) => c.mail.from],
 ];
 
-export function reloadConfig(holder: SnapshotHolder, load: () => LoadResult): ReloadResult {
+export function reloadConfig(
+  holder: SnapshotHolder,
+  load: () => LoadResult,
+  parts: readonly ReloadPart[] = [],
+): ReloadResult {
   let loaded: LoadResult;
   try {
     loaded = load();
@@ -32,6 +47,11 @@ export function reloadConfig(holder: SnapshotHolder, load: () => LoadResult): Re
   if (loaded.config.server.auth_prefix !== before.server.auth_prefix)
     return { ok: false, problems: ['server.auth_prefix: changing it needs a restart'] };
   const restartNeeded = AT_START.filter(([, get]) => get(loaded.config) !== get(before)).map(([key]) => key);
-  holder.current = compileSnapshot(loaded.config);
+  const snapshot = compileSnapshot(loaded.config);
+  const prepared = parts.map((p) => p.prepare(loaded.config));
+  const problems = prepared.flatMap((p) => (p.ok ? [] : p.problems));
+  if (problems.length > 0) return { ok: false, problems };
+  holder.current = snapshot;
+  for (const p of prepared) if (p.ok) p.apply();
   return { ok: true, restartNeeded };
 }
