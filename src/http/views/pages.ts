@@ -121,9 +121,9 @@ export function account(a: {
 }): SafeHtml {
   const rows = a.sessions.map(
     (s) => html`<tr>
-<td><span title="${s.userAgent ?? ''}">${browserName(s.userAgent)}</span>${s.id === a.current ? html` <strong>(this one)</strong>` : ''}<br><span class="hint">${s.ip ?? ''}</span></td>
-<td data-label="Signed in">${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod, a.providerNames)}</span></td>
-<td data-label="Last active">${when(s.lastSeenAt)}</td>
+<td class="what"><span title="${s.userAgent ?? ''}">${browserName(s.userAgent)}</span>${s.id === a.current ? html` <strong>(this one)</strong>` : ''}<br><span class="hint">${s.ip ?? ''}</span></td>
+<td class="when" data-label="Signed in">${when(s.createdAt)}<br><span class="hint">by ${methodLabel(s.authMethod, a.providerNames)}</span></td>
+<td class="when" data-label="Last active">${when(s.lastSeenAt)}</td>
 <td class="actions-cell">${
       s.id === a.current
         ? ''

@@ -43,21 +43,26 @@ form.stack>button{width:100%}
 .alert{border-radius:8px;padding:.75rem 1rem;margin:0 0 1rem;border:1px solid}
 .alert.error{color:var(--error);border-color:var(--error)}
 .alert.ok{color:var(--ok);border-color:var(--ok)}
+.alert>p:first-child{margin-top:0}
+.alert>:last-child{margin-bottom:0}
 .alternatives:empty{display:none}
 .alternatives{border-top:1px solid var(--border);margin-top:1.5rem;padding-top:1rem;display:grid;gap:.6rem}
 .button[aria-disabled=true]{cursor:not-allowed;color:var(--muted);border-style:dashed}
 a{color:var(--accent)}
 p.meta{color:var(--muted);font-size:.875rem}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
-th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:anywhere}
+th,td{text-align:left;padding:.5rem .4rem;border-bottom:1px solid var(--border);vertical-align:top;overflow-wrap:break-word}
+th,td.when{white-space:nowrap}
+td.what{overflow-wrap:anywhere}
 td.actions-cell{width:1%;white-space:nowrap;text-align:right;vertical-align:middle}
 td form{margin:0}
+td form>button[type=submit]{margin:0}
 td button{padding:.3rem .7rem;font-size:.85rem}
 form.create{margin-top:1.25rem;display:grid;grid-template-columns:minmax(12rem,1fr) auto;gap:0 1rem;align-items:start}
 form.create>*{grid-column:1/-1}
 form.create>.name{grid-column:1}
 form.create>.expires{grid-column:2}
-form.create select{min-width:9rem}
+form.create select{width:100%;min-width:12rem;padding:.6rem .6rem}
 form.create>button{justify-self:start;margin-top:1.25rem}
 .new-token input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}

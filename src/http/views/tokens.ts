@@ -28,8 +28,8 @@ export function tokensSection(a: {
   const rows = live.map(
     (
       t,
-    ) => html`<tr><td><strong>${t.name}</strong></td><td data-label="Claims">${t.claims === null ? 'all your claims' : t.claims.join(', ') || 'none'}</td>
-<td data-label="Expires">${day(t.expiresAt)}</td><td data-label="Last used">${day(t.lastUsedAt)}</td>
+    ) => html`<tr><td class="what"><strong>${t.name}</strong></td><td data-label="Claims">${t.claims === null ? 'all your claims' : t.claims.join(', ') || 'none'}</td>
+<td class="when" data-label="Expires">${day(t.expiresAt)}</td><td class="when" data-label="Last used">${day(t.lastUsedAt)}</td>
 <td class="actions-cell"><form method="post" action="${a.prefix}/account/tokens/revoke">${csrfField(a.csrf)}<input type="hidden" name="token" value="${t.id}"><button type="submit" class="secondary">Revoke<span class="visually-hidden"> ${t.name}</span></button></form></td></tr>`,
   );
   return html`<h2 id="tokens-heading">API tokens</h2>
