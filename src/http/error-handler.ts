@@ -1,5 +1,6 @@
 // Installed before anything else: no Fastify default body (which would leak err.message) ever reaches a
-// client. Clients get a problem+json from the registry; the detail goes to the log with the request id.
+// client. Clients get the registry's answer for the code (a page for browsers where people navigate, else
+// problem+json: see failure.ts); the detail goes to the log with the request id.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeForStatus, HeroError } from '../errors.ts';
 import { sendProblem } from './problem.ts';
@@ -21,7 +22,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, 'not_found'));
 }
 
-/** Errors Fastify raises before routing (bad URL, bad content type): same problem+json, no internals. */
+/**
+ * Errors Fastify raises before routing (bad URL, bad content type): problem+json, no internals. No config
+ * snapshot is known this early, so there is nothing to brand a page with.
+ */
 export function frameworkErrors(err: FastifyError, _req: unknown, reply: import('fastify').FastifyReply) {
   return sendProblem(reply, codeForStatus(err.statusCode ?? 400));
 }
