@@ -112,15 +112,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
     );
   };
 
-  try {
-    await fork(0);
-    await Promise.all(Array.from({ length: config.server.workers - 1 }, (_, i) => fork(i + 1)));
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  logger.info({ workers: config.server.workers }, 'started workers');
-
+  // Installed before the first fork: a signal while the workers start must not kill the primary alone.
   process.on('SIGHUP', () => {
     for (const w of workers) if (!w.isDead()) w.process.kill('SIGHUP');
   });
@@ -128,6 +120,16 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
     process.once(sig, () => {
       stop().then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
     });
+  try {
+    await fork(0);
+    await Promise.all(Array.from({ length: config.server.workers - 1 }, (_, i) => fork(i + 1)));
+  } catch (err) {
+    // Stopped by a signal while starting: the handler above exits once the workers have.
+    if (stopping) return new Promise(() => {});
+    await stop();
+    throw err;
+  }
+  logger.info({ workers: config.server.workers }, 'started workers');
   return {
     async stop() {
       await stop();
