@@ -1,10 +1,26 @@
 // Chooses the store backend from `[store] url`: the one place that knows which adapters exist.
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import { BackupRefused, backupSqlite } from './sqlite/backup.ts';
 import { createSqliteStore } from './sqlite/index.ts';
+
+export { BackupRefused };
 
 export function openStore(url: string, clock: Clock, opts: { migrate?: boolean } = {}): Store {
   if (url.startsWith('sqlite:'))
     return createSqliteStore({ path: url.slice('sqlite:'.length), clock, ...opts });
   throw new Error(`store url "${url.split(':')[0]}:…" is not supported yet; use sqlite:PATH`);
+}
+
+/**
+ * Copies the store at `url` to the file `dest`, consistently, while it is in use. Returns the copy's size.
+ * Throws BackupRefused with a one-line reason when it cannot (another backend, no store yet, FILE exists).
+ */
+export function backupStore(url: string, dest: string, opts: { force: boolean }): Promise<number> {
+  if (url === 'sqlite::memory:')
+    throw new BackupRefused('the store is in memory: there is nothing to back up');
+  if (url.startsWith('sqlite:')) return backupSqlite(url.slice('sqlite:'.length), dest, opts);
+  throw new BackupRefused(
+    `backup copies SQLite stores; for a ${url.split(':')[0]} store use that database's own tools (for example pg_dump)`,
+  );
 }

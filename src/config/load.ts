@@ -1,12 +1,14 @@
 // Reading a config file: TOML → environment interpolation → strict schema → cross-field checks → frozen Config.
 // Every problem is collected and reported with its path; loading has no side effects (no files are written).
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { parseDuration } from './duration.ts';
 import { type Env, interpolate } from './interpolate.ts';
 import { COOKIE_DOMAIN, ConfigSchema, type RawConfig, type RouteConfig } from './schema.ts';
+import { plainTomlMessage } from './toml-errors.ts';
 
 export type Route = RouteConfig & {
   context: string;
@@ -36,11 +38,46 @@ export class ConfigError extends Error {
   }
 }
 
-export type LoadResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+/** Where a TOML syntax error is, for showing the line with a caret under the column. */
+export interface SyntaxProblem {
+  line: number;
+  column: number;
+  /** What is wrong, in plain words. */
+  message: string;
+  /** The offending line as written. */
+  lineText: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: Config }
+  | {
+      ok: false;
+      problems: string[];
+      /** The file is not there or cannot be read: problems[0] says so, and how to create one. */
+      unreadable?: true;
+      /** The file is not TOML: problems[0] is this, one line. */
+      syntax?: SyntaxProblem;
+    };
 
 /** Which file `serve` and the other commands use: -c, then $HERO_GATEWAY_CONFIG, then ./hero-gateway.toml. */
 export function configPath(flag: string | undefined, env: Env): string {
   return resolve(flag ?? env.HERO_GATEWAY_CONFIG ?? 'hero-gateway.toml');
+}
+
+const EXAMPLE = 'config.example.toml';
+
+/** A path as a person would type it here: relative when under the current directory. */
+function shown(path: string): string {
+  const r = relative(process.cwd(), path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
+}
+
+/** `cp config.example.toml X`: the shipped example, from here when it is here, else from the package. */
+function copyHint(file: string): string {
+  const example = existsSync(EXAMPLE)
+    ? resolve(EXAMPLE)
+    : fileURLToPath(new URL(`../../${EXAMPLE}`, import.meta.url));
+  return `cp ${shown(example)} ${shown(file)}`;
 }
 
 export function loadConfigFile(file: string, env: Env = process.env): LoadResult {
@@ -49,7 +86,18 @@ export function loadConfigFile(file: string, env: Env = process.env): LoadResult
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, problems: [`${file}: cannot read the config file (${code ?? 'error'})`] };
+    if (code === 'ENOENT')
+      return {
+        ok: false,
+        unreadable: true,
+        problems: [`no config file at ${file} — create one with: ${copyHint(file)} (or pass -c FILE)`],
+      };
+    const why = code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : code;
+    return {
+      ok: false,
+      unreadable: true,
+      problems: [`cannot read the config file ${file} (${why ?? 'error'})`],
+    };
   }
   return loadConfigText(text, { file, env });
 }
@@ -62,8 +110,14 @@ export function loadConfigText(text: string, opts: { file?: string; env?: Env } 
     doc = parseToml(text);
   } catch (err) {
     if (err instanceof TomlError) {
-      const first = err.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '');
-      return { ok: false, problems: [`${label}:${err.line}:${err.column}: ${first}`] };
+      const raw = err.message.split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? '';
+      const lineText = text.split(/\r?\n/)[err.line - 1] ?? '';
+      const message = plainTomlMessage(raw, lineText, err.column);
+      return {
+        ok: false,
+        problems: [`${label}:${err.line}:${err.column}: ${message}`],
+        syntax: { line: err.line, column: err.column, message, lineText },
+      };
     }
     throw err;
   }

@@ -99,7 +99,16 @@ require_claims = ["ops.deploy"]
     const secret = statSync(join(dir, 'data', 'secret'));
     assert.equal(secret.mode & 0o777, 0o600, 'generated secret is private');
 
-    const add = await cli(['user', 'add', 'alice', '--email', 'Alice@Example.com', '-c', config]);
+    const add = await cli([
+      'user',
+      'add',
+      'alice',
+      '--email',
+      'Alice@Example.com',
+      '--no-password',
+      '-c',
+      config,
+    ]);
     assert.equal(add.code, 0, add.stderr);
     const created = await cli([
       'token',
@@ -174,10 +183,28 @@ require_claims = ["ops.deploy"]
       },
     );
     assert.equal(ok.code, 0, ok.stderr);
-    const dup = await cli(['user', 'add', 'bob2', '--email', 'BOB@example.com', '-c', config]);
+    const dup = await cli([
+      'user',
+      'add',
+      'bob2',
+      '--email',
+      'BOB@example.com',
+      '--no-password',
+      '-c',
+      config,
+    ]);
     assert.equal(dup.code, 1);
     assert.match(dup.stderr, /already used/);
-    const badName = await cli(['user', 'add', 'Bad Name', '--email', 'x@example.com', '-c', config]);
+    const badName = await cli([
+      'user',
+      'add',
+      'Bad Name',
+      '--email',
+      'x@example.com',
+      '--no-password',
+      '-c',
+      config,
+    ]);
     assert.equal(badName.code, 1);
     const del = await cli(['user', 'delete', 'bob', '-c', config]);
     assert.equal(del.code, 0);
@@ -197,6 +224,9 @@ require_claims = ["ops.deploy"]
     }
     const missing = await cli(['user', 'list', '-c', join(dir, 'nope.toml')]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /cannot read the config file \(ENOENT\)/);
+    assert.match(
+      missing.stderr,
+      /^error: no config file at .*nope\.toml — create one with: cp .*\(or pass -c FILE\)\n$/,
+    );
   });
 });

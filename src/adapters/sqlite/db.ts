@@ -1,5 +1,5 @@
 // Opening a SQLite database the way the gateway needs it, and applying the numbered migrations.
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -9,13 +9,28 @@ export type Db = Database.Database;
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/', import.meta.url));
 
 export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') createPrivately(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL'); // readers never block the writer; CLI and server share the file
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   return db;
+}
+
+/**
+ * The store holds password hashes, sessions and token hashes: its directory is created 0700 and the file 0600
+ * before SQLite opens it. SQLite gives the -wal and -shm files it creates the mode of the database file, so
+ * they are private too. An existing file keeps the mode its owner gave it.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    chmodSync(path, 0o600); // the umask may have taken bits away, never added them; this makes it exact
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 interface Migration {

@@ -1,11 +1,13 @@
 // `check`: validate a config file, print every problem, or the compiled route table.
 import { configPath, loadConfigFile } from '../../config/load.ts';
 import { compileRoutes } from '../../core/routes.ts';
+import { failLoad } from '../context.ts';
 import { out, table } from '../io.ts';
 
 export async function checkCommand(flag: string | undefined): Promise<number> {
   const file = configPath(flag, process.env);
   const loaded = loadConfigFile(file);
+  if (!loaded.ok && (loaded.unreadable || loaded.syntax)) failLoad(file, loaded);
   if (!loaded.ok) {
     process.stderr.write(`${file}: ${loaded.problems.length} problem(s)\n`);
     for (const p of loaded.problems) process.stderr.write(`  ${p}\n`);

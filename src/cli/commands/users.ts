@@ -7,24 +7,38 @@ import type { AuditLog } from '../../ports/audit.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { type Store, StoreConflictError, type User } from '../../ports/store.ts';
 import type { EmailAccounts } from '../../services/email-accounts.ts';
-import { checkEmail, checkPassword, createUser, requireUser, UserInputError } from '../../services/users.ts';
+import {
+  checkEmail,
+  checkPassword,
+  checkUsername,
+  createUser,
+  requireUser,
+  UserInputError,
+} from '../../services/users.ts';
 import { withStore } from '../context.ts';
-import { CliError, formatTime, note, out, promptHidden, readStdin, table } from '../io.ts';
+import { CliError, formatTime, note, out, readStdin, table } from '../io.ts';
+import { askNewPassword, canPrompt } from '../new-password.ts';
 
 export interface UserFlags {
   config?: string;
   email?: string;
   admin?: boolean;
   'password-stdin'?: boolean;
+  'no-password'?: boolean;
   invite?: boolean;
 }
 
-async function readNewPassword(fromStdin: boolean): Promise<string> {
-  if (fromStdin) return readStdin();
-  const first = await promptHidden('New password: ');
-  const second = await promptHidden('Repeat it: ');
-  if (first !== second) throw new CliError('the two passwords differ');
-  return first;
+/** Refuses, before anything is opened, a command that would need to ask for a password with nobody to ask. */
+function checkPasswordSource(action: string | undefined, flags: UserFlags): void {
+  if (canPrompt() || flags['password-stdin']) return;
+  // Without a terminal, `user add` used to create an account without a password silently; that is now a
+  // deliberate choice (--no-password), so a script that forgot --password-stdin does not leave one behind.
+  if (action === 'add' && !flags.invite && !flags['no-password'])
+    throw new CliError(
+      'no password given and no terminal to ask for one: use --password-stdin, --no-password or --invite',
+    );
+  if (action === 'passwd')
+    throw new CliError('no terminal to ask for the new password: use --password-stdin');
 }
 
 /**
@@ -73,6 +87,7 @@ export async function userCommand(
   args: string[],
   flags: UserFlags,
 ): Promise<number> {
+  checkPasswordSource(action, flags);
   return withStore(flags.config, async (store, config, audit) => {
     try {
       return await run(store, config, audit, action, args, flags);
@@ -115,16 +130,21 @@ async function run(
   switch (action) {
     case 'add': {
       if (!flags.email) throw new CliError('user add needs --email');
-      if (flags.invite && flags['password-stdin'])
-        throw new CliError('use either --invite or --password-stdin');
+      const chosen = (['password-stdin', 'no-password', 'invite'] as const).filter((f) => flags[f]);
+      if (chosen.length > 1) throw new CliError(`use only one of ${chosen.map((f) => `--${f}`).join(', ')}`);
+      // Everything that can refuse is checked before asking, so nobody types a password for nothing.
+      const email = checkEmail(flags.email);
+      checkUsername(name);
+      if (await store.users.byUsername(name)) throw new CliError(`username ${name} is already taken`);
+      if (await store.users.byEmail(email)) throw new CliError(`email ${email} is already used`);
+      const policy = { minLength: config.accounts.password_min_length, username: name, email };
       // Read (and check) the password before writing anything, so a bad one leaves no half-made user.
-      const password = flags['password-stdin'] ? await readStdin() : null;
-      if (password !== null)
-        checkPassword(password, {
-          minLength: config.accounts.password_min_length,
-          username: name,
-          email: flags.email,
-        });
+      const password = flags['password-stdin']
+        ? await readStdin()
+        : flags['no-password'] || flags.invite
+          ? null
+          : await askNewPassword(policy);
+      if (password !== null) checkPassword(password, policy);
       const hash = password !== null ? await hashPassword(password) : null;
       const user = await createUser(store, {
         username: name,
@@ -153,12 +173,21 @@ async function run(
       }
       audit.record({ action: 'user.create', target: user.username, detail: { admin: flags.admin === true } });
       out(`created user ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
+      if (password === null)
+        note('no password: they sign in with a provider or a sign-in link, or set one with "user passwd"');
       return 0;
     }
     case 'passwd': {
       const user = await requireUser(store, name);
       const ended = (await store.sessions.listActive(user.id, Date.now())).length;
-      await setPassword(store, config, user, await readNewPassword(flags['password-stdin'] === true));
+      const password = flags['password-stdin']
+        ? await readStdin()
+        : await askNewPassword({
+            minLength: config.accounts.password_min_length,
+            username: user.username,
+            email: user.email,
+          });
+      await setPassword(store, config, user, password);
       audit.record({ action: 'user.password', target: user.username, detail: { sessions_ended: ended } });
       out(`password changed for ${user.username}${ended ? `; ended ${ended} session(s)` : ''}`);
       return 0;
