@@ -247,13 +247,17 @@ auth = "local"
 
   test('Host: evil.example on the request: the mailed link still points at public_url', async () => {
     await createUser(gw.store, { username: 'sven', email: 'sven@example.com', emailVerified: true });
-    const b = new BrowserClient(gw.url, { host: 'evil.example', 'x-forwarded-host': 'evil2.example' });
+    const b = new BrowserClient(gw.url, {
+      host: 'evil.example',
+      'x-forwarded-host': 'evil2.example',
+      'x-forwarded-proto': 'https',
+    });
     // Same-origin as far as the request can tell (the trusted proxy vouched for evil2.example).
     const res = await b.submit(
       '/auth/forgot',
       '/auth/forgot',
       { identifier: 'sven' },
-      { origin: 'http://evil2.example' },
+      { origin: 'https://evil2.example' },
     );
     assert.equal(res.status, 200);
     const link = linkIn(await smtp.waitForMail(toAddress('sven@example.com')), '/auth/reset');
