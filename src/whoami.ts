@@ -14,14 +14,17 @@ export const WHOAMI_CSS = `:root{--fg:#1f2328;--muted:#59636e;--bg:#ffffff;--lin
 @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#3d444d;--hero:#1b2240;--code:#1f2630;--link:#a5b4fc}}
 html{background:var(--bg);color:var(--fg)}
 body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:56rem;padding:0 1rem}
-header{display:flex;flex-wrap:wrap;align-items:baseline;justify-content:space-between;gap:.5rem 1.5rem}
+header{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1.5rem}
+h1{margin:.5rem 0}
+.bar{display:flex;flex-wrap:wrap;align-items:baseline;gap:.25rem 1.25rem}
+.who{margin:0}
 nav{display:flex;gap:1rem}
 a{color:var(--link)}
 a:focus-visible{outline:3px solid var(--link);outline-offset:2px}
 .who{color:var(--muted)}
 table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);vertical-align:top;word-break:break-all}
-th{width:14rem;font-weight:600}
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
+th{width:14rem;font-weight:600;overflow-wrap:break-word}
 tr.hero{background:var(--hero)}
 code{background:var(--code);padding:.1rem .3rem;border-radius:4px}
 @media (max-width:40rem){th,td{display:block;width:auto;border:0;padding:.1rem .4rem}tr{display:block;border-bottom:1px solid var(--line);padding:.3rem 0}}`;
@@ -31,12 +34,17 @@ const header = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) ? S
 /**
  * Links to the gateway's own pages. The gateway serves them under its auth prefix on every host it proxies,
  * so a path on this page's own origin reaches them. Signing out is a POST with a CSRF token: the link opens
- * the gateway's page that asks, never a request that signs out by itself.
+ * the gateway's page that asks, never a request that signs out by itself. On a public route the gateway sends
+ * no identity even to a signed-in browser, so both links are always there, and "Sign in" too when no one is named.
  */
 function nav(user: string, authPrefix: string): string {
-  if (user === '') return `<nav><a href="${esc(authPrefix)}/login">Sign in</a></nav>`;
-  return `<p class="who">Signed in as <strong>${esc(user)}</strong></p>
-<nav><a href="${esc(authPrefix)}/account">Your account</a><a href="${esc(authPrefix)}/logout">Sign out</a></nav>`;
+  const p = esc(authPrefix);
+  const who =
+    user === ''
+      ? '<p class="who">No identity headers: this route is public, or no one is signed in.</p>'
+      : `<p class="who">Signed in as <strong>${esc(user)}</strong></p>`;
+  const signIn = user === '' ? `<a href="${p}/login">Sign in</a>` : '';
+  return `<div class="bar">${who}<nav>${signIn}<a href="${p}/account">Your account</a><a href="${p}/logout">Sign out</a></nav></div>`;
 }
 
 function page(

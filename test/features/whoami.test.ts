@@ -27,12 +27,14 @@ describe('whoami demo app', () => {
     assert.match(res.body, /<a href="\/auth\/account">Your account<\/a>/);
     // The gateway's page that asks, with its CSRF-protected form: a link never signs out by itself.
     assert.match(res.body, /<a href="\/auth\/logout">Sign out<\/a>/);
+    assert.doesNotMatch(res.body, />Sign in</);
   });
 
-  test('not signed in: a link to sign in instead', async () => {
+  test('no identity (a public route): a link to sign in as well', async () => {
     const res = await html('/');
     assert.match(res.body, /<a href="\/auth\/login">Sign in<\/a>/);
-    assert.doesNotMatch(res.body, /Sign out/);
+    assert.match(res.body, /<a href="\/auth\/account">Your account<\/a>/);
+    assert.match(res.body, /<a href="\/auth\/logout">Sign out<\/a>/);
   });
 
   test('everything it echoes is escaped', async () => {
