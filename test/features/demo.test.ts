@@ -86,7 +86,8 @@ describe('npm start (the demo)', () => {
     base = /^\s+open\s+(http:\/\/\S+)\/$/m.exec(demo.stdout)?.[1] ?? '';
   });
   after(() => {
-    if (demo.proc.exitCode === null) process.kill(-(demo.proc.pid as number), 'SIGKILL');
+    // Whatever went wrong above, leave no process of the demo behind.
+    if (!groupGone(demo.proc.pid as number)) process.kill(-(demo.proc.pid as number), 'SIGKILL');
   });
 
   test('the banner comes once the gateway answers, names the served file and where mail goes', async () => {
@@ -155,11 +156,14 @@ describe('npm start on a busy port', () => {
   });
   after(() => new Promise<void>((r) => busy.close(() => r())));
 
-  test('exits non-zero with one line naming the port and the variable, and leaves nothing running', async () => {
+  test('exits non-zero with one line naming the port and the variable, and leaves nothing running', async (t) => {
     const port = (busy.address() as { port: number }).port;
     const dir = tempDir('hgw-demo-busy-');
     const file = join(dir, 'hero-gateway.toml');
     const demo = runDemo({ ...freePorts, HERO_DEMO_CONFIG: file, HERO_DEMO_PORT: String(port) });
+    t.after(() => {
+      if (!groupGone(demo.proc.pid as number)) process.kill(-(demo.proc.pid as number), 'SIGKILL');
+    });
     const code = await demo.exited;
     assert.notEqual(code, 0);
     assert.equal(
