@@ -1,0 +1,148 @@
+// How `hero-gateway serve` starts: a start that fails (a busy port on any listener, with one process or
+// several) exits non-zero with one line and no stack; a plain-http public_url that other machines reach is
+// warned about once.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, freePort } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/gateway.ts';
+
+interface Ended {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `serve`; resolves when it exits, or kills it (code null) if it is still running after `ms`. */
+function serveUntilExit(file: string, ms: number): Promise<Ended> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs `serve` until `ready` matches its output, then stops it with SIGTERM. */
+function serveUntil(file: string, ready: RegExp, ms: number): Promise<Ended> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const check = () => {
+      if (ready.test(stdout + stderr)) child.kill('SIGTERM');
+    };
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      check();
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      check();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function hold(port: number): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+const assertOneLine = (run: Ended, pattern: RegExp) => {
+  assert.notEqual(run.code, 0, 'exits non-zero');
+  assert.notEqual(run.code, null, `exits by itself (still running, killed): ${run.stderr}`);
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `stderr is one line:\n${run.stderr}`);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(run.stderr + run.stdout, /^\s+at /m, 'no stack frames');
+  assert.doesNotMatch(run.stdout, /"err":|"stack":/, 'no error object in the log');
+};
+
+describe('serve start', () => {
+  let dir: string;
+  const held: Server[] = [];
+  before(() => {
+    dir = tempDir('hgw-start-');
+  });
+  after(async () => {
+    for (const s of held) await new Promise((r) => s.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (name: string, server: string, admin = '') => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      `[server]\n${server}\ndata_dir = "${dir}/data-${name}"\nlog_level = "info"\n[admin]\nlisten = "${admin}"\n` +
+        '[[route]]\nname = "app"\npath = "/"\nupstream = "http://127.0.0.1:9"\nauth = "none"\n',
+    );
+    return file;
+  };
+
+  test('the main port is taken: exit non-zero, one line naming the setting', async () => {
+    const port = await freePort();
+    held.push(await hold(port));
+    const run = await serveUntilExit(write('busy.toml', `listen = "127.0.0.1:${port}"`), 60_000);
+    assertOneLine(run, new RegExp(`^error: server\\.listen 127\\.0\\.0\\.1:${port}: address already in use`));
+  });
+
+  test('the admin port is taken: the main listener and the store are closed again, so the process exits', async () => {
+    const port = await freePort();
+    const adminPort = await freePort();
+    held.push(await hold(adminPort));
+    const file = write('admin-busy.toml', `listen = "127.0.0.1:${port}"`, `127.0.0.1:${adminPort}`);
+    const run = await serveUntilExit(file, 60_000);
+    assertOneLine(
+      run,
+      new RegExp(`^error: admin\\.listen 127\\.0\\.0\\.1:${adminPort}: address already in use`),
+    );
+  });
+
+  test('workers = 2 and the port is taken: the failed start is reported once, and the primary exits', async () => {
+    const port = await freePort();
+    held.push(await hold(port));
+    const file = write('workers-busy.toml', `listen = "127.0.0.1:${port}"\nworkers = 2`);
+    const run = await serveUntilExit(file, 60_000);
+    assertOneLine(run, new RegExp(`^error: server\\.listen 127\\.0\\.0\\.1:${port}: address already in use`));
+  });
+
+  test('a plain-http public_url on a LAN address: one warning to use https; none on loopback', async () => {
+    const port = await freePort();
+    const lan = write('lan.toml', `listen = "127.0.0.1:${port}"\npublic_url = "http://192.168.1.5:${port}"`);
+    const run = await serveUntil(lan, /hero-gateway is listening/, 60_000);
+    const warnings = run.stdout.split('\n').filter((l) => l.includes('public_url is plain http'));
+    assert.equal(warnings.length, 1, run.stdout);
+    const line = JSON.parse(warnings[0] ?? '{}');
+    assert.equal(line.level, 40);
+    assert.match(line.msg, /192\.168\.1\.5.*unencrypted.*use https.*tls_cert/);
+
+    const port2 = await freePort();
+    const local = write(
+      'local.toml',
+      `listen = "127.0.0.1:${port2}"\npublic_url = "http://localhost:${port2}"`,
+    );
+    const quiet = await serveUntil(local, /hero-gateway is listening/, 60_000);
+    assert.match(quiet.stdout, /hero-gateway is listening/);
+    assert.doesNotMatch(quiet.stdout, /plain http/);
+  });
+});
