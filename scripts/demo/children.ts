@@ -7,8 +7,8 @@ export interface DemoChild {
   readonly name: string;
   /** Resolves with the readiness line's first group; rejects with the child's own last error line. */
   readonly ready: Promise<string>;
-  /** Resolves once the process has exited. */
-  readonly exited: Promise<number | null>;
+  /** Resolves once the process has exited: its exit code, or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** From now on, held and future output goes to the demo's own stdout and stderr. */
   release(): void;
   /** SIGTERM, then waits for the exit. */
@@ -64,15 +64,15 @@ export function startChild(
   follow(proc.stdout, process.stdout);
   follow(proc.stderr, process.stderr);
 
-  const exited = new Promise<number | null>((resolve) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     proc.once('error', (err) => {
       onFail(err);
-      resolve(null);
+      resolve({ code: null, signal: null });
     });
     // 'close', not 'exit': by then the child's last lines have been read.
     proc.once('close', (code, signal) => {
       onFail(new Error(lastWords(seen, code, signal)));
-      resolve(code);
+      resolve({ code, signal });
     });
   });
 

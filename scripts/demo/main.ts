@@ -199,9 +199,10 @@ async function main(): Promise<number> {
     }),
   );
 
-  // Any process that ends ends the demo: half a demo would only puzzle.
-  const ended = await Promise.race(children.map((c) => c.exited.then((code) => ({ c, code }))));
-  const asked = stopping;
+  // Any process that ends ends the demo: half a demo would only puzzle. Ctrl-C reaches every process of the
+  // terminal's group, so a child may be seen ending (by SIGINT, or cleanly) before the demo's own handler ran.
+  const ended = await Promise.race(children.map((c) => c.exited.then((how) => ({ c, ...how }))));
+  const asked = stopping || ended.code === 0 || ended.signal === 'SIGINT' || ended.signal === 'SIGTERM';
   stopping = true;
   await stopAll();
   if (asked) return 0;
