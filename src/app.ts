@@ -166,8 +166,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const app = Fastify(fastifyOptions(logger, metrics, tls)) as unknown as FastifyInstance;
   const reloadParts: ReloadPart[] = [];
   if (tls) {
-    const loaded = (pair: TlsPair) =>
+    const loaded = (pair: TlsPair) => {
       logger.info({ subject: pair.subject, not_after: pair.notAfter }, 'TLS certificate loaded');
+      if (pair.keyWorldReadable)
+        logger.warn(
+          { file: config.server.tls_key },
+          'the TLS key is readable by every user: chmod 600 (or 640)',
+        );
+    };
     loaded(tls);
     reloadParts.push(tlsReloadPart(app.server as unknown as TlsServer, loaded));
   }

@@ -2,7 +2,7 @@
 // (renewal tools rewrite them), so a renewed certificate needs no restart. A file that cannot be used is named
 // with what to do, and never replaces a working pair.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { Config } from '../config/load.ts';
 import type { ReloadPart } from './reload.ts';
@@ -13,6 +13,8 @@ export interface TlsPair {
   /** For the log: whose certificate, and until when. */
   subject: string;
   notAfter: string;
+  /** Anyone on the machine may read the key: worth a warning, not a refusal. */
+  keyWorldReadable: boolean;
 }
 
 export type TlsRead = { ok: true; pair: TlsPair } | { ok: false; problem: string };
@@ -69,10 +71,14 @@ export function readTlsPair(certPath: string, keyPath: string): TlsRead {
       problem: `server.tls_cert: ${certPath} with ${keyPath} cannot be used: ${(err as Error).message}`,
     };
   }
-  return {
-    ok: true,
-    pair: { cert, key, subject: x509.subject.replace(/\n/g, ', '), notAfter: x509.validTo },
-  };
+  let keyWorldReadable = false;
+  try {
+    keyWorldReadable = process.platform !== 'win32' && (statSync(keyPath).mode & 0o004) !== 0;
+  } catch {
+    // read a moment ago; a swap in between changes nothing about the pair just read
+  }
+  const subject = x509.subject.replace(/\n/g, ', ');
+  return { ok: true, pair: { cert, key, subject, notAfter: x509.validTo, keyWorldReadable } };
 }
 
 /** The pair for the listener at start, or null without TLS. Throws a one-line TlsError. */
