@@ -155,7 +155,8 @@ describe('native TLS (hero-gateway serve)', () => {
   let second: TestCert;
   let live: { cert: string; key: string };
 
-  const start = (file: string) => {
+  const start = async (file: string) => {
+    await stop(); // a test that failed midway leaves its server running: never leave a process behind
     output = '';
     server = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout?.on('data', (c: Buffer) => {
@@ -198,7 +199,7 @@ describe('native TLS (hero-gateway serve)', () => {
     const redirectPort = await freePort();
     const file = join(dir, 'gw.toml');
     writeFileSync(file, config(port, `http_redirect = "127.0.0.1:${redirectPort}"\n`));
-    start(file);
+    await start(file);
     const url = `https://127.0.0.1:${port}`;
     const ca = [first.pem, second.pem];
     await until(
@@ -252,7 +253,7 @@ describe('native TLS (hero-gateway serve)', () => {
     const port = await freePort();
     const file = join(dir, 'workers.toml');
     writeFileSync(file, config(port, 'workers = 2\n'));
-    start(file);
+    await start(file);
     const url = `https://127.0.0.1:${port}`;
     const ca = [first.pem, second.pem];
     await until(
