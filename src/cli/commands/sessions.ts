@@ -9,6 +9,12 @@ export async function sessionCommand(
   args: string[],
   flags: { config?: string; user?: string },
 ): Promise<number> {
+  if (action === 'list' && !args[0] && !flags.user)
+    throw new CliError('session list needs USER (usage: hero-gateway session list USER)');
+  if (action === 'end' && !args[0] === !flags.user)
+    throw new CliError(
+      `session end takes ${args[0] ? 'either' : 'an'} ID or --user NAME${args[0] ? ', not both' : ''} (usage: hero-gateway session end ID | --user NAME)`,
+    );
   return withStore(flags.config, async (store, _config, audit) => {
     try {
       const now = systemClock.now();
