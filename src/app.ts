@@ -207,6 +207,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       csrfKey: new SigningKey(deps.secret, 'csrf'),
       deviceKey: new SigningKey(deps.secret, 'device'),
       proofKey: new SigningKey(deps.secret, 'password-proof'),
+      flashSealer: new Sealer(deps.secret, 'token-flash'),
       accounts,
       apiTokens: tokens,
       mailThrottle: new MailThrottle(store, clock),

@@ -3,7 +3,14 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { constantTimeEqual } from './constant-time.ts';
 
-export type KeyPurpose = 'csrf' | 'device' | 'password-proof' | 'outbox' | 'oidc-state' | 'oidc-tokens';
+export type KeyPurpose =
+  | 'csrf'
+  | 'device'
+  | 'password-proof'
+  | 'outbox'
+  | 'oidc-state'
+  | 'oidc-tokens'
+  | 'token-flash';
 
 /** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

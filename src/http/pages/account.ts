@@ -90,7 +90,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     if (!active) return reply;
     const done = (request.query as Record<string, unknown>).done;
     const text = typeof done === 'string' ? DONE[done] : undefined;
-    const created = takeTokenFlash(request, reply, deps.csrfKey, active, deps.clock.now());
+    const created = takeTokenFlash(request, reply, deps.flashSealer, active, deps.clock.now());
     return render(request, reply, active, 200, text ? { kind: 'ok', text } : null, false, created);
   });
 
@@ -219,7 +219,7 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     });
     // Shown once, by the GET this redirect leads to, and never again (only its hash is stored). Answering
     // the POST itself would make a reload post again and create a second token.
-    setTokenFlash(reply, deps.csrfKey, active, { name, token }, deps.clock.now());
+    setTokenFlash(reply, deps.flashSealer, active, { name, token }, deps.clock.now());
     reply.code(303).header('location', `${prefix}/account#tokens-heading`);
     return reply.send();
   });

@@ -1,5 +1,6 @@
 // What the auth pages need, handed in by the composition root.
 import type { SigningKey } from '../../crypto/keys.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
 import type { AuditLog } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
@@ -27,6 +28,8 @@ export interface PagesDeps {
   deviceKey: SigningKey;
   /** Signs the password-proof cookie (this browser set or proved an unconfirmed account's password). */
   proofKey: SigningKey;
+  /** Seals a new API token between the create POST and the GET that shows it once (pages/token-flash.ts). */
+  flashSealer: Sealer;
   accounts: EmailAccounts;
   apiTokens: ApiTokenService;
   mailThrottle: MailThrottle;

@@ -3,8 +3,7 @@
 // that the GET reads and clears at once. So the plaintext token is never in a URL, a log line or a cached answer.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readCookie } from '../../core/cookies.ts';
-import type { SigningKey } from '../../crypto/keys.ts';
-import { Sealer } from '../../crypto/sealed.ts';
+import type { Sealer } from '../../crypto/sealed.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
 import { cookieAttributes } from '../auth/csrf.ts';
 import type { CookieSpec } from '../auth/settings.ts';
@@ -29,18 +28,9 @@ function flashSpec(request: FastifyRequest): CookieSpec {
   return { ...csrf, name: csrf.name.replace('hero_csrf', 'hero_token_flash') };
 }
 
-/**
- * The sealing key hangs off the CSRF signing key: HMAC(key, label) is HKDF-Expand with that label, and the
- * label has spaces, so it is never a CSRF cookie value whose signature a page would show (those are 43
- * url-safe characters).
- */
-function sealer(key: SigningKey): Sealer {
-  return new Sealer(key.sign('hero-gateway token flash v1 \u0001'), 'csrf');
-}
-
 export function setTokenFlash(
   reply: FastifyReply,
-  key: SigningKey,
+  sealer: Sealer,
   active: ActiveSession,
   created: { name: string; token: string },
   now: number,
@@ -50,7 +40,7 @@ export function setTokenFlash(
   // Strict: only our own 303 brings it back, never a request started by another site.
   reply.setCookie(
     spec.name,
-    sealer(key).seal(flash),
+    sealer.seal(flash),
     cookieAttributes(spec, { sameSite: 'strict', maxAge: MAX_AGE_S }),
   );
 }
@@ -59,7 +49,7 @@ export function setTokenFlash(
 export function takeTokenFlash(
   request: FastifyRequest,
   reply: FastifyReply,
-  key: SigningKey,
+  sealer: Sealer,
   active: ActiveSession,
   now: number,
 ): { name: string; token: string } | null {
@@ -67,7 +57,7 @@ export function takeTokenFlash(
   const value = readCookie(request.headers.cookie, spec.name);
   if (value === null) return null;
   reply.setCookie(spec.name, '', cookieAttributes(spec, { sameSite: 'strict', maxAge: 0 }));
-  const flash = sealer(key).open(value) as Partial<Flash> | null;
+  const flash = sealer.open(value) as Partial<Flash> | null;
   if (
     !flash ||
     flash.session !== active.session.id ||
