@@ -134,7 +134,7 @@ describe('operations', () => {
     );
     const add = spawnSync(
       process.execPath,
-      [BIN, 'user', 'add', 'wendy', '--email', 'wendy@example.com', '-c', file],
+      [BIN, 'user', 'add', 'wendy', '--email', 'wendy@example.com', '--no-password', '-c', file],
       { encoding: 'utf8' },
     );
     assert.equal(add.status, 0, add.stderr);
