@@ -1,4 +1,6 @@
 // The `hero-gateway` command: parses arguments, runs one command, maps failures to one line and an exit code.
+
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { parseListen } from '../config/listen.ts';
 import { ConfigError, configPath } from '../config/load.ts';
@@ -42,9 +44,11 @@ async function run(argv: string[]): Promise<number> {
       // Read the file here first, so a missing or broken one is reported like for every other command.
       loadConfigOrFail(f.config);
       const gw = await serve(configPath(f.config, process.env));
-      process.stderr.write(
-        `hero-gateway listening on ${gw.url}${gw.adminUrl ? ` (admin ${gw.adminUrl})` : ''}\n`,
-      );
+      // Workers say nothing here: the primary's one line stands for all of them.
+      if (cluster.isPrimary)
+        process.stderr.write(
+          `hero-gateway listening on ${gw.url}${gw.adminUrl ? ` (admin ${gw.adminUrl})` : ''}\n`,
+        );
       return -1; // keep running
     }
     case 'check':

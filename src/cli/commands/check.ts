@@ -1,6 +1,7 @@
 // `check`: validate a config file, print every problem, or the compiled route table.
 import { configPath, loadConfigFile } from '../../config/load.ts';
 import { compileRoutes } from '../../core/routes.ts';
+import { readTlsPair } from '../../http/tls.ts';
 import { failLoad } from '../context.ts';
 import { out, table } from '../io.ts';
 
@@ -14,6 +15,15 @@ export async function checkCommand(flag: string | undefined): Promise<number> {
     return 1;
   }
   const { config } = loaded;
+  // A renewed certificate that does not match its key is caught here, before a reload or restart needs it.
+  const { tls_cert: cert, tls_key: key } = config.server;
+  if (cert !== undefined && key !== undefined) {
+    const tls = readTlsPair(cert, key);
+    if (!tls.ok) {
+      process.stderr.write(`${file}: 1 problem(s)\n  ${tls.problem}\n`);
+      return 1;
+    }
+  }
   const t = compileRoutes(config.route);
   out(`${file}: ok`);
   out(`public_url ${config.server.public_url}, listen ${config.server.listen}, store ${config.store.url}`);
