@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { hashPassword } from '../src/crypto/password.ts';
+import { createUser } from '../src/services/users.ts';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { watchProblems } from '../test/e2e/page-problems.ts';
 import { ALICE, startStack } from '../test/e2e/stack.ts';
@@ -58,6 +60,29 @@ const oidcDown = await startGateway(providers(true), {
   oidc: { retry: { firstMs: 50, maxMs: 1000 } },
 });
 await idp.configure([gatewayClient(`http://localhost:${oidcUp.port}`, 'corp')]);
+// The failure pages: a route alice lacks the claim for, and an app that is down.
+const failures = await startGateway(
+  `
+[[route]]
+name = "admin"
+path = "/admin"
+upstream = "http://127.0.0.1:9"
+auth = "local"
+require_claims = ["admin"]
+[[route]]
+name = "wiki"
+path = "/"
+upstream = "http://127.0.0.1:9"
+auth = "local"
+`,
+  { clock },
+);
+await createUser(failures.store, {
+  username: ALICE.username,
+  email: ALICE.email,
+  emailVerified: true,
+  passwordHash: await hashPassword(ALICE.password),
+});
 
 async function open(b: Browser, options: Parameters<Browser['newContext']>[0]): Promise<Page> {
   const context: BrowserContext = await b.newContext({ colorScheme: 'light', ...options });
@@ -100,7 +125,32 @@ try {
   await signIn(page, ALICE.password);
   await page.waitForURL(`${stack.base}/wiki/start`);
   await page.goto(`${stack.base}/auth/account`);
+  await page.getByLabel('Name of a new token').fill('backup script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await page.getByLabel('Token', { exact: true }).waitFor();
+  await shot(page, 'account-token-created.png', 'Your account');
+  await page.reload();
   await shot(page, 'account.png', 'Your account');
+
+  const accountPhone = await open(browser, {
+    viewport: MOBILE,
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'dark',
+  });
+  await accountPhone.goto(`${stack.base}/auth/login`);
+  await signIn(accountPhone, ALICE.password);
+  await accountPhone.waitForURL(`${stack.base}/auth/account`);
+  await shot(accountPhone, 'account-mobile-dark.png', 'Your account');
+
+  const refused = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.desktop });
+  const failuresBase = `http://localhost:${failures.port}`;
+  await refused.goto(`${failuresBase}/wiki/start`);
+  await signIn(refused, ALICE.password);
+  await refused.waitForURL(`${failuresBase}/wiki/start`);
+  await shot(refused, 'error-502.png', 'App not reachable');
+  await refused.goto(`${failuresBase}/admin/users`);
+  await shot(refused, 'error-403.png', 'No access');
 
   await page.goto(`${stack.base}/auth/logout`);
   await shot(page, 'logout.png', 'Sign out');
@@ -166,6 +216,7 @@ try {
   assert.deepEqual(problems, [], 'the pages logged errors');
 } finally {
   await browser.close();
+  await failures.close();
   await oidcUp.close();
   await oidcDown.close();
   await idp.close();

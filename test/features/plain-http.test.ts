@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { loadConfigText } from '../../src/config/load.ts';
+import { plainHttpWarning } from '../../src/config/plain-http.ts';
 import { hashPassword } from '../../src/crypto/password.ts';
-import { plainHttpPublicUrlWarning } from '../../src/http/auth/plain-http.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, type Response, send } from '../helpers/browser-client.ts';
@@ -189,14 +188,9 @@ describe('public_url is the plain-http LAN address itself', () => {
   });
 });
 
-test('plainHttpPublicUrlWarning: only for plain http on a host that is not loopback', () => {
-  const warn = (publicUrl: string) => {
-    const loaded = loadConfigText(`[server]\npublic_url = "${publicUrl}"\n`, { file: 'x.toml', env: {} });
-    assert.ok(loaded.ok);
-    return plainHttpPublicUrlWarning(loaded.config);
-  };
-  assert.match(String(warn('http://lan.example:8080')), /plain http.*Secure/);
-  assert.equal(warn('https://gw.example.com'), null);
-  assert.equal(warn('http://localhost:8080'), null);
-  assert.equal(warn('http://127.0.0.1:8080'), null);
+test('plainHttpWarning (serve, at start): only for plain http on a host other machines reach', () => {
+  assert.match(String(plainHttpWarning('http://lan.example:8080')), /plain http.*unencrypted/s);
+  assert.equal(plainHttpWarning('https://gw.example.com'), null);
+  assert.equal(plainHttpWarning('http://localhost:8080'), null);
+  assert.equal(plainHttpWarning('http://127.0.0.1:8080'), null);
 });

@@ -3,7 +3,6 @@
 // any other host drops them, so a sign-in form there could only ever fail its CSRF check ("Form expired").
 // Such a browser gets no form: it is told what is wrong and how to fix it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../../config/load.ts';
 import { isLoopbackHost } from '../../core/loopback.ts';
 import { sendFailure } from '../failure.ts';
 import type { Snapshot } from '../snapshot.ts';
@@ -57,14 +56,4 @@ export function refuseInsecureTransport(request: FastifyRequest, reply: FastifyR
     link: { href: publicHref, label: `Continue at ${publicUrl}` },
     extra: { public_url: publicUrl },
   });
-}
-
-/**
- * For `serve` to say at start: public_url itself is plain http on a host that is not loopback, so the
- * cookies go without the Secure flag and anyone on the network path can read a session. Null when it is not.
- */
-export function plainHttpPublicUrlWarning(config: Config): string | null {
-  const url = new URL(config.server.public_url);
-  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return null;
-  return `public_url ${url.origin} is plain http: sign-in cookies are sent without the Secure flag, readable by anyone on the network path. Use https (tls_cert/tls_key or a TLS proxy) for anything but development.`;
 }
