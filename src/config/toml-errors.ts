@@ -4,9 +4,10 @@ type Rewrite = (lineText: string, column: number) => string;
 
 /** For a bare word where a value belongs: the line as it should read, with the text quoted. */
 function quoteIt(line: string): string {
-  const m = /^\s*([^=]+?)\s*=\s*([^#]*?)\s*(#.*)?$/.exec(line);
-  const example = m?.[2] ? `, as in ${m[1]} = "${m[2].replace(/"/g, '\\"')}"` : ' ("…")';
-  return `expected a value: text needs quotes${example}`;
+  const m = /^\s*([^=]+?)\s*=/.exec(line);
+  // The key, never the value: this text reaches the log and the reload API, and an unquoted value may be a
+  // password or an SMTP URL with one in it.
+  return `expected a value: text needs quotes${m?.[1] ? `, as in ${m[1].trim()} = "…"` : ' ("…")'}`;
 }
 
 // The parser's messages (smol-toml), each with what a person would say instead.

@@ -71,6 +71,8 @@ export function sendFailure(
   const words = errorWords(code, e);
   // The auth pages' headers, also on an app's host: this page is the gateway's, not the app's.
   authHeaders(reply, snapshot.auth.csp);
+  // It may name the signed-in user: no other site may embed or read it, even where a browser would allow it.
+  reply.header('cross-origin-resource-policy', 'same-origin');
   const content = errorContent({
     code,
     requestId: request.id,

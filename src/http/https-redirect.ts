@@ -23,7 +23,12 @@ export function httpsRedirectServer(holder: SnapshotHolder): Server {
     }
     // 308 keeps the method and body (a form POST stays a POST). Browsers keep a permanent redirect for ever
     // unless told otherwise; an hour lets a changed public_url take over.
-    res.writeHead(308, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'max-age=3600' });
+    res.writeHead(308, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'max-age=3600',
+      // The body repeats the client's path: never let a browser sniff it into something else.
+      'x-content-type-options': 'nosniff',
+    });
     res.end(`Moved to ${location}\n`);
   });
   // Nothing here needs a long-lived connection.

@@ -117,6 +117,21 @@ describe('account and sign-in pages', () => {
     assert.match(reloaded.body, /deploy/);
   });
 
+  test('a copied flash cookie shows the token once: the server remembers it was shown', async () => {
+    const b = browser();
+    await b.signIn('kim', PASSWORD, '/');
+    const page = await b.get('/auth/account');
+    await b.post('/auth/account/tokens', { csrf: csrfIn(page.body), name: 'copied' });
+    const copied = [...b.jar].find(([k]) => k.includes('hero_token_flash'));
+    assert.ok(copied, 'the flash cookie was set');
+    const first = await b.get('/auth/account');
+    assert.ok(NEW_TOKEN.exec(first.body)?.[1], 'shown the first time');
+    // Someone who kept the cookie's value (a copied cookie jar) sends it again, with the same session.
+    b.jar.set(copied[0], copied[1]);
+    const again = await b.get('/auth/account');
+    assert.doesNotMatch(again.body, /id="new-token"/);
+  });
+
   test('a token flash from another session is never shown, even in the same browser', async () => {
     const first = browser();
     await first.signIn('kim', PASSWORD, '/');

@@ -25,6 +25,7 @@ function assertPage(res: Response, status: number, code: string): void {
   assert.equal(res.headers['x-frame-options'], 'DENY');
   assert.equal(res.headers['x-content-type-options'], 'nosniff');
   assert.equal(res.headers['referrer-policy'], 'no-referrer');
+  assert.equal(res.headers['cross-origin-resource-policy'], 'same-origin');
   assert.match(res.body, /<h1 id="page-title">/);
   assert.match(res.body, /role="alert"/);
   assert.doesNotMatch(res.body, /<script|\bat .*\.ts:\d+|ECONN|undici|sqlite/i, 'no script, no internals');

@@ -95,7 +95,7 @@ describe('the compose example', () => {
   test('runs the gateway with PUBLIC_URL, an upstream that exists, and a volume for /data', () => {
     const gateway = service('gateway');
     assert.match(gateway, /^\s+PUBLIC_URL: http/m);
-    assert.match(gateway, /^\s+- "8080:8080"$/m);
+    assert.match(gateway, /^\s+- "127\.0\.0\.1:8080:8080"$/m);
     const volume = /^\s+- ([\w-]+):\/data$/m.exec(gateway)?.[1];
     assert.ok(volume, 'a named volume on /data');
     assert.match(compose, new RegExp(`^volumes:\\n  ${volume}:`, 'm'));

@@ -40,11 +40,21 @@ function install(from: TestCert, to: { cert: string; key: string }) {
 }
 
 /** A plain-http request with whatever Host the caller likes. */
-function plainGet(port: number, path: string, host: string): Promise<{ status: number; location?: string }> {
+function plainGet(
+  port: number,
+  path: string,
+  host: string,
+): Promise<{ status: number; location?: string; nosniff?: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers: { host } }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          location: res.headers.location,
+          nosniff: String(res.headers['x-content-type-options']),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -220,6 +230,7 @@ describe('native TLS (hero-gateway serve)', () => {
     // A hostile Host changes nothing: the answer names public_url's origin, with the request's path and query.
     const redirected = await plainGet(redirectPort, '/app/page?x=1&y=%2F', 'evil.example');
     assert.equal(redirected.status, 308);
+    assert.equal(redirected.nosniff, 'nosniff');
     assert.equal(redirected.location, 'https://gateway.example:8443/app/page?x=1&y=%2F');
     const absolute = await plainGet(redirectPort, 'http://evil.example/steal', 'evil.example');
     assert.equal(absolute.status, 308);

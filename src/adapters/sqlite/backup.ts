@@ -7,6 +7,7 @@ import {
   existsSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   openSync,
   renameSync,
   rmSync,
@@ -22,11 +23,20 @@ export class BackupRefused extends Error {
   }
 }
 
+function lstatOrNull(path: string): ReturnType<typeof lstatSync> | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
 export async function backupSqlite(source: string, dest: string, opts: { force: boolean }): Promise<number> {
   if (!existsSync(source)) throw new BackupRefused(`there is no store at ${source} yet: nothing to back up`);
   const target = resolve(dest);
   if (target === resolve(source)) throw new BackupRefused('the backup cannot be the store itself');
-  if (!opts.force && existsSync(target))
+  // lstat, not exists: a dangling symlink is still a name that is taken.
+  if (!opts.force && lstatOrNull(target) !== null)
     throw new BackupRefused(`${target} already exists; pass --force to replace it`);
   if (!existsSync(dirname(target)))
     throw new BackupRefused(`the directory ${dirname(target)} does not exist`);
