@@ -2,7 +2,7 @@
 import type { Clock } from '../../ports/clock.ts';
 import type { NewOidcIdentity, OidcIdentity, OidcIdentityStore } from '../../ports/store.ts';
 import type { Db } from './db.ts';
-import { toUser, USER_COLUMNS } from './users.ts';
+import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 interface IdentityRow {
   i_provider: string;

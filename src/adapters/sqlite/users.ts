@@ -11,35 +11,7 @@ import {
 } from '../../ports/store.ts';
 import { type Db, uniqueViolation } from './db.ts';
 import { identityInsert } from './oidc-identities.ts';
-
-interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  email_verified_at: number | null;
-  disabled_at: number | null;
-  created_at: number;
-  updated_at: number;
-  last_login_at: number | null;
-  password_changed_at: number | null;
-}
-
-export const USER_COLUMNS =
-  'u.id, u.username, u.email, u.email_verified_at, u.disabled_at, u.created_at, u.updated_at, u.last_login_at, u.password_changed_at';
-
-export function toUser(r: UserRow): User {
-  return {
-    id: r.id,
-    username: r.username,
-    email: r.email,
-    emailVerifiedAt: r.email_verified_at,
-    disabledAt: r.disabled_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    lastLoginAt: r.last_login_at,
-    passwordChangedAt: r.password_changed_at,
-  };
-}
+import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
 
 export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const insert = db.prepare(
