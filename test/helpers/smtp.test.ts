@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
-import { linkIn, type Mail, startSmtp } from '../helpers/smtp.ts';
+import { linkIn, type Mail, startSmtp } from './smtp.ts';
 
 type Outgoing = { to: string; subject: string; text?: string; html?: string };
 
