@@ -13,11 +13,11 @@ import { selectRoute, upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
 import { type Admitted, authenticate, type GateDeps } from './gate.ts';
 import { originAllowed } from './origin-check.ts';
-import { upstreamHeaders } from './proxy.ts';
 import type { SnapshotHolder } from './snapshot.ts';
 import { inspectRequest } from './target.ts';
 import { tunnelAdmission } from './tunnel-admission.ts';
 import type { TunnelWatch } from './tunnels.ts';
+import { upstreamHeaders } from './upstream-headers.ts';
 
 /** An answer written straight to the socket (an upgrade has no Fastify reply), then the socket is closed. */
 function refuse(socket: Duplex, code: ErrorCode, headers: Record<string, string> = {}): void {

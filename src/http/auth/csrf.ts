@@ -8,7 +8,7 @@ import type { SigningKey } from '../../crypto/keys.ts';
 import { randomSecret } from '../../crypto/tokens.ts';
 import type { HeroRequestState } from '../state.ts';
 import { formField } from './respond.ts';
-import type { CookieSpec } from './settings.ts';
+import { cookieAttributes } from './settings.ts';
 
 const CSRF_COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -63,18 +63,4 @@ export function csrfProblem(request: FastifyRequest, key: SigningKey): string | 
   const field = formField(request.body, 'csrf');
   if (cookie === null || field === null) return 'token missing';
   return key.verify(cookie, field) ? null : 'token mismatch';
-}
-
-export function cookieAttributes(
-  spec: CookieSpec,
-  opts: { sameSite: 'lax' | 'strict'; maxAge?: number },
-): import('@fastify/cookie').CookieSerializeOptions {
-  return {
-    path: '/',
-    httpOnly: true,
-    secure: spec.secure,
-    sameSite: opts.sameSite,
-    ...(spec.domain ? { domain: spec.domain } : {}),
-    ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
-  };
 }

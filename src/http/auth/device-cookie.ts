@@ -3,7 +3,7 @@
 import type { FastifyReply } from 'fastify';
 import type { SigningKey } from '../../crypto/keys.ts';
 import type { User } from '../../ports/store.ts';
-import { cookieAttributes } from './csrf.ts';
+import { cookieAttributes } from './settings.ts';
 
 // Browsers keep cookies at most 400 days; the signature carries its own age, checked here too.
 const MAX_AGE_MS = 400 * 86_400_000;

@@ -4,7 +4,7 @@ import { readCookie } from '../../core/cookies.ts';
 import { chain, type MaybePromise } from '../../core/maybe-promise.ts';
 import type { AuthzFreshness } from '../../services/authz-freshness.ts';
 import type { ActiveSession, SessionService } from '../../services/sessions.ts';
-import { cookieAttributes } from './csrf.ts';
+import { cookieAttributes } from './settings.ts';
 
 /** The session behind the request's cookie, after the freshness check; null when not signed in. */
 export function currentSession(

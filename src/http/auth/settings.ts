@@ -40,6 +40,21 @@ function cookieSpec(base: string, publicUrl: URL, domain: string | undefined): C
   return domain ? { name: `__Secure-${base}`, secure, domain } : { name: `__Host-${base}`, secure };
 }
 
+/** The attributes every gateway cookie is set with: its spec (Secure, Domain) plus SameSite and lifetime. */
+export function cookieAttributes(
+  spec: CookieSpec,
+  opts: { sameSite: 'lax' | 'strict'; maxAge?: number },
+): import('@fastify/cookie').CookieSerializeOptions {
+  return {
+    path: '/',
+    httpOnly: true,
+    secure: spec.secure,
+    sameSite: opts.sameSite,
+    ...(spec.domain ? { domain: spec.domain } : {}),
+    ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
+  };
+}
+
 export function compileAuthSettings(config: Config, table: RouteTable, styleVersion: string): AuthSettings {
   const pub = new URL(config.server.public_url);
   const session = cookieSpec('hero_session', pub, config.session.cookie_domain);

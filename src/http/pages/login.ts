@@ -11,6 +11,7 @@ import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { isKnownDevice } from '../auth/device-cookie.ts';
 import { formField, sendPage } from '../auth/respond.ts';
+import { returnTarget, targetRoute } from '../auth/return-target.ts';
 import { currentSession } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import type { HeroRequestState } from '../state.ts';
@@ -18,29 +19,6 @@ import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { setPasswordProof } from './password-proof.ts';
 import { signIn } from './sign-in.ts';
-
-/**
- * Where to go after signing in: validated when received and again at redirect time. Nothing asked for means
- * the account page; anything unsafe means "/".
- */
-export function returnTarget(s: HeroRequestState, raw: string | null): string {
-  const { server } = s.snapshot.config;
-  if (raw === null || raw === '') return `${server.auth_prefix}/account`;
-  return safeReturnTo(raw, server.public_url, s.snapshot.auth.served);
-}
-
-/** The route a return_to leads to, when it leads to one: its auth modes decide which ways in to offer. */
-export function targetRoute(s: HeroRequestState, returnTo: string): CompiledRoute | null {
-  if (returnTo === '') return null;
-  let url: URL;
-  try {
-    url = new URL(returnTo, `${s.proto}://${s.host.authority}`);
-  } catch {
-    return null;
-  }
-  const t = normalizeTarget(url.pathname);
-  return t.ok ? matchRoute(s.snapshot.table, url.hostname, t.path) : null;
-}
 
 /** Providers that are the only way into the target route (no `local` there), or null when any way will do. */
 function providersOnly(route: CompiledRoute | null): readonly string[] | null {

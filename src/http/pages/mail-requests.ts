@@ -5,10 +5,10 @@ import { prefersHtml } from '../../core/accept.ts';
 import { canonicalIdentifier } from '../../services/login.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendPage } from '../auth/respond.ts';
+import { returnTarget } from '../auth/return-target.ts';
 import { sendProblem } from '../problem.ts';
 import { notice, requestForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
-import { returnTarget } from './login.ts';
 
 const SENT =
   'If an account matches, a mail with a link is on its way. It can take a minute; check your spam folder too.';

@@ -8,10 +8,10 @@ import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendForm } from '../auth/respond.ts';
+import { returnTarget } from '../auth/return-target.ts';
 import { signedInOrAnswered } from '../auth/signed-in.ts';
 import { firstPasswordForm } from '../views/ownership-pages.ts';
 import type { PagesDeps } from './deps.ts';
-import { returnTarget } from './login.ts';
 
 /** Where a browser goes after taking an account over: this step, then on to where it was going. */
 export const newPasswordStep = (prefix: string, returnTo: string) =>

@@ -8,11 +8,12 @@ import type { ErrorCode } from '../../errors.ts';
 import type { OidcFailure } from '../../ports/oidc.ts';
 import type { CompleteOutcome } from '../../services/oidc-login.ts';
 import { ATTEMPT_TTL_MS, attemptId } from '../../services/oidc-login.ts';
-import { cookieAttributes, requestOrigin } from '../auth/csrf.ts';
+import { requestOrigin } from '../auth/csrf.ts';
 import { formField, sendFailure } from '../auth/respond.ts';
+import { returnTarget } from '../auth/return-target.ts';
+import { cookieAttributes } from '../auth/settings.ts';
 import { sendProblem } from '../problem.ts';
 import type { PagesDeps } from './deps.ts';
-import { returnTarget } from './login.ts';
 import { signIn } from './sign-in.ts';
 import { auditTakeover } from './takeover-audit.ts';
 

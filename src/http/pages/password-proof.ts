@@ -8,7 +8,7 @@ import type { SigningKey } from '../../crypto/keys.ts';
 import { randomSecret } from '../../crypto/tokens.ts';
 import type { User } from '../../ports/store.ts';
 import { LINK_TTL_MS } from '../../services/one-time-links.ts';
-import { cookieAttributes } from '../auth/csrf.ts';
+import { cookieAttributes } from '../auth/settings.ts';
 
 const MAX_AGE_MS = LINK_TTL_MS.verify_email;
 

@@ -6,10 +6,10 @@ import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { canonicalEmail } from '../../services/users.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendFailure, sendPage } from '../auth/respond.ts';
+import { returnTarget } from '../auth/return-target.ts';
 import { sendProblem } from '../problem.ts';
 import { notice, registerForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
-import { returnTarget } from './login.ts';
 import { setPasswordProof } from './password-proof.ts';
 import { signIn } from './sign-in.ts';
 

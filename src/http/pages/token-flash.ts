@@ -6,8 +6,8 @@ import { readCookie } from '../../core/cookies.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import { randomSecret } from '../../crypto/tokens.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
-import { cookieAttributes } from '../auth/csrf.ts';
 import type { CookieSpec } from '../auth/settings.ts';
+import { cookieAttributes } from '../auth/settings.ts';
 
 /** Long enough for the 303 to be followed, short enough that a forgotten one is gone soon. */
 const MAX_AGE_S = 30;
