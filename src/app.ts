@@ -6,6 +6,7 @@ import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
 import { openidDiscovery } from './adapters/openid/client.ts';
+import { polledAuthzVersions } from './adapters/polled-authz-versions.ts';
 import type { Config, LoadResult } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
 import { Sealer } from './crypto/sealed.ts';
@@ -33,6 +34,7 @@ import { websocketUpgrades } from './http/websocket.ts';
 import type { Logger } from './logger.ts';
 import { buildMail } from './mail.ts';
 import { type AuditLog, noAudit } from './ports/audit.ts';
+import type { AuthzVersions } from './ports/authz-versions.ts';
 import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
 import type { OidcDiscovery } from './ports/oidc.ts';
@@ -64,6 +66,8 @@ export interface GatewayDeps {
   loadConfig?: () => LoadResult;
   /** Identity providers: how they are discovered (openid-client) and retried when down. */
   oidc?: { discovery?: OidcDiscovery; retry?: RetryPolicy };
+  /** Authz versions pushed by the store's backend; without it the store's version is read once per request. */
+  authzVersions?: AuthzVersions;
 }
 
 export interface Gateway {
@@ -103,7 +107,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   // First, before anything is opened: an unusable certificate stops the start with one line.
   const tls = tlsAtStart(config);
   const snapshots = new SnapshotHolder(compileSnapshot(config));
-  const freshness = new AuthzFreshness(store.authz);
+  const freshness = new AuthzFreshness(deps.authzVersions ?? polledAuthzVersions(store.authz));
   const tokens = new ApiTokenService(store, clock, {
     freshness,
     onTouchError: (err) => logger.warn({ err }, 'could not record token use'),

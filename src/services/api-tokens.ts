@@ -5,7 +5,7 @@ import type { Principal } from '../core/principal.ts';
 import { hashToken, looksLikeApiToken, newApiToken } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { ApiToken, Store, User } from '../ports/store.ts';
-import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
+import { AuthzCache, type AuthzFreshness } from './authz-freshness.ts';
 
 /** last_used_at is bookkeeping, not security: one write a minute per token keeps the hot path read-only. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
@@ -20,15 +20,15 @@ export class ApiTokenService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #onTouchError: (err: unknown) => void;
-  // Keyed by SHA-256 of the token, never by the token itself.
-  readonly #cache: BoundedCache<string, { token: ApiToken; user: User }> | null;
+  // Keyed by SHA-256 of the token, never by the token itself. A lookup the authz version overtook (a revocation
+  // while it was read) answers its one request and is not cached (AuthzCache.read).
+  readonly #cache: AuthzCache<string, { token: ApiToken; user: User }> | null;
 
   constructor(store: Store, clock: Clock, opts: ApiTokenServiceOptions = {}) {
     this.#store = store;
     this.#clock = clock;
     this.#onTouchError = opts.onTouchError ?? (() => {});
-    this.#cache = opts.freshness ? new BoundedCache(10_000) : null;
-    if (this.#cache) opts.freshness?.register(this.#cache);
+    this.#cache = opts.freshness ? new AuthzCache(opts.freshness, 10_000) : null;
   }
 
   async issue(input: {
@@ -53,11 +53,10 @@ export class ApiTokenService {
     const hash = hashToken(presented);
     const cached = this.#cache?.get(hash);
     if (cached) return this.#admit(cached, now);
-    return this.#store.apiTokens.findUsable(hash, now).then((found) => {
-      if (!found) return null;
-      this.#cache?.set(hash, found);
-      return this.#admit(found, now);
-    });
+    const lookup = () => this.#store.apiTokens.findUsable(hash, now);
+    return (this.#cache ? this.#cache.read(hash, lookup) : lookup()).then(
+      (found) => found && this.#admit(found, now),
+    );
   }
 
   #admit(found: { token: ApiToken; user: User }, now: number): Principal | null {

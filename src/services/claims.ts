@@ -3,7 +3,7 @@
 import { claimsInContext } from '../core/claims.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
 import type { AuthzStore, ClaimGrant } from '../ports/store.ts';
-import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
+import { AuthzCache, type AuthzFreshness } from './authz-freshness.ts';
 
 interface Entry {
   grants: readonly ClaimGrant[];
@@ -12,22 +12,23 @@ interface Entry {
 
 export class ClaimResolver {
   readonly #authz: AuthzStore;
-  readonly #cache = new BoundedCache<string, Entry>(10_000);
+  // Grants read while the authz version moved are used for that one request and not cached (AuthzCache.read).
+  readonly #cache: AuthzCache<string, Entry>;
 
   constructor(authz: AuthzStore, freshness: AuthzFreshness) {
     this.#authz = authz;
-    freshness.register(this.#cache);
+    this.#cache = new AuthzCache(freshness, 10_000);
   }
 
   /** Sorted claims `userId` holds in `context`; ready at once when cached, read from the store otherwise. */
   claimsFor(userId: string, context: string): MaybePromise<readonly string[]> {
     const entry = this.#cache.get(userId);
     if (entry) return this.#inContext(entry, context);
-    return this.#authz.claimGrants(userId).then((grants) => {
-      const fresh: Entry = { grants, byContext: new Map() };
-      this.#cache.set(userId, fresh);
-      return this.#inContext(fresh, context);
-    });
+    return this.#cache
+      .read(userId, () =>
+        this.#authz.claimGrants(userId).then((grants): Entry => ({ grants, byContext: new Map() })),
+      )
+      .then((fresh) => this.#inContext(fresh, context));
   }
 
   #inContext(entry: Entry, context: string): readonly string[] {

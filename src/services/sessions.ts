@@ -5,7 +5,7 @@ import type { AuthMethod } from '../core/principal.ts';
 import { hashToken, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Session, SessionOidc, Store, User } from '../ports/store.ts';
-import { type AuthzFreshness, BoundedCache } from './authz-freshness.ts';
+import { AuthzCache, type AuthzFreshness } from './authz-freshness.ts';
 
 /** last_seen is bookkeeping: one write a minute per session keeps the request path read-only. */
 export const LAST_SEEN_WRITE_INTERVAL_MS = 60_000;
@@ -36,15 +36,16 @@ export class SessionService {
   readonly #timeouts: () => SessionTimeouts;
   readonly #onTouchError: (err: unknown) => void;
   // Keyed by SHA-256 of the token. Cleared by the authz version, which moves on revocation, user disable and
-  // delete in any process, so a cached session is never trusted past the next change.
-  readonly #cache = new BoundedCache<string, ActiveSession>(50_000);
+  // delete in any process, so a cached session is never trusted past the next change, and a read that change
+  // overtook is not cached at all.
+  readonly #cache: AuthzCache<string, ActiveSession>;
 
   constructor(store: Store, clock: Clock, opts: SessionServiceOptions) {
     this.#store = store;
     this.#clock = clock;
     this.#timeouts = opts.timeouts;
     this.#onTouchError = opts.onTouchError ?? (() => {});
-    opts.freshness.register(this.#cache);
+    this.#cache = new AuthzCache(opts.freshness, 50_000);
   }
 
   /** A brand-new session: the token is returned once, for the cookie, and only its hash is stored. */
@@ -84,11 +85,9 @@ export class SessionService {
       if (now < cached.session.idleExpiresAt) return this.#admit(cached, now);
       this.#cache.delete(hash);
     }
-    return this.#store.sessions.findActive(hash, now).then((found) => {
-      if (!found) return null;
-      this.#cache.set(hash, found);
-      return this.#admit(found, now);
-    });
+    return this.#cache
+      .read(hash, () => this.#store.sessions.findActive(hash, now))
+      .then((found) => found && this.#admit(found, now));
   }
 
   #admit(active: ActiveSession, now: number): ActiveSession | null {
