@@ -6,7 +6,7 @@ import type { StoreUnderTest } from './conformance.ts';
 
 export function signInConformance(current: () => StoreUnderTest): void {
   test('sessions: found only while usable; touch renews without passing the cap; revocation moves the version', async () => {
-    // The suite opens the store in its before() hook: look it up when the test runs.
+    // The suite opens a fresh store before each test: look it up when the test runs.
     const s = current();
     const { store } = s;
     const u = await store.users.create({ username: 'sam', email: 'sam@example.com', emailVerified: true });
@@ -66,7 +66,7 @@ export function signInConformance(current: () => StoreUnderTest): void {
   });
 
   test('throttles: failures are counted atomically, survive reads, and clear', async () => {
-    // The suite opens the store in its before() hook: look it up when the test runs.
+    // The suite opens a fresh store before each test: look it up when the test runs.
     const s = current();
     const { store } = s;
     const next = (prev: { failures: number } | null) => ({
@@ -104,7 +104,7 @@ export function signInConformance(current: () => StoreUnderTest): void {
   });
 
   test('one-time tokens: peek does not use up; consume succeeds exactly once, never after expiry', async () => {
-    // The suite opens the store in its before() hook: look it up when the test runs.
+    // The suite opens a fresh store before each test: look it up when the test runs.
     const s = current();
     const { store } = s;
     const now = s.clock.now();
@@ -122,7 +122,7 @@ export function signInConformance(current: () => StoreUnderTest): void {
     assert.equal(await store.oneTimeTokens.deletePurpose('setup'), 2);
   });
   test('one-time tokens: issue replaces earlier unconsumed tokens of the purpose and queues the mail atomically', async () => {
-    // The suite opens the store in its before() hook: look it up when the test runs.
+    // The suite opens a fresh store before each test: look it up when the test runs.
     const s = current();
     const { store } = s;
     const u = await store.users.create({
@@ -172,7 +172,7 @@ export function signInConformance(current: () => StoreUnderTest): void {
   });
 
   test('outbox: due mails are leased to one sender, retried when failed, sent once', async () => {
-    // The suite opens the store in its before() hook: look it up when the test runs.
+    // The suite opens a fresh store before each test: look it up when the test runs.
     const s = current();
     const { store } = s;
     const now = s.clock.now() + 10_000_000;

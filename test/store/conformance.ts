@@ -1,9 +1,10 @@
 // The store conformance suite: every backend must pass it unchanged. Run it from a backend's test file with a
-// factory that opens a fresh, migrated store on a controllable clock.
+// factory that opens a fresh, migrated store on a controllable clock (called once per test).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import { type Store, StoreConflictError } from '../../src/ports/store.ts';
 import type { TestClock } from '../helpers/gateway.ts';
+import { accountLinksConformance } from './conformance-account-links.ts';
 import { oidcConformance } from './conformance-oidc.ts';
 import { ownershipConformance } from './conformance-ownership.ts';
 import { signInConformance } from './conformance-sign-in.ts';
@@ -18,11 +19,12 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
   describe(`store conformance: ${backend}`, () => {
     let s: StoreUnderTest;
     let store: Store;
-    before(async () => {
+    // A fresh store for every test: no test sees another's rows, so each states everything it relies on.
+    beforeEach(async () => {
       s = await open();
       store = s.store;
     });
-    after(async () => {
+    afterEach(async () => {
       await s.cleanup();
     });
 
@@ -55,6 +57,7 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
     });
 
     test('users: username and email are unique, and a conflict writes nothing', async () => {
+      await store.users.create({ username: 'ann', email: 'ann@example.com', emailVerified: true });
       const before = await store.users.count();
       await assert.rejects(
         store.users.create({ username: 'ann', email: 'other@example.com', emailVerified: false }),
@@ -236,5 +239,6 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
     signInConformance(() => s);
     oidcConformance(() => s);
     ownershipConformance(() => s);
+    accountLinksConformance(() => s);
   });
 }

@@ -1,0 +1,125 @@
+// The store's concurrency promises, checked with real parallelism (RacePool): each race runs for a number of
+// rounds on a fresh SQLite file and returns what went wrong, so the same code can assert "never" against the
+// adapter and "caught" against the deliberately broken variants (mutants.ts).
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createSqliteStore } from '../../src/adapters/sqlite/index.ts';
+import type { Store } from '../../src/ports/store.ts';
+import { tempDir } from '../helpers/gateway.ts';
+import type { StoreVariant } from './mutants.ts';
+import type { RacePool } from './race-pool.ts';
+
+const NOW = Date.UTC(2026, 0, 1);
+
+/** A fresh migrated file, opened by the test (for setup and checks) and by every contender (as `variant`). */
+async function withFile<T>(
+  pool: RacePool,
+  variant: StoreVariant,
+  body: (store: Store) => Promise<T>,
+): Promise<T> {
+  const dir = tempDir('hgw-race-');
+  const store = createSqliteStore({ path: join(dir, 'race.db'), clock: { now: () => NOW } });
+  try {
+    await pool.open(join(dir, 'race.db'), NOW, variant);
+    return await body(store);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Each round: `tokens` one-time tokens, every contender consumes each. A token with ≠ 1 winner is a violation. */
+export function consumeRace(
+  pool: RacePool,
+  variant: StoreVariant,
+  rounds: number,
+  tokens = 20,
+): Promise<string[]> {
+  return withFile(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const hashes = Array.from({ length: tokens }, (_, i) => `race-${r}-${i}`);
+      for (const tokenHash of hashes)
+        await store.oneTimeTokens.create({
+          tokenHash,
+          purpose: 'setup',
+          userId: null,
+          email: null,
+          payload: null,
+          expiresAt: NOW + 60_000,
+        });
+      const won = (await pool.race(() => ({ kind: 'consume', hashes, now: NOW }))) as boolean[][];
+      hashes.forEach((hash, i) => {
+        const winners = won.filter((w) => w[i]).length;
+        if (winners !== 1) violations.push(`${hash}: ${winners} winners`);
+      });
+    }
+    return violations;
+  });
+}
+
+/**
+ * Each round: every contender charges one key `attempts` times; the key blocks from `limit` failures on.
+ * Exactly `limit` attempts may get in, and the stored counter must say `limit`.
+ */
+export function chargeRace(
+  pool: RacePool,
+  variant: StoreVariant,
+  rounds: number,
+  limit = 8,
+  attempts = 6,
+): Promise<string[]> {
+  return withFile(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const key = `ip:race-${r}`;
+      const got = (await pool.race(() => ({ kind: 'charge', key, limit, attempts, now: NOW }))) as number[];
+      const admitted = got.reduce((a, b) => a + b, 0);
+      const counted = (await store.throttles.get([key])).get(key)?.failures;
+      if (admitted !== limit || counted !== limit)
+        violations.push(`${key}: ${admitted} admitted, ${counted} counted, limit ${limit}`);
+    }
+    return violations;
+  });
+}
+
+/** Each round: every contender adds `attempts` to one counter; none may be lost. */
+export function updateRace(
+  pool: RacePool,
+  variant: StoreVariant,
+  rounds: number,
+  attempts = 20,
+): Promise<string[]> {
+  return withFile(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const key = `account:race-${r}`;
+      await pool.race(() => ({ kind: 'update', key, attempts, now: NOW }));
+      const counted = (await store.throttles.get([key])).get(key)?.failures;
+      if (counted !== attempts * pool.size)
+        violations.push(`${key}: ${counted} counted of ${attempts * pool.size}`);
+    }
+    return violations;
+  });
+}
+
+/** Each round: every contender creates the same username (distinct emails): one creates, the rest conflict. */
+export function usernameRace(pool: RacePool, variant: StoreVariant, rounds: number): Promise<string[]> {
+  return withFile(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const username = `racer${r}`;
+      const got = await pool.race((i) => ({
+        kind: 'create-user',
+        username,
+        email: `r${r}-${i}@example.com`,
+      }));
+      const created = got.filter((g) => g === 'created').length;
+      const conflicts = got.filter((g) => g === 'conflict:username').length;
+      if (created !== 1 || conflicts !== pool.size - 1) violations.push(`${username}: ${got.join(', ')}`);
+      if ((await store.users.list()).filter((u) => u.username === username).length !== 1)
+        violations.push(`${username}: stored ${created} times`);
+    }
+    return violations;
+  });
+}
