@@ -1,9 +1,10 @@
 // X-Hero-Assertion: a short-lived JWT (ES256) carrying the same facts as the identity headers, so an app that
 // can also be reached another way can verify who a request is from against the gateway's JWKS.
+
+import { BoundedCache } from '../core/bounded-cache.ts';
 import type { Principal } from '../core/principal.ts';
 import type { SigningKeys } from '../crypto/signing-keys.ts';
 import type { Clock } from '../ports/clock.ts';
-import { BoundedCache } from './authz-freshness.ts';
 
 export const ASSERTION_LIFETIME_S = 60;
 // Reissued once less than half its life is left: an app never receives one about to expire, and signing

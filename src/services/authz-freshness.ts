@@ -5,6 +5,7 @@
 // moved can land after the clear and put the pre-change row back, where it would stay until the next change.
 // So every clear also moves a generation, a fill takes a stamp of it before reading, and the answer is kept
 // only when no clear came in between (AuthzCache.read).
+import { BoundedCache } from '../core/bounded-cache.ts';
 import { isPromise } from '../core/maybe-promise.ts';
 import { type AuthzVersion, type AuthzVersions, UNKNOWN_VERSION } from '../ports/authz-versions.ts';
 
@@ -96,18 +97,5 @@ export class AuthzCache<K, V> {
       if (found !== null && this.#freshness.holds(stamp)) this.#entries.set(key, found as V);
       return found;
     });
-  }
-}
-
-/** A Map that empties itself instead of growing past `max` (keys may be attacker-chosen). */
-export class BoundedCache<K, V> extends Map<K, V> {
-  readonly #max: number;
-  constructor(max: number) {
-    super();
-    this.#max = max;
-  }
-  override set(key: K, value: V): this {
-    if (this.size >= this.#max && !this.has(key)) this.clear();
-    return super.set(key, value);
   }
 }

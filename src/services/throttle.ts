@@ -12,10 +12,10 @@
 // changed (a signed device cookie): a botnet guessing one password slows strangers down, not the owner.
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
+import { BoundedCache } from '../core/bounded-cache.ts';
 import { nextThrottleState, type ThrottlePolicy, waitFor } from '../core/throttle.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store, ThrottleState } from '../ports/store.ts';
-import { BoundedCache } from './authz-freshness.ts';
 
 const MINUTE = 60_000;
 
