@@ -1,29 +1,27 @@
 // The hero-gateway command as users run it: a real process, a real config file, a real store.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, cli, freePort, waitFor } from '../helpers/cli.ts';
+import { cli } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { type Served, startServe } from '../helpers/serve.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 describe('hero-gateway CLI', () => {
   let dir: string;
   let config: string;
   let up: Upstream;
-  let port: number;
-  let server: ChildProcess | null = null;
+  let server: Served | null = null;
 
   before(async () => {
     dir = tempDir('hgw-cli-');
     up = await startUpstream();
-    port = await freePort();
     config = join(dir, 'gw.toml');
     writeFileSync(
       config,
       `[server]
-listen = "127.0.0.1:${port}"
+listen = "127.0.0.1:0"
 data_dir = "./data"
 log_level = "warn"
 [admin]
@@ -43,7 +41,7 @@ require_claims = ["ops.deploy"]
     );
   });
   after(async () => {
-    server?.kill('SIGTERM');
+    await server?.stop();
     await up.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -94,8 +92,8 @@ require_claims = ["ops.deploy"]
   });
 
   test('while serve runs, every command acts on the next request', async () => {
-    server = spawn(process.execPath, [BIN, 'serve', '-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await waitFor(`http://127.0.0.1:${port}/`);
+    server = await startServe(config);
+    const base = server.url;
     const secret = statSync(join(dir, 'data', 'secret'));
     assert.equal(secret.mode & 0o777, 0o600, 'generated secret is private');
 
@@ -127,8 +125,7 @@ require_claims = ["ops.deploy"]
     assert.equal(lines.length, 1, 'the token alone on stdout');
     const token = lines[0]!;
     assert.match(token, /^hgw_[A-Za-z0-9_-]{43,}$/);
-    const call = (path: string) =>
-      fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const call = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
     let before = up.seen.length;
     assert.equal((await call('/api')).status, 200);

@@ -3,37 +3,18 @@
 // Against real OpenID providers.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, send } from '../helpers/browser-client.ts';
+import { freePort } from '../helpers/cli.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { until as untilTruthy } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
-/** A port nothing listens on (yet). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as { port: number };
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  ms = 5000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 5000) =>
+  untilTruthy(probe, { what, timeoutMs: ms });
 
 describe('OpenID Connect over time', () => {
   let idp: TestIdp;
@@ -46,6 +27,8 @@ describe('OpenID Connect over time', () => {
     `${providerToml(id, id === 'idp' ? 'Main IdP' : 'Late IdP', issuer)}auto_provision = true\n`;
 
   before(async () => {
+    // The late provider's issuer must be in the gateway's config before anything listens there, and nothing
+    // may listen there at first (that is the point): a port probed free is unavoidable here.
     [idp, up, latePort] = await Promise.all([startIdp(), startUpstream(), freePort()]);
     gw = await startGateway(
       `

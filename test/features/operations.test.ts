@@ -1,25 +1,25 @@
 // Operating a running gateway: config reload from the file (also through a Kubernetes-style symlink swap)
 // without dropping requests, a bad file changing nothing, and SIGTERM letting accepted requests finish.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, freePort, waitFor } from '../helpers/cli.ts';
+import { BIN } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { type Served, startServe } from '../helpers/serve.ts';
+import { until as untilTruthy } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('operations', () => {
   let dir: string;
   let up: Upstream;
-  let port: number;
-  let server: ChildProcess | null = null;
-  let output = '';
+  /** The running gateway's address, read from its own output (it listens on port 0). */
+  let base = '';
+  let server: Served | null = null;
 
   const config = (routes: string[], extra = '') =>
-    `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${dir}/data"\nlog_level = "warn"\n[admin]\nlisten = ""\n` +
+    `[server]\nlisten = "127.0.0.1:0"\ndata_dir = "${dir}/data"\nlog_level = "warn"\n[admin]\nlisten = ""\n` +
     routes
       .map((r) => `[[route]]\nname = "${r}"\npath = "/${r}"\nupstream = "${up.url}"\nauth = "none"\n`)
       .join('') +
@@ -29,31 +29,19 @@ describe('operations', () => {
     writeFileSync(`${file}.tmp`, text);
     renameSync(`${file}.tmp`, file);
   };
-  const status = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
-  const until = async (check: () => Promise<boolean>, ms = 8000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await check()) return true;
-      await sleep(50);
-    }
-    return false;
-  };
+  const status = async (path: string) => (await fetch(`${base}${path}`)).status;
+  const output = () => server?.output() ?? '';
+  const until = (check: () => Promise<boolean>, ms = 8000) =>
+    untilTruthy(check, { timeoutMs: ms, intervalMs: 50 }).then(
+      () => true,
+      () => false,
+    );
   const start = async (file: string) => {
-    output = '';
-    server = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    server.stderr?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    await waitFor(`http://127.0.0.1:${port}/`);
+    server = await startServe(file);
+    base = server.url;
   };
   const stop = async () => {
-    if (!server) return;
-    const exited = new Promise<number | null>((r) => server?.once('exit', (code) => r(code)));
-    server.kill('SIGTERM');
-    const code = await exited;
+    const code = await server?.stop();
     server = null;
     return code;
   };
@@ -61,7 +49,6 @@ describe('operations', () => {
   before(async () => {
     dir = tempDir('hgw-ops-');
     up = await startUpstream();
-    port = await freePort();
   });
   after(async () => {
     await stop();
@@ -78,14 +65,13 @@ describe('operations', () => {
     const load = (async () => {
       while (running) statuses.push(await status('/one/x'));
     })();
-    await sleep(200);
+    await untilTruthy(() => statuses.length > 0, { what: 'the first request of the load' });
     replace(file, config(['one', 'two']));
     assert.ok(await until(async () => (await status('/two/x')) === 200), 'the new route answers');
     replace(file, `${config(['one', 'two'])}bogus = 1\n`);
-    await sleep(800);
+    await untilTruthy(() => /config reload refused/.test(output()), { what: 'the refused reload' });
     assert.equal(await status('/two/x'), 200, 'a bad file keeps the running config');
-    assert.match(output, /config reload refused/);
-    assert.match(output, /bogus/);
+    assert.match(output(), /bogus/);
     running = false;
     await load;
     assert.ok(statuses.length > 20, `${statuses.length} requests during the reloads`);
@@ -115,8 +101,10 @@ describe('operations', () => {
     await start(file);
     up.delayMs = 400;
     try {
+      const seen = up.seen.length;
       const inFlight = Array.from({ length: 8 }, () => status('/one/slow'));
-      await sleep(150);
+      // Accepted: all eight reached the upstream (which holds each for 400 ms) before the signal.
+      await untilTruthy(() => up.seen.length - seen >= 8, { what: 'the upstream seeing all eight requests' });
       const code = stop();
       assert.deepEqual(await Promise.all(inFlight), Array(8).fill(200));
       assert.equal(await code, 0);
@@ -145,23 +133,33 @@ describe('operations', () => {
     );
     const token = made.stdout.trim();
     await start(file);
-    // The socket answers once the first worker listens; wait for the second before counting processes.
-    assert.ok(
-      await until(async () => (output.match(/hero-gateway is listening/g) ?? []).length >= 2),
-      'both workers listen',
+    // With workers the primary's line repeats the configured port (0); each worker logs the address it got.
+    // Node's cluster gives every worker's listen(0) the same port: both lines name it.
+    const listening = await untilTruthy(
+      () => {
+        const urls = output()
+          .split('\n')
+          .filter((l) => l.includes('"msg":"hero-gateway is listening"'))
+          .map((l) => JSON.parse(l).url as string);
+        return urls.length >= 2 && urls;
+      },
+      { what: 'both workers listening', timeoutMs: 30_000 },
     );
+    assert.equal(new Set(listening).size, 1, `one shared socket: ${listening.join(', ')}`);
+    base = listening[0] as string;
     const call = () =>
-      fetch(`http://127.0.0.1:${port}/app/x`, {
+      fetch(`${base}/app/x`, {
         headers: { authorization: `Bearer ${token}`, connection: 'close' },
       });
     const statuses = await Promise.all(Array.from({ length: 40 }, async () => (await call()).status));
     assert.deepEqual([...new Set(statuses)], [200]);
-    const pids = new Set(
-      output
+    // The access log is written asynchronously: await all forty lines before counting their processes.
+    const requestLines = () =>
+      output()
         .split('\n')
-        .filter((l) => l.includes('"msg":"request"'))
-        .map((l) => JSON.parse(l).pid),
-    );
+        .filter((l) => l.includes('"msg":"request"'));
+    await untilTruthy(() => requestLines().length >= 40, { what: 'the forty access-log lines' });
+    const pids = new Set(requestLines().map((l) => JSON.parse(l).pid));
     assert.equal(pids.size, 2, `requests served by ${pids.size} process(es)`);
     const id = /created (tok_\S+)/.exec(made.stderr)?.[1] as string;
     assert.equal(spawnSync(process.execPath, [BIN, 'token', 'revoke', id, '-c', file]).status, 0);

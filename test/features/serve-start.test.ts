@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { type AddressInfo, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { BIN, freePort } from '../helpers/cli.ts';
+import { BIN } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { startServe } from '../helpers/serve.ts';
+import { until } from '../helpers/until.ts';
 
 interface Ended {
   code: number | null;
@@ -37,35 +39,11 @@ function serveUntilExit(file: string, ms: number): Promise<Ended> {
   });
 }
 
-/** Runs `serve` until `ready` matches its output, then stops it with SIGTERM. */
-function serveUntil(file: string, ready: RegExp, ms: number): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const check = () => {
-      if (ready.test(stdout + stderr)) child.kill('SIGTERM');
-    };
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      check();
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      check();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function hold(port: number): Promise<Server> {
+/** Occupies a port: listens on 0 and keeps it open (no probe-then-bind race), for the busy-port starts. */
+async function hold(): Promise<{ server: Server; port: number }> {
   const server = createServer();
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 const assertOneLine = (run: Ended, pattern: RegExp) => {
@@ -100,17 +78,16 @@ describe('serve start', () => {
   };
 
   test('the main port is taken: exit non-zero, one line naming the setting', async () => {
-    const port = await freePort();
-    held.push(await hold(port));
+    const { server, port } = await hold();
+    held.push(server);
     const run = await serveUntilExit(write('busy.toml', `listen = "127.0.0.1:${port}"`), 60_000);
     assertOneLine(run, new RegExp(`^error: server\\.listen 127\\.0\\.0\\.1:${port}: address already in use`));
   });
 
   test('the admin port is taken: the main listener and the store are closed again, so the process exits', async () => {
-    const port = await freePort();
-    const adminPort = await freePort();
-    held.push(await hold(adminPort));
-    const file = write('admin-busy.toml', `listen = "127.0.0.1:${port}"`, `127.0.0.1:${adminPort}`);
+    const { server, port: adminPort } = await hold();
+    held.push(server);
+    const file = write('admin-busy.toml', 'listen = "127.0.0.1:0"', `127.0.0.1:${adminPort}`);
     const run = await serveUntilExit(file, 60_000);
     assertOneLine(
       run,
@@ -119,30 +96,34 @@ describe('serve start', () => {
   });
 
   test('workers = 2 and the port is taken: the failed start is reported once, and the primary exits', async () => {
-    const port = await freePort();
-    held.push(await hold(port));
+    const { server, port } = await hold();
+    held.push(server);
     const file = write('workers-busy.toml', `listen = "127.0.0.1:${port}"\nworkers = 2`);
     const run = await serveUntilExit(file, 60_000);
     assertOneLine(run, new RegExp(`^error: server\\.listen 127\\.0\\.0\\.1:${port}: address already in use`));
   });
 
   test('a plain-http public_url on a LAN address: one warning to use https; none on loopback', async () => {
-    const port = await freePort();
-    const lan = write('lan.toml', `listen = "127.0.0.1:${port}"\npublic_url = "http://192.168.1.5:${port}"`);
-    const run = await serveUntil(lan, /hero-gateway is listening/, 60_000);
-    const warnings = run.stdout.split('\n').filter((l) => l.includes('public_url is plain http'));
-    assert.equal(warnings.length, 1, run.stdout);
+    // public_url's port is only text here: the warning is about its host.
+    const lan = write('lan.toml', 'listen = "127.0.0.1:0"\npublic_url = "http://192.168.1.5:8080"');
+    const run = await startServe(lan);
+    // The warning is logged before the listening line; the log is written asynchronously, so await it.
+    await until(() => /hero-gateway is listening/.test(run.stdout()), { what: 'the start-up log' });
+    await run.stop();
+    const warnings = run
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('public_url is plain http'));
+    assert.equal(warnings.length, 1, run.stdout());
     const line = JSON.parse(warnings[0] ?? '{}');
     assert.equal(line.level, 40);
     assert.match(line.msg, /192\.168\.1\.5.*unencrypted.*use https.*tls_cert/);
 
-    const port2 = await freePort();
-    const local = write(
-      'local.toml',
-      `listen = "127.0.0.1:${port2}"\npublic_url = "http://localhost:${port2}"`,
-    );
-    const quiet = await serveUntil(local, /hero-gateway is listening/, 60_000);
-    assert.match(quiet.stdout, /hero-gateway is listening/);
-    assert.doesNotMatch(quiet.stdout, /plain http/);
+    const local = write('local.toml', 'listen = "127.0.0.1:0"\npublic_url = "http://localhost:8080"');
+    const quiet = await startServe(local);
+    await until(() => /hero-gateway is listening/.test(quiet.stdout()), { what: 'the start-up log' });
+    await quiet.stop();
+    assert.match(quiet.stdout(), /hero-gateway is listening/);
+    assert.doesNotMatch(quiet.stdout(), /plain http/);
   });
 });

@@ -1,69 +1,47 @@
 // First-run setup as an operator meets it: `serve` on an empty store prints a one-time link; the link's page
 // creates the first admin, signs them in, and never works again.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BrowserClient } from '../helpers/browser-client.ts';
-import { BIN, freePort, waitFor } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { type Served, startServe } from '../helpers/serve.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'the first admin passphrase';
 
-/** Starts `serve`, returning the process and everything it wrote to stderr once it listens. */
-async function serve(config: string, port: number) {
-  const child = spawn(process.execPath, [BIN, 'serve', '-c', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  await waitFor(`http://127.0.0.1:${port}/auth/status`);
-  // The setup link is printed after listen; give the process a moment to finish its start-up output.
-  await new Promise((r) => setTimeout(r, 300));
-  return { child, stderr: () => stderr };
-}
-
-const stop = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-
 describe('first-run setup', () => {
   let dir: string;
   let config: string;
-  let port: number;
   let up: Upstream;
-  let server: ChildProcess | null = null;
+  let server: Served | null = null;
 
   before(async () => {
     dir = tempDir('hgw-setup-');
     up = await startUpstream();
-    port = await freePort();
     config = join(dir, 'gw.toml');
+    // Port 0: the real address is read from serve's listening line. public_url only shapes the printed link.
     writeFileSync(
       config,
-      `[server]\nlisten = "127.0.0.1:${port}"\npublic_url = "http://localhost:${port}"\ndata_dir = "./data"\nlog_level = "warn"\n` +
+      `[server]\nlisten = "127.0.0.1:0"\npublic_url = "http://localhost:8080"\ndata_dir = "./data"\nlog_level = "warn"\n` +
         `[admin]\nlisten = ""\n[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "local"\n`,
     );
   });
   after(async () => {
-    if (server) await stop(server);
+    await server?.stop();
     await up.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   test('the printed link creates the first admin once, signs them in, and is dead afterwards', async () => {
-    const first = await serve(config, port);
-    server = first.child;
+    // The setup link is written before the listening line: once serve listens, it is there.
+    const first = await startServe(config);
+    server = first;
     const printed = /http:\/\/localhost:\d+\/auth\/setup\?token=([A-Za-z0-9_-]{43})/.exec(first.stderr());
     assert.ok(printed, `a setup link on stderr:\n${first.stderr()}`);
     const token = printed[1] as string;
-    const b = new BrowserClient(`http://127.0.0.1:${port}`);
+    const b = new BrowserClient(first.url);
     const link = `/auth/setup?token=${token}`;
 
     assert.equal((await b.get(link)).status, 200);
@@ -98,11 +76,11 @@ describe('first-run setup', () => {
     assert.equal((await b.get('/anything')).status, 200);
     assert.equal(up.seen.at(-1)?.headers['x-hero-user'], 'root');
 
-    const reuse = await new BrowserClient(`http://127.0.0.1:${port}`).get(link);
+    const reuse = await new BrowserClient(first.url).get(link);
     assert.equal(reuse.status, 404);
     assert.match(reuse.body, /already used or has expired/);
     // A valid form (CSRF token from another page) with the used token still creates nobody.
-    const again = await new BrowserClient(`http://127.0.0.1:${port}`).submit('/auth/login', '/auth/setup', {
+    const again = await new BrowserClient(first.url).submit('/auth/login', '/auth/setup', {
       token,
       username: 'mallory',
       email: 'm@example.com',
@@ -120,9 +98,9 @@ describe('first-run setup', () => {
     assert.ok(events.some((e) => e.action === 'setup.complete' && e.actor === 'root'));
     assert.ok(!audit.includes(PASSWORD) && !audit.includes(token));
 
-    await stop(server);
-    const second = await serve(config, port);
-    server = second.child;
+    await first.stop();
+    const second = await startServe(config);
+    server = second;
     assert.doesNotMatch(second.stderr(), /setup\?token=/, 'once a user exists no link is printed');
   });
 });

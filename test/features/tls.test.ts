@@ -2,33 +2,28 @@
 // or the files changing) without a restart, keeps its working certificate when the new one is unusable, and
 // http_redirect sends plain-http visitors to public_url's origin — never to the Host they sent.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { httpsGet, makeCert, type TestCert } from '../helpers/certs.ts';
-import { BIN, cli, freePort } from '../helpers/cli.ts';
+import { cli, freePort } from '../helpers/cli.ts';
 import { startGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
+import { type Served, startServe } from '../helpers/serve.ts';
+import { until as untilTruthy } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
+/** Polls `get` until `ok` holds for its value; that value. */
 async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: T | Error = new Error('never tried');
-  while (Date.now() < end) {
-    try {
+  let last: T | undefined;
+  await untilTruthy(
+    async () => {
       last = await get();
-      if (ok(last)) return last;
-    } catch (err) {
-      last = err as Error;
-    }
-    await sleep(100);
-  }
-  throw new Error(
-    `condition not met within ${ms} ms; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      return ok(last);
+    },
+    { timeoutMs: ms, intervalMs: 100, what: 'the condition' },
   );
+  return last as T;
 }
 
 /** Puts a certificate pair in place the way renewal tools do: new files renamed over the old ones. */
@@ -159,32 +154,25 @@ describe('native TLS (in process)', () => {
 describe('native TLS (hero-gateway serve)', () => {
   let dir: string;
   let up: Upstream;
-  let server: ChildProcess | null = null;
-  let output = '';
+  let served: Served | null = null;
+  /** Everything the running server wrote so far. */
+  const output = () => served?.output() ?? '';
   let first: TestCert;
   let second: TestCert;
   let live: { cert: string; key: string };
 
-  const start = async (file: string) => {
+  /** Starts `serve` (listening on port 0) and resolves once it listens. */
+  const startListening = async (file: string) => {
     await stop(); // a test that failed midway leaves its server running: never leave a process behind
-    output = '';
-    server = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stdout?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
-    server.stderr?.on('data', (c: Buffer) => {
-      output += c.toString();
-    });
+    served = await startServe(file);
+    return served;
   };
   const stop = async () => {
-    if (!server) return null;
-    const exited = new Promise<number | null>((r) => server?.once('exit', (code) => r(code)));
-    server.kill('SIGTERM');
-    const code = await exited;
-    server = null;
+    const code = (await served?.stop()) ?? null;
+    served = null;
     return code;
   };
-  const config = (port: number, extra = '') =>
+  const config = (port: number | string, extra = '') =>
     `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${dir}/data"\nlog_level = "info"\n` +
     `public_url = "https://gateway.example:8443"\ntls_cert = "live.crt"\ntls_key = "live.key"\n${extra}` +
     `[admin]\nlisten = ""\n[[route]]\nname = "app"\npath = "/app"\nupstream = "${up.url}"\nauth = "none"\n`;
@@ -205,18 +193,14 @@ describe('native TLS (hero-gateway serve)', () => {
 
   test('renewal tools rewriting the files are noticed without SIGHUP; http_redirect answers 308 to public_url', async () => {
     install(first, live);
-    const port = await freePort();
-    const redirectPort = await freePort();
     const file = join(dir, 'gw.toml');
-    writeFileSync(file, config(port, `http_redirect = "127.0.0.1:${redirectPort}"\n`));
-    await start(file);
-    const url = `https://127.0.0.1:${port}`;
+    // The redirect listener's port is probed free beforehand (a small race): serve reports that listener's
+    // configured port, not the one it got, so port 0 could not be read back there.
+    const redirectPort = await freePort();
+    writeFileSync(file, config(0, `http_redirect = "127.0.0.1:${redirectPort}"\n`));
+    const { url } = await startListening(file);
+    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const ca = [first.pem, second.pem];
-    await until(
-      () => httpsGet(`${url}/app/x`, ca),
-      (r) => r.status === 200,
-    );
-    assert.match(output, /hero-gateway listening on https:\/\/127\.0\.0\.1:/);
     assert.equal((await httpsGet(`${url}/app/x`, ca)).fingerprint, first.fingerprint);
 
     install(second, live);
@@ -225,7 +209,12 @@ describe('native TLS (hero-gateway serve)', () => {
       (r) => r.fingerprint === second.fingerprint,
       10_000,
     );
-    assert.match(output, /"subject":"CN=second\.test"[^\n]*TLS certificate loaded/);
+    // The log is written asynchronously: the line may follow the first answer with the new certificate.
+    await until(
+      async () => output(),
+      (o) => /"subject":"CN=second\.test"[^\n]*TLS certificate loaded/.test(o),
+      5_000,
+    );
 
     // A hostile Host changes nothing: the answer names public_url's origin, with the request's path and query.
     const redirected = await plainGet(redirectPort, '/app/page?x=1&y=%2F', 'evil.example');
@@ -245,14 +234,14 @@ describe('native TLS (hero-gateway serve)', () => {
 
     // A broken pair on SIGHUP: one error line, the old certificate keeps being served.
     copyFileSync(first.key, live.key);
-    const before = output;
-    server?.kill('SIGHUP');
+    const before = output();
+    served?.child.kill('SIGHUP');
     await until(
-      async () => output,
+      async () => output(),
       (o) => /config reload refused/.test(o.slice(before.length)),
       5_000,
     );
-    assert.match(output.slice(before.length), /server\.tls_key: .*does not belong to the certificate/);
+    assert.match(output().slice(before.length), /server\.tls_key: .*does not belong to the certificate/);
     assert.equal((await httpsGet(`${url}/app/x`, ca)).fingerprint, second.fingerprint);
 
     assert.equal(await stop(), 0);
@@ -261,20 +250,30 @@ describe('native TLS (hero-gateway serve)', () => {
 
   test('workers = 2: every worker serves https and takes the renewed certificate', async () => {
     install(first, live);
-    const port = await freePort();
     const file = join(dir, 'workers.toml');
-    writeFileSync(file, config(port, 'workers = 2\n'));
-    await start(file);
-    const url = `https://127.0.0.1:${port}`;
-    const ca = [first.pem, second.pem];
+    writeFileSync(file, config(0, 'workers = 2\n'));
+    await startListening(file);
     await until(
-      async () => output,
+      async () => output(),
       (o) => o.includes('started workers'),
       60_000,
     );
+    // With workers the primary's line repeats the configured port (0); each worker logs the address it got,
+    // and Node's cluster gives every worker's listen(0) the same port.
+    const listening = await until(
+      async () =>
+        output()
+          .split('\n')
+          .filter((l) => l.includes('"msg":"hero-gateway is listening"'))
+          .map((l) => JSON.parse(l).url as string),
+      (urls) => urls.length >= 2,
+    );
+    assert.equal(new Set(listening).size, 1, `one shared socket: ${listening.join(', ')}`);
+    const url = listening[0] as string;
+    const ca = [first.pem, second.pem];
     const pids = (marker: string) =>
       new Set(
-        output
+        output()
           .split('\n')
           .filter((l) => l.includes(marker))
           .map((l) => JSON.parse(l).pid),
@@ -295,9 +294,8 @@ describe('native TLS (hero-gateway serve)', () => {
   test('an unusable certificate at start: exit non-zero, one line naming the file', async () => {
     install(first, live);
     copyFileSync(second.cert, live.cert);
-    const port = await freePort();
     const file = join(dir, 'bad.toml');
-    writeFileSync(file, config(port).replace('log_level = "info"', 'log_level = "warn"'));
+    writeFileSync(file, config(0).replace('log_level = "info"', 'log_level = "warn"'));
     const run = await cli(['serve', '-c', file]);
     assert.notEqual(run.code, 0);
     const lines = run.stderr.trim().split('\n');

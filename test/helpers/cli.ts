@@ -35,6 +35,11 @@ export function cli(
   });
 }
 
+/**
+ * A port that was free a moment ago. Racy by nature (another process can take it before the child binds it):
+ * use only where a server cannot listen on port 0 and report its address (see startServe in ./serve.ts), or
+ * where the port must be known, and empty, before anything listens there.
+ */
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
@@ -43,6 +48,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Polls `url` until anything answers (for servers that do not announce themselves, e.g. nginx). */
 export async function waitFor(url: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

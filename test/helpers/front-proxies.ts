@@ -127,6 +127,8 @@ export async function startFrontProxies(
   for (const d of ['body', 'proxy', 'fcgi', 'uwsgi', 'scgi', 'caddy'])
     mkdirSync(join(dir, d), { recursive: true });
   const procs: ChildProcess[] = [];
+  // Ports probed free beforehand (a small race, unavoidable here): nginx and Caddy take their listen ports
+  // only from their config files and do not print the port they got, so port 0 could not be read back.
   const [nginxPort, nginxLegacyPort, caddyPort, caddyBarePort] = [
     await freePort(),
     await freePort(),
