@@ -8,8 +8,10 @@ import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { rawGet } from '../helpers/raw-http.ts';
+import { until } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
+/** Kept on purpose: a short wait for a write that must NOT happen (there is no condition to await). */
 const settle = () => new Promise((r) => setTimeout(r, 20));
 
 describe('bearer mode', () => {
@@ -282,8 +284,10 @@ pass_authorization = true
   test('last use is recorded at most once a minute', async () => {
     const t = await issue(bob);
     await get('/api', t.token);
-    await settle();
-    const first = (await gw.store.apiTokens.byId(t.record.id))?.lastUsedAt;
+    // Last use is written after the answer: await it.
+    const usedAt = async () => (await gw.store.apiTokens.byId(t.record.id))?.lastUsedAt;
+    await until(async () => (await usedAt()) === clock.now(), { what: 'the first use recorded' });
+    const first = await usedAt();
     assert.equal(first, clock.now());
     clock.advance(30_000);
     await get('/api', t.token);
@@ -291,8 +295,7 @@ pass_authorization = true
     assert.equal((await gw.store.apiTokens.byId(t.record.id))?.lastUsedAt, first);
     clock.advance(31_000);
     await get('/api', t.token);
-    await settle();
-    assert.equal((await gw.store.apiTokens.byId(t.record.id))?.lastUsedAt, clock.now());
+    await until(async () => (await usedAt()) === clock.now(), { what: 'the later use recorded' });
   });
 });
 

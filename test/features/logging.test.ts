@@ -9,6 +9,7 @@ import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn } from '../helpers/browser-client.ts';
 import { startGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
 test('access lines carry the request id, route and user, but no token, query or cookie', async () => {
@@ -43,7 +44,8 @@ test('access lines carry the request id, route and user, but no token, query or 
     });
     assert.equal(res.status, 200);
     await fetch(`${gw.url}/api/x`, { headers: { authorization: 'Bearer hgw_wrong' } });
-    await new Promise((r) => setTimeout(r, 50));
+    // The access log line is written after the answer: await both.
+    await until(() => lines.filter((l) => l.msg === 'request').length >= 2, { what: 'two access-log lines' });
     const access = lines.filter((l) => l.msg === 'request');
     assert.equal(access.length, 2);
     assert.equal(access[0]?.reqId, up.seen[0]?.headers['x-request-id']);
@@ -94,6 +96,7 @@ test('sign-in: no password, session or CSRF value in the log; an abandoned sign-
     `POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nOrigin: ${gw.url}\r\nCookie: ${b.cookieHeader()}\r\n` +
       `Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
   );
+  // Kept on purpose: the client goes away a moment after sending, while the request is being handled.
   await new Promise((r) => setTimeout(r, 5));
   socket.destroy();
   await gw.close();

@@ -8,6 +8,7 @@ import { THROTTLE_POLICIES } from '../../src/services/throttle.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, type Response } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
+import { until } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -227,11 +228,14 @@ auth = "local"
       passwordHash: weak,
     });
     assert.equal((await browserAt(freshIp()).signIn('frank', PASSWORD, '/')).status, 303);
-    let upgraded = '';
-    for (let i = 0; i < 50 && !upgraded.includes('m=19456'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      upgraded = (await gw.store.users.passwordHash(frank.id)) ?? '';
-    }
+    // The rehash is written after the answer: await it.
+    const upgraded = await until(
+      async () => {
+        const hash = (await gw.store.users.passwordHash(frank.id)) ?? '';
+        return hash.includes('m=19456') && hash;
+      },
+      { what: 'the rehashed password', timeoutMs: 5_000 },
+    ).catch(async () => (await gw.store.users.passwordHash(frank.id)) ?? '');
     assert.match(upgraded, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     assert.equal(
       (await browserAt(freshIp()).signIn('frank', PASSWORD, '/')).status,
