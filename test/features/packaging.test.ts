@@ -2,15 +2,16 @@
 // Dockerfile and bundled config (run here with the image's own start command and environment), the compose
 // example, the systemd unit, the licence, and Node versions (no installed package refuses the running Node).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BrowserClient, send } from '../helpers/browser-client.ts';
-import { BIN, freePort } from '../helpers/cli.ts';
+import { BIN } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
 import { satisfies } from '../helpers/node-range.ts';
+import { SERVE_LINE, type Served, startListening } from '../helpers/serve.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -117,39 +118,34 @@ describe('the compose example', () => {
 
 describe('the bundled config, started as the image starts it', () => {
   let up: Upstream;
-  let gateway: ChildProcess;
-  let stderr = '';
+  let gateway: Served;
   let base = '';
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
     up = await startUpstream();
-    const [port, admin] = [await freePort(), await freePort()];
-    base = `http://127.0.0.1:${port}`;
     // The image's environment, with what a deployment (or this test) sets: where to listen, the volume, the app.
+    // Port 0 for both listeners: the real addresses are read from the listening line. public_url's port is only
+    // text in links here.
     env = {
       ...process.env,
       ...imageEnv,
       HERO_GATEWAY_CONFIG: join(ROOT, 'docker/hero-gateway.toml'),
-      HERO_GATEWAY_LISTEN: `127.0.0.1:${port}`,
-      HERO_GATEWAY_ADMIN_LISTEN: `127.0.0.1:${admin}`,
+      HERO_GATEWAY_LISTEN: '127.0.0.1:0',
+      HERO_GATEWAY_ADMIN_LISTEN: '127.0.0.1:0',
       HERO_GATEWAY_DATA_DIR: tempDir('hgw-docker-'),
-      PUBLIC_URL: base,
+      PUBLIC_URL: 'http://127.0.0.1:8080',
       UPSTREAM_URL: up.url,
     };
     const [cmd, ...args] = [...execForm('ENTRYPOINT'), ...execForm('CMD')];
     assert.equal(cmd, 'node');
-    gateway = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      gateway.stderr?.on('data', (d) => {
-        stderr += d;
-        if (stderr.includes('hero-gateway listening on')) resolve();
-      });
-      gateway.once('exit', (code) => reject(new Error(`serve exited (${code}): ${stderr}`)));
-    });
+    gateway = await startListening(args, SERVE_LINE, { cwd: ROOT, env });
+    base = gateway.url;
+    // The HEALTHCHECK reads the admin address from the environment, as the container's would be set.
+    env.HERO_GATEWAY_ADMIN_LISTEN = new URL(gateway.adminUrl ?? '').host;
   });
   after(async () => {
-    gateway.kill('SIGTERM');
+    await gateway?.stop();
     await up.close();
   });
 

@@ -24,7 +24,8 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-const SERVE_LINE = /hero-gateway listening on (\S+)(?: \(admin (\S+)\))?\n/;
+/** The line `serve` writes to stderr once every listener is up. */
+export const SERVE_LINE = /hero-gateway listening on (\S+)(?: \(admin (\S+)\))?\n/;
 const WHOAMI_LINE = /whoami-upstream listening on (\S+)\n/;
 
 /** `hero-gateway serve -c file`, resolved once it listens. Put "127.0.0.1:0" in the file's listen settings. */
