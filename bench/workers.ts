@@ -48,7 +48,7 @@ export async function measureWorkers(
     const file = join(home, 'gw.toml');
     writeFileSync(
       file,
-      `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${home}"\nlog_level = "warn"\nworkers = ${workers}\n` +
+      `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${home}"\nworkers = ${workers}\n` +
         `[admin]\nlisten = ""\n[[route]]\nname = "open"\nupstream = "${upstream}"\nauth = "none"\n`,
     );
     const child = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: 'ignore' });

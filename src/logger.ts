@@ -1,13 +1,48 @@
 // The process logger: pino JSON lines, secrets redacted, URLs logged without their query string
-// (queries may carry one-time tokens).
+// (queries may carry one-time tokens). Lines go out asynchronously in buffered chunks (one write per ~4 KiB
+// instead of one blocking write per request), flushed on shutdown (`flushLogger`) and on a crash
+// (`flushLoggerOnCrash`); the buffer is bounded so a slow reader cannot grow memory without limit.
 import pino, { type Logger } from 'pino';
 
 export type { Logger };
 
+/** Bytes gathered before a write; on a quiet gateway a line waits at most FLUSH_EVERY_MS. */
+const MIN_WRITE = 4096;
+const FLUSH_EVERY_MS = 1000;
+/** pino's number for `warn`: lines at this level or above are written at once. */
+const WRITE_AT_ONCE = 40;
+/**
+ * The most a reader that does not keep up (a stalled pipe, a full disk) may leave buffered: past it, lines are
+ * dropped and counted rather than held without bound — an access log must not take the gateway down.
+ */
+export const MAX_BUFFERED = 16 * 1024 * 1024;
+
+/** What the gateway writes its log to unless told otherwise: standard output, asynchronous and bounded. */
+export function logDestination(dest: number | string = 1): pino.DestinationStream {
+  return pino.destination({
+    dest,
+    sync: false,
+    minLength: MIN_WRITE,
+    maxLength: MAX_BUFFERED,
+    periodicFlush: FLUSH_EVERY_MS,
+  });
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
+  // A silent logger never writes: it gets pino's plain destination, with no buffer or flush timer.
+  const dest = destination ?? (level === 'silent' ? pino.destination(1) : logDestination());
+  const flushable = dest as { flush?: () => void };
+  const logger = pino(
     {
       level,
+      hooks: {
+        // Warnings and errors are rare and are what an operator watches for (a refused reload, a failing
+        // store): they go out at once instead of waiting in the buffer behind access lines.
+        logMethod(args, method, levelValue) {
+          method.apply(this, args);
+          if (levelValue >= WRITE_AT_ONCE) flushable.flush?.();
+        },
+      },
       base: { pid: process.pid },
       redact: {
         paths: [
@@ -31,6 +66,56 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         err: pino.stdSerializers.err,
       },
     },
-    destination,
+    dest,
   );
+  reportDrops(logger, dest);
+  return logger;
+}
+
+/** Lines dropped because the reader fell behind are not silent: one warning says how many, once it catches up. */
+function reportDrops(logger: Logger, destination: pino.DestinationStream): void {
+  const stream = destination as Partial<NodeJS.EventEmitter>;
+  if (typeof stream.on !== 'function') return;
+  let dropped = 0;
+  stream.on('drop', () => {
+    dropped++;
+  });
+  stream.on('write', () => {
+    if (dropped === 0) return;
+    const n = dropped;
+    dropped = 0;
+    logger.warn({ dropped: n }, 'log lines dropped: the log reader did not keep up');
+    // Still no room for the warning itself: the count waits for the next write.
+    if (dropped > 0) dropped += n - 1;
+  });
+}
+
+/** Writes out what is buffered; resolves when it is written (or at once for a destination without a buffer). */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      logger.flush(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+/**
+ * On an uncaught exception (or an unhandled rejection, which Node raises as one) the crash is logged and the
+ * buffer written synchronously before Node exits: the lines that explain a crash are the ones that must not
+ * be lost. A monitor only, so Node's own crash behaviour (message, exit code) stays as it is.
+ */
+export function flushLoggerOnCrash(logger: Logger): void {
+  process.on('uncaughtExceptionMonitor', (err, origin) => {
+    try {
+      logger.fatal({ err, origin }, 'crashed');
+      const stream = (logger as unknown as Record<symbol, { flushSync?: () => void }>)[
+        pino.symbols.streamSym
+      ];
+      stream?.flushSync?.();
+    } catch {
+      // The stream itself is broken (a closed pipe): nothing more can be saved.
+    }
+  });
 }

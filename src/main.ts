@@ -13,7 +13,7 @@ import { ensureSecret } from './config/secret.ts';
 import { watchFiles } from './config/watch.ts';
 import { httpsRedirectServer } from './http/https-redirect.ts';
 import { tlsFiles } from './http/tls.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, flushLogger, flushLoggerOnCrash, type Logger } from './logger.ts';
 import { systemClock } from './ports/clock.ts';
 
 /** How long accepted requests get to finish after SIGTERM. */
@@ -71,6 +71,9 @@ export async function serve(file: string, opts: { onSignal?: boolean } = {}): Pr
   if (!loaded.ok) throw new ConfigError(loaded.problems);
   const config = loaded.config;
   const logger = createLogger(config.server.log_level);
+  // The log is written asynchronously: a crash writes out what is still buffered (a process-wide hook, so
+  // only when this gateway owns the process).
+  if (opts.onSignal !== false) flushLoggerOnCrash(logger);
   // Once per gateway: workers are not the primary.
   if (cluster.isPrimary) {
     const plain = plainHttpWarning(config.server.public_url);
@@ -161,6 +164,8 @@ async function startServing(
     logger.warn('no user exists yet: open the setup link to create the first administrator');
     process.stderr.write(`\n  First-run setup (valid 24 hours, once):\n  ${link}\n\n`);
   }
+  // Supervisors and operators wait for the start-up lines: they do not wait in the buffer.
+  void flushLogger(logger);
 
   // Reload: SIGHUP, and any change of the config file's content or of the TLS files (renewal tools rewrite
   // them). All go through the same validated, atomic swap.
@@ -186,6 +191,8 @@ async function startServing(
       // Stop accepting, let accepted requests finish, flush the audit log and the mail sender; then the store.
       await Promise.all([gateway.close(), closeHttp(redirect)]);
       await store.close();
+      // The last access lines are still in the log's buffer.
+      await flushLogger(logger);
     })();
     return stopping;
   };

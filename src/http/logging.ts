@@ -77,11 +77,15 @@ export class AccessLog extends LogController {
     reply: FastifyReply,
   ): void {
     this.#onCompleted?.(request, reply);
-    const log = request.log;
-    if (!error && (log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.('info') === false)
-      return;
+    // The line goes through the process logger with the request's bindings (its id) written into it: the
+    // same fields as the request's child logger would write, without building that child for every request
+    // (most requests log nothing else, and a pino child costs more than the line itself).
+    const lazy = request.log instanceof LazyChild && request.log.child_ === null ? request.log : null;
+    const log = lazy ? lazy.parent : request.log;
+    if (!error && !enabled(log, 'info')) return;
     const s = request.hero;
     const line = {
+      ...lazy?.bindings,
       method: request.method,
       path: s?.forward,
       host: s?.host.authority,
