@@ -53,7 +53,9 @@ function listenHttp(server: Server, host: string, port: number): Promise<string>
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+      // The port it got, not the one asked for: port 0 means "any free port", and the log must say which.
+      const bound = (server.address() as { port: number } | null)?.port ?? port;
+      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${bound}`);
     });
   });
 }
