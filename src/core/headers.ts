@@ -162,6 +162,16 @@ export interface IdentityFacts {
   assertion: string | null;
 }
 
+/** The identity headers the gateway sets (setIdentityHeaders) and forward-auth names, in one list. */
+export const IDENTITY_HEADER_NAMES = [
+  'x-hero-user',
+  'x-hero-email',
+  'x-hero-context',
+  'x-hero-claims',
+  'x-hero-auth-method',
+  'x-hero-assertion',
+] as const;
+
 export function setIdentityHeaders(headers: HeaderMap, id: IdentityFacts): void {
   headers['x-hero-user'] = id.username;
   headers['x-hero-email'] = id.email;

@@ -3,25 +3,18 @@
 // answer is 200 with the identity headers to copy, 401 / 403, or for browsers a redirect to sign in (nginx
 // cannot pass a redirect through auth_request: it gets 401 and redirects with error_page).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { prefersHtml } from '../core/accept.ts';
-import { hasAllClaims } from '../core/claims.ts';
-import { selectRoute } from '../core/routes.ts';
+import { type HeaderMap, IDENTITY_HEADER_NAMES, setIdentityHeaders } from '../core/headers.ts';
+import { decide, type GateDeps } from './decide.ts';
 import { readOriginal } from './forward-auth-original.ts';
-import { authenticate, type GateDeps, loginUrl, signInUrl } from './gate.ts';
-import { originAllowed } from './origin-check.ts';
 import { sendProblem } from './problem.ts';
 import { PROXIED_METHODS } from './proxy.ts';
 import type { HeroRequestState } from './state.ts';
 import { inspectTarget } from './target.ts';
 
-const IDENTITY = [
-  'x-hero-user',
-  'x-hero-email',
-  'x-hero-context',
-  'x-hero-claims',
-  'x-hero-auth-method',
-  'x-hero-assertion',
-];
+function challenge(reply: FastifyReply, bearer: boolean, login: string): FastifyReply {
+  if (bearer) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
+  return sendProblem(reply, 'auth_required', { login_url: login });
+}
 
 export async function forwardAuthRoutes(
   app: FastifyInstance,
@@ -51,42 +44,40 @@ export async function forwardAuthRoutes(
       return sendProblem(reply, t.code);
     }
     const s: HeroRequestState = { ...request.hero, ...t.target, proto: original.proto };
-    const route = PROXIED_METHODS.includes(original.method)
-      ? selectRoute(s.snapshot.table, s.snapshot.config.server.auth_prefix, s.host.hostname, s.path)
-      : null;
-    // No route: there is never an implicit open route. The gateway's own paths are never an app's.
-    if (route === null || route === 'gateway') return sendProblem(reply, 'not_found');
-    s.route = route;
+    // No route for this method either: the proxied path would answer 404 too.
+    if (!PROXIED_METHODS.includes(original.method)) return sendProblem(reply, 'not_found');
     // An upgrade the proxy asks about gets the WebSocket path's rules: the route must allow it, and a cookie
-    // must come from this host's own pages (checked once the identity is known, below).
+    // must come from this host's own pages (nginx's `$host` carries no port: the host name must still match).
     const upgrade = request.headers['sec-websocket-key'] !== undefined;
-    if (upgrade && !route.websocket) return sendProblem(reply, 'not_found');
-    // Open route: no identity. The headers are still named, empty, because some proxies copy a missing one as
-    // a literal placeholder (Caddy 2.6 `copy_headers`) — empty is unambiguous, and nginx drops empty headers.
-    if (route.auth[0] === 'none') {
-      for (const h of IDENTITY) reply.header(h, '');
-      return reply.code(200).send();
+    const d = await decide(gate, s, request.headers, upgrade, kind === 'nginx');
+    switch (d.kind) {
+      case 'not-found':
+        return sendProblem(reply, 'not_found');
+      case 'pass':
+        // Open route: no identity. The headers are still named, empty, because some proxies copy a missing
+        // one as a literal placeholder (Caddy 2.6 `copy_headers`) — empty is unambiguous, and nginx drops them.
+        for (const h of IDENTITY_HEADER_NAMES) reply.header(h, '');
+        return reply.code(200).send();
+      case 'sign-in':
+        // nginx cannot pass a redirect through auth_request: it gets the 401 and redirects with error_page.
+        if (kind !== 'nginx') return reply.code(303).header('location', d.location).send();
+        return challenge(reply, d.bearer, d.loginUrl);
+      case 'challenge':
+        return challenge(reply, d.bearer, d.loginUrl);
+      case 'forbidden':
+        return sendProblem(reply, 'forbidden');
+      case 'admit': {
+        const identity: HeaderMap = {};
+        setIdentityHeaders(identity, {
+          username: d.principal.user.username,
+          email: d.principal.user.email,
+          context: d.route.context,
+          claims: d.claims.join(','),
+          authMethod: d.principal.method,
+          assertion: d.assertion,
+        });
+        return reply.headers(identity).code(200).send();
+      }
     }
-    const asked = { headers: request.headers, hero: s } as unknown as FastifyRequest;
-    const admitted = await authenticate(gate, asked, route);
-    if (!admitted) {
-      const login = loginUrl(s);
-      if (kind !== 'nginx' && !route.api && route.signInPage && prefersHtml(request.headers.accept))
-        return reply.code(303).header('location', signInUrl(s, route)).send();
-      if (route.auth.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
-      return sendProblem(reply, 'auth_required', { login_url: login });
-    }
-    if (!hasAllClaims(admitted.claims, route.require_claims)) return sendProblem(reply, 'forbidden');
-    const { user, method } = admitted.principal;
-    if (upgrade && method !== 'bearer' && !originAllowed(request.headers.origin, s, kind === 'nginx'))
-      return sendProblem(reply, 'forbidden');
-    reply
-      .header('x-hero-user', user.username)
-      .header('x-hero-email', user.email)
-      .header('x-hero-context', route.context)
-      .header('x-hero-claims', admitted.claims.join(','))
-      .header('x-hero-auth-method', method)
-      .header('x-hero-assertion', gate.assertions.for(admitted.principal, route.context, admitted.claims));
-    return reply.code(200).send();
   });
 }

@@ -23,7 +23,7 @@ export interface HeroRequestState {
   forwarded: boolean;
   /** The request is for the gateway's own endpoints under auth_prefix. */
   onAuthPath: boolean;
-  /** Set when an auth mode consumed the Authorization header. */
+  /** Set from the decision: the Authorization header was the credential that admitted the request. */
   consumedAuthorization: boolean;
 }
 

@@ -1,11 +1,10 @@
 // Re-deciding an open tunnel: the gate's own authenticate() and claim check, run again on the credentials that
 // opened it, as if its upgrade arrived now.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import { hasAllClaims } from '../core/claims.ts';
 import { chain, type MaybePromise } from '../core/maybe-promise.ts';
 import type { CompiledRoute } from '../core/routes.ts';
-import { type Admitted, authenticate, type GateDeps } from './gate.ts';
+import { type Admitted, authenticate, type GateDeps } from './decide.ts';
 import type { HeroRequestState } from './state.ts';
 
 /**
@@ -30,13 +29,10 @@ export function tunnelAdmission(
   // Only what the auth modes read is kept for the tunnel's lifetime: the cookie header and Authorization.
   const kept = { cookie: headers.cookie, authorization: headers.authorization };
   const { user, method } = admitted.principal;
-  return () => {
-    const request = {
-      headers: kept,
-      hero: { ...s, consumedAuthorization: false },
-    } as unknown as FastifyRequest;
-    return chain(
-      authenticate(deps, request, route),
+  const cookieName = s.snapshot.auth.session.name;
+  return () =>
+    chain(
+      authenticate(deps, kept, route, cookieName),
       (now) =>
         now !== null &&
         // The same credential, not just any: a tunnel opened with a session that has ended does not live on
@@ -45,5 +41,4 @@ export function tunnelAdmission(
         now.principal.method === method &&
         hasAllClaims(now.claims, route.require_claims),
     );
-  };
 }

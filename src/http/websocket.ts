@@ -5,14 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import { hasAllClaims } from '../core/claims.ts';
+import type { FastifyBaseLogger } from 'fastify';
 import { cleanResponseHeaders, dropSetCookies, type HeaderMap } from '../core/headers.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import { selectRoute, upstreamPath } from '../core/routes.ts';
+import { upstreamPath } from '../core/routes.ts';
 import { type ErrorCode, problem } from '../errors.ts';
-import { type Admitted, authenticate, type GateDeps } from './gate.ts';
-import { originAllowed } from './origin-check.ts';
+import { decide, type GateDeps } from './decide.ts';
 import type { SnapshotHolder } from './snapshot.ts';
 import { inspectRequest } from './target.ts';
 import { tunnelAdmission } from './tunnel-admission.ts';
@@ -81,29 +79,27 @@ async function upgrade(
   // Only WebSocket: an h2c or other protocol switch would be a tunnel nobody inspected.
   if (String(raw.headers.upgrade).toLowerCase() !== 'websocket' || raw.method !== 'GET')
     return refuse(socket, 'bad_request');
-  const route = selectRoute(snapshot.table, snapshot.config.server.auth_prefix, s.host.hostname, s.path);
-  if (route === 'gateway' || !route?.websocket) return refuse(socket, 'not_found');
+  const d = await decide(deps, s, raw.headers, true);
+  // An upgrade has no Fastify reply and a handshake cannot follow a redirect: a browser that would be sent to
+  // sign in gets the 401 a script would.
+  if (d.kind === 'not-found') return refuse(socket, 'not_found');
+  if (d.kind === 'sign-in' || d.kind === 'challenge')
+    return refuse(
+      socket,
+      'auth_required',
+      d.bearer ? { 'WWW-Authenticate': 'Bearer realm="hero-gateway"' } : {},
+    );
+  if (d.kind === 'forbidden') return refuse(socket, 'forbidden');
+  const route = d.route;
   s.route = route;
-  const request = { headers: raw.headers, hero: s } as unknown as FastifyRequest;
   let stillAdmitted: (() => MaybePromise<boolean>) | null = null;
-  if (route.auth[0] !== 'none') {
-    const admitted: Admitted | null = await authenticate(deps, request, route);
-    if (!admitted)
-      return refuse(
-        socket,
-        'auth_required',
-        route.auth.includes('bearer') ? { 'WWW-Authenticate': 'Bearer realm="hero-gateway"' } : {},
-      );
-    if (!hasAllClaims(admitted.claims, route.require_claims)) return refuse(socket, 'forbidden');
-    // A browser sends its cookies with a WebSocket opened by any site: a cookie-authenticated upgrade must
-    // come from a page of ours (cross-site WebSocket hijacking). Tokens are never sent by browsers on their own.
-    if (admitted.principal.method !== 'bearer' && !originAllowed(raw.headers.origin, s))
-      return refuse(socket, 'forbidden');
-    s.principal = admitted.principal;
-    s.claims = admitted.claims;
-    s.assertion = deps.assertions.for(admitted.principal, route.context, admitted.claims);
+  if (d.kind === 'admit') {
+    s.principal = d.principal;
+    s.claims = d.claims;
+    s.assertion = d.assertion;
+    s.consumedAuthorization = d.consumedAuthorization;
     // A tunnel is one request that lasts: it is re-decided while it is open, not only when it opens.
-    stillAdmitted = tunnelAdmission(deps, raw.headers, s, route, admitted);
+    stillAdmitted = tunnelAdmission(deps, raw.headers, s, route, d);
   }
   // The client may have left while the gate was deciding; then there is nothing to open or to watch.
   if (socket.destroyed) return;

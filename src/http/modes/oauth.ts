@@ -1,23 +1,25 @@
 // The `oauth` mode: a gateway session started through an identity provider this route accepts (its `oidc`
 // list, or every provider). A session from a password or a mailed link, or from another provider, is not one.
-import type { FastifyRequest } from 'fastify';
 import { readCookie } from '../../core/cookies.ts';
 import { chain } from '../../core/maybe-promise.ts';
 import type { AuthMethod, Principal } from '../../core/principal.ts';
 import type { CompiledRoute } from '../../core/routes.ts';
 import type { SessionService } from '../../services/sessions.ts';
-import type { ModeCheck } from './index.ts';
+import type { Credentials, Mode } from './index.ts';
 
-export function oauthMode(sessions: SessionService): ModeCheck {
-  return (request: FastifyRequest, route: CompiledRoute) => {
-    const token = readCookie(request.headers.cookie, request.hero.snapshot.auth.session.name);
-    if (token === null) return null;
-    return chain(sessions.resolve(token), (active): Principal | null => {
-      if (!active) return null;
-      const method = active.session.authMethod;
-      // Only the route's providers' sessions, whatever else the route allows: `local` is its own mode.
-      if (!route.providerMethods.has(method)) return null;
-      return { user: active.user, method: method as AuthMethod, claimLimit: null };
-    });
+export function oauthMode(sessions: SessionService): Mode {
+  return {
+    credential: 'session-cookie',
+    vouch(headers: Credentials, route: CompiledRoute, cookieName: string) {
+      const token = readCookie(headers.cookie, cookieName);
+      if (token === null) return null;
+      return chain(sessions.resolve(token), (active): Principal | null => {
+        if (!active) return null;
+        const method = active.session.authMethod;
+        // Only the route's providers' sessions, whatever else the route allows: `local` is its own mode.
+        if (!route.providerMethods.has(method)) return null;
+        return { user: active.user, method: method as AuthMethod, claimLimit: null };
+      });
+    },
   };
 }
