@@ -1,5 +1,6 @@
 // Shared bench plumbing: autocannon runs that can be stopped on Ctrl-C, and small statistics helpers.
 
+import { createServer } from 'node:net';
 import autocannon, { type Options, type Result } from 'autocannon';
 
 export const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -66,4 +67,13 @@ export function medianRow(target: string, rs: Row[]): Row {
     timeouts: sum(rs.map((r) => r.timeouts)),
     flagged: rs.some((r) => r.flagged),
   };
+}
+
+/** A port free right now, for a process (nginx, a spawned gateway) that takes its port from a config file. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }

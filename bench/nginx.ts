@@ -2,17 +2,8 @@
 // access log (like the bare proxy). Skipped, with a note, where nginx is not installed.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { log, sleep } from './load.ts';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { freePort, log, sleep } from './load.ts';
 
 /** Starts nginx in front of `upstream`; resolves with its URL and a stop function, or null without nginx. */
 export async function startNginx(

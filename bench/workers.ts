@@ -2,20 +2,11 @@
 // process group, driven with the same load on an open route.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, log, type Row, runLoad, sleep, toRow } from './load.ts';
+import { fmt, freePort, log, type Row, runLoad, sleep, toRow } from './load.ts';
 
 const BIN = fileURLToPath(new URL('../bin/hero-gateway.js', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function up(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
