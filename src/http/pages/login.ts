@@ -2,9 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { readCookie } from '../../core/cookies.ts';
-import { normalizeTarget } from '../../core/normalize.ts';
-import { acceptsSession, type CompiledRoute, matchRoute } from '../../core/routes.ts';
-import { safeReturnTo } from '../../core/safe-redirect.ts';
+import { acceptsSession, type CompiledRoute } from '../../core/routes.ts';
 import type { ErrorCode } from '../../errors.ts';
 import { ERRORS } from '../../errors.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
@@ -14,7 +12,6 @@ import { formField, sendPage } from '../auth/respond.ts';
 import { returnTarget, targetRoute } from '../auth/return-target.ts';
 import { currentSession } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
-import type { HeroRequestState } from '../state.ts';
 import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { setPasswordProof } from './password-proof.ts';
