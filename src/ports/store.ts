@@ -1,19 +1,35 @@
 // The store port: what the gateway needs from persistence, with no trace of which database backs it.
 // Every backend implements this and passes the same conformance suite (test/store/conformance.ts).
 
-export interface User {
-  id: string;
-  username: string;
-  email: string;
-  emailVerifiedAt: number | null;
-  disabledAt: number | null;
-  createdAt: number;
-  updatedAt: number;
-  lastLoginAt: number | null;
-  /** When the password was last set (not when it was merely rehashed); null when it never was. */
-  passwordChangedAt: number | null;
-}
+import type {
+  ApiToken,
+  ClaimGrant,
+  Grant,
+  GrantSubject,
+  MigrationState,
+  OidcIdentity,
+  OidcIdentityKey,
+  OwnershipReset,
+  Role,
+  Session,
+  SessionOidc,
+  User,
+} from '../core/records.ts';
 
+export type {
+  ApiToken,
+  ClaimGrant,
+  Grant,
+  GrantSubject,
+  MigrationState,
+  OidcIdentity,
+  OidcIdentityKey,
+  OwnershipReset,
+  Role,
+  Session,
+  SessionOidc,
+  User,
+};
 export interface NewUser {
   username: string;
   /** Already canonical (trimmed, NFKC, lower-case). */
@@ -70,28 +86,6 @@ export interface UserStore {
   markEmailVerified(id: string, now: number): Promise<void>;
 }
 
-/** What resetOwnership removed, for the audit log. */
-export interface OwnershipReset {
-  password: boolean;
-  identities: number;
-  groups: number;
-  sessions: number;
-  apiTokens: number;
-}
-
-export interface Session {
-  id: string;
-  userId: string;
-  authMethod: string;
-  createdAt: number;
-  lastSeenAt: number;
-  idleExpiresAt: number;
-  absoluteExpiresAt: number;
-  revokedAt: number | null;
-  ip: string | null;
-  userAgent: string | null;
-}
-
 export interface NewSession {
   tokenHash: string;
   userId: string;
@@ -102,15 +96,6 @@ export interface NewSession {
   userAgent: string | null;
   /** For a sign-in through an identity provider: what back-channel logout and RP logout need later. */
   oidc?: SessionOidc;
-}
-
-export interface SessionOidc {
-  provider: string;
-  subject: string;
-  /** The provider's session id (`sid` claim), when it sends one. */
-  sid: string | null;
-  /** The provider's ID and refresh tokens, sealed (AES-256-GCM) by the caller; never stored in the clear. */
-  sealedTokens: string | null;
 }
 
 /** Which sessions a back-channel logout token names: one provider, and its subject and/or its session id. */
@@ -248,18 +233,6 @@ export interface OneTimeTokenStore {
   purge(before: number): Promise<number>;
 }
 
-export interface ApiToken {
-  id: string;
-  userId: string;
-  name: string;
-  /** Narrows the owner's claims; null = all of them. */
-  claims: string[] | null;
-  createdAt: number;
-  expiresAt: number | null;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
-
 export interface NewApiToken {
   tokenHash: string;
   userId: string;
@@ -277,27 +250,6 @@ export interface ApiTokenStore {
   revoke(id: string, now: number): Promise<boolean>;
   /** Record use, but write only when the last record is older than `minIntervalMs`. */
   touch(id: string, now: number, minIntervalMs: number): Promise<void>;
-}
-
-/** One claim a user holds through some grant, and where: context '' means everywhere. */
-export interface ClaimGrant {
-  context: string;
-  claim: string;
-}
-
-export interface Role {
-  name: string;
-  builtin: boolean;
-  claims: string[];
-}
-
-export type GrantSubject = { userId: string } | { group: string };
-
-export interface Grant {
-  role: string;
-  username: string | null;
-  group: string | null;
-  context: string;
 }
 
 export interface AuthzStore {
@@ -329,22 +281,6 @@ export interface AuthzStore {
   listGrants(): Promise<Grant[]>;
 }
 
-export interface OidcIdentity {
-  provider: string;
-  issuer: string;
-  subject: string;
-  userId: string;
-  email: string | null;
-  createdAt: number;
-  lastLoginAt: number | null;
-}
-
-/** An identity-provider account: subjects are unique only within their issuer. */
-export interface OidcIdentityKey {
-  issuer: string;
-  subject: string;
-}
-
 export interface NewOidcIdentity {
   /** The config id of the provider it came through (for display and group sources). */
   provider: string;
@@ -363,11 +299,6 @@ export interface OidcIdentityStore {
   /** Records a sign-in through the identity and the address the provider gave this time. */
   recordLogin(issuer: string, subject: string, email: string | null, now: number): Promise<void>;
   listForUser(userId: string): Promise<OidcIdentity[]>;
-}
-
-export interface MigrationState {
-  applied: string[];
-  pending: string[];
 }
 
 export interface Store {
