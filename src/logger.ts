@@ -69,7 +69,33 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     dest,
   );
   reportDrops(logger, dest);
+  // Only loggers built here take the access line's direct path (writeInfoLine): their line format is known.
+  // Children inherit the mark through their prototype.
+  (logger as unknown as Record<symbol, boolean>)[PLAIN_LINES] = true;
   return logger;
+}
+
+const PLAIN_LINES = Symbol('hero.plainLines');
+const { lsCacheSym, timeSym, chindingsSym, streamSym, endSym } = pino.symbols;
+/** pino's number for `info`. */
+const INFO = 30;
+
+/**
+ * Writes an info line exactly as pino would (`{"level":30,"time":…,<bindings><fields>,"msg":…}`) without
+ * pino's generic path: no serializer lookup, no redaction walk, no hooks. For the access line, whose fields
+ * are plain strings and numbers that redaction never touches. `fields` is `,"key":value…`, already JSON.
+ * Returns false when the logger is not one of ours or does not log info, and writes nothing then.
+ */
+export function writeInfoLine(logger: unknown, fields: string, msg: string): boolean {
+  const l = logger as Record<symbol, unknown> & { isLevelEnabled?: (level: string) => boolean };
+  if (l[PLAIN_LINES] !== true || l.isLevelEnabled?.('info') !== true) return false;
+  const head = (l[lsCacheSym] as Record<number, string>)[INFO] as string;
+  const time = (l[timeSym] as () => string)();
+  const stream = l[streamSym] as { write(line: string): unknown };
+  stream.write(
+    `${head}${time}${l[chindingsSym] as string}${fields},"msg":${JSON.stringify(msg)}${l[endSym] as string}`,
+  );
+  return true;
 }
 
 /** Lines dropped because the reader fell behind are not silent: one warning says how many, once it catches up. */

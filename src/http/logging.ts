@@ -1,6 +1,7 @@
 // Per-request logging without per-request cost: one access line when a response completes, and a request
 // logger that is only materialized (pino child) when something is actually logged for that request.
 import { type FastifyBaseLogger, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { writeInfoLine } from '../logger.ts';
 
 type Bindings = Record<string, unknown>;
 type LogFn = FastifyBaseLogger['info'];
@@ -62,6 +63,30 @@ export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings): 
   return new LazyChild(parent, bindings) as unknown as FastifyBaseLogger;
 }
 
+const elapsed = (reply: FastifyReply) => Math.round(reply.elapsedTime * 10) / 10;
+const str = JSON.stringify;
+
+/**
+ * The access line's fields as JSON (`,"reqId":…,"method":…`), in the order and with the values the pino call
+ * below would write; null when a binding is not a plain string or number (then pino serializes the line).
+ */
+function accessFields(bindings: Bindings, request: FastifyRequest, reply: FastifyReply): string | null {
+  let out = '';
+  for (const key in bindings) {
+    const v = bindings[key];
+    if (typeof v !== 'string' && typeof v !== 'number') return null;
+    out += `,${str(key)}:${str(v)}`;
+  }
+  out += `,"method":${str(request.method)}`;
+  const s = request.hero as typeof request.hero | undefined;
+  if (s) out += `,"path":${str(s.forward)},"host":${str(s.host.authority)}`;
+  out += `,"status":${reply.statusCode}`;
+  if (s?.route) out += `,"route":${str(s.route.name)}`;
+  if (s?.principal) out += `,"user":${str(s.principal.user.username)}`;
+  const ms = elapsed(reply);
+  return `${out},"ms":${Number.isFinite(ms) ? ms : null}`;
+}
+
 /** Replaces Fastify's "incoming request" / "request completed" pair with one access line per request. */
 export class AccessLog extends LogController {
   readonly #onCompleted: ((request: FastifyRequest, reply: FastifyReply) => void) | undefined;
@@ -82,7 +107,12 @@ export class AccessLog extends LogController {
     // (most requests log nothing else, and a pino child costs more than the line itself).
     const lazy = request.log instanceof LazyChild && request.log.child_ === null ? request.log : null;
     const log = lazy ? lazy.parent : request.log;
-    if (!error && !enabled(log, 'info')) return;
+    if (!error) {
+      if (!enabled(log, 'info')) return;
+      // The usual case: the line serialized here and handed to the log stream, skipping pino's generic path.
+      const fields = lazy ? accessFields(lazy.bindings, request, reply) : null;
+      if (fields !== null && writeInfoLine(log, fields, 'request')) return;
+    }
     const s = request.hero;
     const line = {
       ...lazy?.bindings,
@@ -92,7 +122,7 @@ export class AccessLog extends LogController {
       status: reply.statusCode,
       route: s?.route?.name,
       user: s?.principal?.user.username,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ms: elapsed(reply),
     };
     if (error) log.error({ ...line, err: error }, 'request errored');
     else log.info(line, 'request');
