@@ -1,8 +1,9 @@
 // Throughput benchmark, side by side in one run: the direct upstream, a bare @fastify/http-proxy (no logging),
 // nginx, and the gateway's none, bearer, local and oauth routes with its DEFAULT config (log_level info, one
 // access line per request written through the production log destination, to a file), plus the none route
-// with log_level "warn" to show what the access log costs; then password sign-in latency and the local route's
-// throughput while sign-ins run (bench/signin.ts), and the gateway as one and two processes (bench/workers.ts).
+// with log_level "warn" to show what the access log costs, Apache with mod_auth_openidc signed in through a local
+// provider (bench/apache.ts), and the gateway as its own process with one and two workers (bench/workers.ts);
+// then password sign-in latency and the local route's throughput while sign-ins run (bench/signin.ts).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { createLogger, flushLogger, type Logger, logDestination } from '../src/l
 import { systemClock } from '../src/ports/clock.ts';
 import { ApiTokenService } from '../src/services/api-tokens.ts';
 import { createUser } from '../src/services/users.ts';
+import { APACHE_ROW, startApache } from './apache.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
 import {
@@ -32,7 +34,7 @@ import {
   signInRound,
   summarize,
 } from './signin.ts';
-import { measureWorkers, printWorkers } from './workers.ts';
+import { startWorkerGateways, WORKER_ROWS } from './workers.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
@@ -188,6 +190,10 @@ client_id = "bench"
   const quietUrl = await start(quiet);
   const nginx = await startNginx(upstreamUrl, dir);
   if (nginx) cleanups.push(nginx.stop);
+  const apache = await startApache(upstreamUrl);
+  if (apache) cleanups.push(apache.stop);
+  const workers = await startWorkerGateways(upstreamUrl, dir);
+  cleanups.push(workers.stop);
   // The local route's session comes from the real sign-in flow, as a browser gets it.
   const form = await signInForm(gatewayUrl, user.username, PASSWORD);
   const session = await signIn(form);
@@ -218,6 +224,8 @@ client_id = "bench"
       url: `${gatewayUrl}/sso`,
       headers: { cookie: `__Host-hero_session=${ssoToken}` },
     },
+    ...(apache ? [apache] : []),
+    ...workers.targets,
   ];
   for (const t of targets) await expectStatus(t, 200);
   // The bearer, local and oauth routes must really authenticate: without the credential it is a 401.
@@ -259,15 +267,10 @@ async function main(): Promise<number> {
     const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
     signInRounds.push(await signInRound(form, proxied, timing));
   }
-  const workers = await measureWorkers(new URL(named(targets, 'direct upstream').url).origin, dir, {
-    warmup: WARMUP,
-    duration: DURATION,
-    connections: CONNECTIONS,
-  });
   const rows: Row[] = runs.map((rs, i) => medianRow(targets[i]!.name, rs));
   const signIns = summarize(signInRounds);
 
-  // [numerator, denominator] by target name; a pair whose target is missing (no nginx) is left out.
+  // [numerator, denominator] by target name; a pair whose target is missing (no nginx, no Apache) is left out.
   const gated = ['none', 'bearer', 'local', 'oauth'].map((n) => `gateway ${n}`);
   const pairs: Array<[string, string]> = [
     ...gated.map((g): [string, string] => [g, 'bare proxy']),
@@ -276,6 +279,9 @@ async function main(): Promise<number> {
     ['nginx', 'bare proxy'],
     ['bare proxy', 'direct upstream'],
     ['gateway none', 'direct upstream'],
+    [APACHE_ROW, 'gateway oauth'],
+    ...WORKER_ROWS.map((w): [string, string] => [w, 'bare proxy']),
+    [WORKER_ROWS[1], WORKER_ROWS[0]],
   ];
   const index = (name: string) => targets.findIndex((t) => t.name === name);
   // Ratios are taken within each round (targets measured minutes apart drift together), then the median.
@@ -314,7 +320,7 @@ async function main(): Promise<number> {
     const targetsMet = { rpsAtLeast: TARGET_RATIO, p99AtMost: TARGET_P99, routes: verdicts };
     const out = { ...env, settings, results: rows, ratios, targets: targetsMet, accessLines: logged };
     const signInNumbers = { signIn: signIns.signIn, underSignIns: signIns.underSignIns };
-    console.log(JSON.stringify({ ...out, ...signInNumbers, workers, ok: !failed }, null, 2));
+    console.log(JSON.stringify({ ...out, ...signInNumbers, ok: !failed }, null, 2));
     return failed ? 1 : 0;
   }
   const head = ['target', 'req/s (mean)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', ''];
@@ -344,7 +350,6 @@ async function main(): Promise<number> {
   for (const v of verdicts)
     console.log(`  ${v.route.padEnd(16)} req/s ${fmt(v.rps, 3)}  p99 ${fmt(v.p99, 3)}  ${verdict(v.pass)}`);
   printSignIn({ ...signIns, ...settings, cpus: env.cpus });
-  printWorkers(workers, env.cpus);
   if (failed)
     console.log(
       '\nFLAGGED runs had unexpected statuses (non-2xx, or non-303 for sign-ins), errors or timeouts: ' +

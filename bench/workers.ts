@@ -1,78 +1,72 @@
-// The gateway as one process and as two (`workers = 2`), each started as `hero-gateway serve` in its own
-// process group, driven with the same load on an open route.
-import { spawn } from 'node:child_process';
+// The gateway as its own process with `workers = 1` and with `workers = 2`, each started as
+// `hero-gateway serve` with an open route to the same upstream; both are rows of the main table, loaded in
+// the same rotating rounds as the others.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, freePort, log, type Row, runLoad, sleep, toRow } from './load.ts';
+import { freePort, sleep } from './load.ts';
 
 const BIN = fileURLToPath(new URL('../bin/hero-gateway.js', import.meta.url));
+export const WORKER_ROWS = ['gateway workers = 1', 'gateway workers = 2'] as const;
 
-async function up(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+async function up(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  for (let i = 0; i < 200 && child.exitCode === null; i++) {
     try {
-      await fetch(url);
+      await (await fetch(url)).arrayBuffer();
       return;
     } catch {
       await sleep(50);
     }
   }
-  throw new Error(`${url} did not come up`);
+  throw new Error(`gateway at ${url} did not come up (exit ${child.exitCode}): ${stderr().slice(-600)}`);
 }
 
-export interface WorkerRows {
-  one: Row;
-  two: Row;
-  ratio: number;
+export interface WorkerGateways {
+  targets: Array<{ name: string; url: string; headers: Record<string, string> }>;
+  stop: () => Promise<void>;
 }
 
-export async function measureWorkers(
-  upstream: string,
-  dir: string,
-  timing: { warmup: number; duration: number; connections: number },
-): Promise<WorkerRows> {
-  const rows: Row[] = [];
-  for (const workers of [1, 2]) {
-    const port = await freePort();
-    const home = join(dir, `workers-${workers}`);
-    mkdirSync(home, { recursive: true });
-    const file = join(home, 'gw.toml');
-    writeFileSync(
-      file,
-      `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${home}"\nworkers = ${workers}\n` +
-        `[admin]\nlisten = ""\n[[route]]\nname = "open"\nupstream = "${upstream}"\nauth = "none"\n`,
+export async function startWorkerGateways(upstream: string, dir: string): Promise<WorkerGateways> {
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    await Promise.all(
+      children.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        return exited;
+      }),
     );
-    const child = spawn(process.execPath, [BIN, 'serve', '-c', file], { stdio: 'ignore' });
-    try {
+  };
+  const targets: WorkerGateways['targets'] = [];
+  try {
+    for (const [i, name] of WORKER_ROWS.entries()) {
+      const workers = i + 1;
+      const port = await freePort();
+      const home = join(dir, `workers-${workers}`);
+      mkdirSync(home, { recursive: true });
+      const file = join(home, 'gw.toml');
+      writeFileSync(
+        file,
+        `[server]\nlisten = "127.0.0.1:${port}"\ndata_dir = "${home}"\nworkers = ${workers}\n` +
+          `[admin]\nlisten = ""\n[[route]]\nname = "open"\nupstream = "${upstream}"\nauth = "none"\n`,
+      );
+      const child = spawn(process.execPath, [BIN, 'serve', '-c', file], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + String(d)).slice(-2000);
+      });
       const url = `http://127.0.0.1:${port}/`;
-      await up(url);
-      log(
-        `workers ${workers}: warm-up ${timing.warmup}s, then ${timing.duration}s × ${timing.connections} connections`,
-      );
-      await runLoad({ url, connections: timing.connections, duration: timing.warmup });
-      rows.push(
-        toRow(
-          `${workers} worker${workers > 1 ? 's' : ''}`,
-          await runLoad({ url, connections: timing.connections, duration: timing.duration }),
-        ),
-      );
-    } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await up(url, child, () => stderr);
+      targets.push({ name, url, headers: {} });
     }
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  const [one, two] = rows as [Row, Row];
-  return { one, two, ratio: two.rps / one.rps };
-}
-
-export function printWorkers(w: WorkerRows, cpus: number): void {
-  console.log(
-    `\ngateway as separate processes, open route (${cpus} CPUs shared with the upstream and the load)`,
-  );
-  for (const r of [w.one, w.two])
-    console.log(
-      `  ${r.target.padEnd(12)}${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50)} ms   p99 ${fmt(r.p99)} ms${r.flagged ? '  FLAGGED' : ''}`,
-    );
-  console.log(`  2 workers / 1 worker: ${fmt(w.ratio, 3)}`);
+  return { targets, stop };
 }
