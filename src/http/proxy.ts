@@ -39,9 +39,9 @@ function onUpstreamError(reply: FastifyReply, { error }: { error: Error & { stat
 const getUpstream = (request: FastifyRequest) => request.hero.route!.upstreamOrigin;
 
 function rewriteResponseHeaders(headers: HeaderMap): HeaderMap {
-  cleanResponseHeaders(headers);
-  dropSetCookies(headers);
-  return headers;
+  const clean = cleanResponseHeaders(headers);
+  dropSetCookies(clean);
+  return clean;
 }
 
 // One reply.from options object per compiled route, built on first use: nothing allocated per request.

@@ -40,9 +40,9 @@ const HANDSHAKE = /^(sec-websocket-(accept|protocol|extensions)|set-cookie)$/;
 function switchingProtocols(res: IncomingMessage): string {
   const kept: HeaderMap = {};
   for (const [name, value] of Object.entries(res.headers)) if (HANDSHAKE.test(name)) kept[name] = value;
-  cleanResponseHeaders(kept);
-  dropSetCookies(kept);
-  const lines = Object.entries(kept)
+  const clean = cleanResponseHeaders(kept);
+  dropSetCookies(clean);
+  const lines = Object.entries(clean)
     .flatMap(([k, v]) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => `${k}: ${x}\r\n`))
     .join('');
   return `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`;
@@ -111,7 +111,7 @@ async function upgrade(
     refuse(socket, code);
   };
 
-  const headers = upstreamHeaders(s, { ...raw.headers }, randomUUID());
+  const headers = upstreamHeaders(s, raw.headers, randomUUID());
   headers.connection = 'Upgrade';
   headers.upgrade = 'websocket';
 
