@@ -10,7 +10,11 @@ export interface MetricSources {
   outboxDepth: () => Promise<number>;
 }
 
-type Child = { inc(): void };
+type RequestLabels = { route: string; status: string; decision: string };
+/** Requests counted on the hot path as a plain number, handed to prom-client when /metrics is scraped. */
+type Tally = { labels: RequestLabels; count: number; flushed: number };
+/** Label combinations counted as tallies; past this many (a flood of odd statuses) prom-client counts directly. */
+const MAX_TALLIES = 10_000;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -18,8 +22,9 @@ export class GatewayMetrics {
   readonly #upstream: Histogram<'route'>;
   readonly #signIns: Counter<'method' | 'outcome'>;
   readonly #reloads: Counter<'result'>;
-  // Label lookups hash their values; the request path reuses one child per combination instead.
-  readonly #children = new Map<string, Child>();
+  // prom-client hashes and validates the labels on every increment; the request path adds to a plain number
+  // per label combination instead, and the counter takes the sums when it is collected.
+  readonly #tallies = new Map<string, Tally>();
   readonly #latency = new Map<string, { observe(v: number): void }>();
 
   constructor(sources: MetricSources) {
@@ -30,6 +35,7 @@ export class GatewayMetrics {
       help: 'Requests answered, by route, status and what the gateway decided.',
       labelNames: ['route', 'status', 'decision'],
       registers,
+      collect: () => this.#flushTallies(),
     });
     this.#upstream = new Histogram({
       name: 'hero_upstream_duration_seconds',
@@ -82,12 +88,13 @@ export class GatewayMetrics {
           ? 'forbidden'
           : 'answered';
     const key = `${route}\0${status}\0${decision}`;
-    let child = this.#children.get(key);
-    if (!child) {
-      child = this.#requests.labels(route, String(status), decision);
-      if (this.#children.size < 10_000) this.#children.set(key, child);
+    const tally = this.#tallies.get(key);
+    if (tally) tally.count++;
+    else {
+      const labels = { route, status: String(status), decision };
+      if (this.#tallies.size < MAX_TALLIES) this.#tallies.set(key, { labels, count: 1, flushed: 0 });
+      else this.#requests.inc(labels);
     }
-    child.inc();
     if (s.forwarded && s.route) {
       let h = this.#latency.get(route);
       if (!h) {
@@ -95,6 +102,14 @@ export class GatewayMetrics {
         this.#latency.set(route, h);
       }
       h.observe(reply.elapsedTime / 1000);
+    }
+  }
+
+  #flushTallies(): void {
+    for (const t of this.#tallies.values()) {
+      if (t.count === t.flushed) continue;
+      this.#requests.inc(t.labels, t.count - t.flushed);
+      t.flushed = t.count;
     }
   }
 
