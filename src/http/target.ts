@@ -2,8 +2,9 @@
 // refuse what is ambiguous.
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { BoundedCache } from '../core/bounded-cache.ts';
 import { clientChain } from '../core/client-ip.ts';
-import { canonicalizeHost, normalizeTarget } from '../core/normalize.ts';
+import { type CanonicalHost, canonicalizeHost, normalizeTarget } from '../core/normalize.ts';
 import type { ErrorCode } from '../errors.ts';
 import { sendFailure } from './failure.ts';
 import type { Snapshot, SnapshotHolder } from './snapshot.ts';
@@ -12,6 +13,23 @@ import './state.ts';
 
 const firstToken = (v: string | string[] | undefined) =>
   (Array.isArray(v) ? v[0] : v)?.split(',')[0]?.trim().toLowerCase();
+
+// Valid Host values seen recently, canonicalized, per scheme (the default port differs). A gateway sees a
+// handful of hosts; the cache empties itself rather than grow on invented ones.
+const HOSTS = {
+  http: new BoundedCache<string, CanonicalHost>(256),
+  https: new BoundedCache<string, CanonicalHost>(256),
+};
+
+function canonicalHost(raw: string | undefined, proto: 'http' | 'https'): CanonicalHost | null {
+  if (raw === undefined) return null;
+  const cache = HOSTS[proto];
+  const known = cache.get(raw);
+  if (known) return known;
+  const host = canonicalizeHost(raw, proto === 'https' ? 443 : 80);
+  if (host) cache.set(raw, Object.freeze(host));
+  return host;
+}
 
 /** How often `name` occurs in the raw headers (Node keeps only the first Host and Authorization). */
 export function countHeaders(raw: string[], lengthOf: number, name: string): number {
@@ -42,7 +60,7 @@ export function inspectTarget(
 ): TargetInspection {
   const t = normalizeTarget(rawTarget);
   if (!t.ok) return { ok: false, code: 'bad_path', reason: t.reason };
-  const host = canonicalizeHost(rawHost, proto === 'https' ? 443 : 80);
+  const host = canonicalHost(rawHost, proto);
   if (!host) return { ok: false, code: 'bad_host' };
   return { ok: true, target: { path: t.path, forward: t.forward, query: t.query, host } };
 }
@@ -66,11 +84,15 @@ export function inspectRequest(raw: IncomingMessage, snapshot: Snapshot): Inspec
   const t = inspectTarget(raw.url ?? '', fwdHost ?? raw.headers.host, proto);
   if (!t.ok) return t;
   const chain = clientChain(peer, raw.headers['x-forwarded-for'], snapshot.trusted);
+  const { path, forward, query, host } = t.target;
   return {
     ok: true,
     state: {
       snapshot,
-      ...t.target,
+      path,
+      forward,
+      query,
+      host,
       proto,
       clientIp: chain.ip,
       forwardedFor: chain.forwardedFor,
