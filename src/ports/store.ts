@@ -60,13 +60,13 @@ export interface UserStore {
   /**
    * Stores a new password hash. A `rehash` (same password, stronger parameters) does not count as a change;
    * a change voids the user's unused reset, invite and sign-in links. `endSessions` revokes the user's
-   * sessions (but `except`) in the same transaction.
+   * sessions (but `except`) in the same transaction. Returns how many usable sessions that ended.
    */
   setPasswordHash(
     id: string,
     hash: string,
     opts?: { rehash?: boolean; endSessions?: { now: number; except?: string } },
-  ): Promise<void>;
+  ): Promise<number>;
   passwordHash(id: string): Promise<string | null>;
   /**
    * Hands the account to whoever just proved its address, in one transaction: removes the password, every
@@ -121,7 +121,7 @@ export interface SessionStore {
   listActive(userId: string, now: number): Promise<Session[]>;
   /** Ends one session; with `userId`, only if it belongs to that user. False when nothing was ended. */
   revoke(id: string, now: number, userId?: string): Promise<boolean>;
-  /** Ends every session of the user except `exceptId`; returns how many. */
+  /** Ends every session of the user except `exceptId`; returns how many of them were still usable at `now`. */
   revokeAllForUser(userId: string, now: number, exceptId?: string): Promise<number>;
   /** Removes sessions that can never be used again (expired or revoked before `before`). */
   deleteExpired(now: number, before: number): Promise<number>;

@@ -1,8 +1,10 @@
-// User management use cases shared by the CLI and (later) the admin API.
+// The rules for names, addresses, passwords and claim lists, and creating a user row; the account use cases
+// built on them are in services/accounts/.
 
 import { CLAIM, NAME } from '../core/names.ts';
 import type { Store, User } from '../ports/store.ts';
 import { StoreConflictError } from '../ports/store.ts';
+import { AccountError } from './accounts/actor.ts';
 import { type PasswordContext, passwordProblem } from './password-policy.ts';
 
 // A deliberately plain address: dot-atom local part and a host name. Quoted local parts, comments and
@@ -19,9 +21,10 @@ export function canonicalEmail(raw: string): string {
   return raw.trim().normalize('NFKC').toLowerCase();
 }
 
-export class UserInputError extends Error {
+/** Input that breaks a rule (a name's form, the password policy, a taken address). */
+export class UserInputError extends AccountError {
   constructor(message: string) {
-    super(message);
+    super('invalid_input', message);
     this.name = 'UserInputError';
   }
 }
@@ -62,12 +65,6 @@ export async function createUser(
       );
     throw err;
   }
-  return user;
-}
-
-export async function requireUser(store: Store, username: string): Promise<User> {
-  const user = await store.users.byUsername(username);
-  if (!user) throw new UserInputError(`no user named "${username}"`);
   return user;
 }
 

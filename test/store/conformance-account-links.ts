@@ -74,11 +74,36 @@ export function accountLinksConformance(current: () => StoreUnderTest): void {
     assert.equal((await store.users.byId(u.id))?.passwordChangedAt, now + 1000);
     assert.equal((await store.sessions.listActive(u.id, now)).length, 2, 'no endSessions: sessions stay');
     const keep = (await store.sessions.findActive('pwc-session-1', now))!.session.id;
-    await store.users.setPasswordHash(u.id, '$argon2id$third', { endSessions: { now, except: keep } });
+    const ended = await store.users.setPasswordHash(u.id, '$argon2id$third', {
+      endSessions: { now, except: keep },
+    });
+    assert.equal(ended, 1, 'the count is of the sessions that ended');
+    assert.equal(
+      await store.users.setPasswordHash(u.id, '$argon2id$fourth', { endSessions: { now, except: keep } }),
+      0,
+      'nothing left to end',
+    );
     assert.deepEqual(
       (await store.sessions.listActive(u.id, now)).map((s) => s.id),
       [keep],
     );
+  });
+
+  test('ending all sessions counts only the ones still usable; expired ones are not "ended"', async () => {
+    const { store, clock } = current();
+    const now = clock.now();
+    const u = await withLinksAndSessions(store, 'cnt', now);
+    await store.sessions.create({
+      tokenHash: 'cnt-session-old',
+      userId: u.id,
+      authMethod: 'password',
+      idleExpiresAt: now - 1,
+      absoluteExpiresAt: now + 120_000,
+      ip: null,
+      userAgent: null,
+    });
+    assert.equal(await store.sessions.revokeAllForUser(u.id, now), 2);
+    assert.equal(await store.sessions.revokeAllForUser(u.id, now), 0, 'a second call ends nothing');
   });
 
   test('a rehash is not a change: links, sessions and the change time stay', async () => {

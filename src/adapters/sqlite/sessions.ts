@@ -79,7 +79,8 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
     'UPDATE sessions SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL',
   );
   const revokeAll = db.prepare(
-    'UPDATE sessions SET revoked_at = @now WHERE user_id = @userId AND id != @except AND revoked_at IS NULL',
+    `UPDATE sessions SET revoked_at = @now WHERE user_id = @userId AND id != @except AND revoked_at IS NULL
+       AND idle_expires_at > @now AND absolute_expires_at > @now`,
   );
   const deleteExpired = db.prepare(
     `DELETE FROM sessions WHERE absolute_expires_at <= @now OR idle_expires_at <= @now

@@ -25,7 +25,8 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const count = db.prepare('SELECT COUNT(*) AS n FROM users').pluck();
   const setDisabledRow = db.prepare('UPDATE users SET disabled_at = ?, updated_at = ? WHERE id = ?');
   const endSessions = db.prepare(
-    'UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND id != @except AND revoked_at IS NULL',
+    `UPDATE sessions SET revoked_at = @now WHERE user_id = @id AND id != @except AND revoked_at IS NULL
+       AND idle_expires_at > @now AND absolute_expires_at > @now`,
   );
   // A disabled account's sessions end for good: enabling it again must not revive a stolen cookie.
   // Links that act on an account (reset, invite, sign-in) die with the credential they were issued against.
@@ -110,7 +111,8 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
         markPasswordChanged.run(now, now, id);
         dropAccountLinks.run(id);
       }
-      if (end) endSessions.run({ now: end.now, id, except: end.except ?? '' });
+      // Expired sessions are already unusable: only live ones are ended, so the count is what the user lost.
+      return end ? endSessions.run({ now: end.now, id, except: end.except ?? '' }).changes : 0;
     },
   );
 
@@ -176,7 +178,7 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
       return del.run(id).changes > 0;
     },
     async setPasswordHash(id, hash, opts = {}) {
-      setPassword.immediate(id, hash, clock.now(), opts.rehash === true, opts.endSessions);
+      return setPassword.immediate(id, hash, clock.now(), opts.rehash === true, opts.endSessions);
     },
     async passwordHash(id) {
       return (passwordHash.get(id) as string | undefined) ?? null;
