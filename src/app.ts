@@ -39,10 +39,12 @@ import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
 import type { OidcDiscovery } from './ports/oidc.ts';
 import type { Store } from './ports/store.ts';
+import { buildAccounts } from './services/accounts/index.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { IdentityAssertions } from './services/assertions.ts';
 import { AuthzFreshness } from './services/authz-freshness.ts';
 import { ClaimResolver } from './services/claims.ts';
+import { FirstPassword } from './services/first-password.ts';
 import { purgeStale } from './services/housekeeping.ts';
 import { PasswordLogin } from './services/login.ts';
 import { OidcAccounts } from './services/oidc-accounts.ts';
@@ -153,12 +155,24 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       )
     : null;
   const audit: AuditLog = auditFile ?? noAudit;
-  const { mailer, outbox, accounts } = buildMail({
+  const {
+    mailer,
+    outbox,
+    accounts: emailFlows,
+  } = buildMail({
     config: () => snapshots.current.config,
     store,
     clock,
     secret: deps.secret,
     log: logger.child({ component: 'mail' }),
+  });
+  const accounts = buildAccounts({
+    store,
+    clock,
+    audit,
+    tokens,
+    mail: emailFlows,
+    passwordMinLength: () => snapshots.current.config.accounts.password_min_length,
   });
 
   const metrics = new GatewayMetrics({
@@ -200,7 +214,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     authPrefix: config.server.auth_prefix,
     inFlight,
     deps: {
-      store,
       clock,
       sessions,
       login,
@@ -213,7 +226,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       proofKey: new SigningKey(deps.secret, 'password-proof'),
       flashSealer: new Sealer(deps.secret, 'token-flash'),
       accounts,
-      apiTokens: tokens,
+      emailFlows,
+      firstPassword: new FirstPassword({ store, clock, audit }),
       mailThrottle: new MailThrottle(store, clock),
       oidc: { providers, login: oidcLogin, starts: new MemoryThrottle(clock, START_POLICY) },
       jwks: () => assertions.jwks,
@@ -238,15 +252,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     const adminApp = Fastify(fastifyOptions(logger.child({ listener: 'admin' })));
     installErrorHandling(adminApp);
     adminApp.addHook('onRequest', adminHostGuard(config.admin.hosts));
-    await adminApp.register(healthRoutes, { store });
+    await adminApp.register(healthRoutes, { ready: () => store.ready() });
     await adminApp.register(metricsRoutes, { metrics });
     await adminApp.register(adminApi, {
-      store,
-      clock,
       tokens,
       claims,
       freshness,
-      sessions,
       accounts,
       audit,
       snapshots,

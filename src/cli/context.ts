@@ -1,13 +1,19 @@
-// What most commands need: the config named by -c and the store it points at (migrated on open).
+// The CLI's own small composition: the config named by -c, the store it points at (migrated on open), and
+// the account use cases over it. Commands get the use cases, never the store.
 
 import { userInfo } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { fileAuditLog } from '../adapters/audit-file.ts';
 import { openStore } from '../adapters/open-store.ts';
 import { type Config, configPath, type LoadResult, loadConfigFile } from '../config/load.ts';
-import { type AuditEvent, type AuditLog, noAudit } from '../ports/audit.ts';
+import { ensureSecret } from '../config/secret.ts';
+import type { MigrationState } from '../core/records.ts';
+import { buildMail, type MailSide } from '../mail.ts';
+import { noAudit } from '../ports/audit.ts';
 import { systemClock } from '../ports/clock.ts';
-import type { Store } from '../ports/store.ts';
+import { AccountError, type Actor, operator } from '../services/accounts/actor.ts';
+import { type Accounts, buildAccounts } from '../services/accounts/index.ts';
+import { ApiTokenService } from '../services/api-tokens.ts';
 import { CliError, note } from './io.ts';
 
 /** Audit events from the CLI name the operating-system user who ran the command. */
@@ -57,13 +63,27 @@ export function loadConfigOrFail(flag: string | undefined): Config {
   return loaded.config;
 }
 
-export async function withStore<T>(
+/** What a command works with: the config, the account use cases, and who is acting. Never the store. */
+export interface CliContext {
+  config: Config;
+  accounts: Accounts;
+  /** The operator at this terminal ("cli:<login>" in the audit log). */
+  actor: Actor;
+  /**
+   * Sends the mail the command queued: with an SMTP server configured, at once (so it also goes out when no
+   * server runs); without one the running server prints it — the CLI never shows links. True when delivered.
+   */
+  deliverMail(): Promise<boolean>;
+  migrations: { state(): Promise<MigrationState>; apply(): Promise<string[]> };
+}
+
+export async function withAccounts<T>(
   flag: string | undefined,
-  fn: (store: Store, config: Config, audit: AuditLog) => Promise<T>,
+  fn: (ctx: CliContext) => Promise<T>,
   opts: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = loadConfigOrFail(flag);
-  let store: Store;
+  let store: ReturnType<typeof openStore>;
   try {
     store = openStore(config.store.url, systemClock, opts);
   } catch (err) {
@@ -74,11 +94,48 @@ export async function withStore<T>(
         note(`warning: could not write the audit log: ${(err as Error).message}`),
       )
     : null;
-  const actor = cliActor();
-  const audit: AuditLog = file ? { record: (e: AuditEvent) => file.record({ actor, ...e }) } : noAudit;
+  // Built on first use only: the mail side needs the server secret, which a plain listing must not create.
+  let mail: MailSide | null = null;
+  const mailSide = () => {
+    mail ??= buildMail({
+      config: () => config,
+      store,
+      clock: systemClock,
+      secret: ensureSecret(config).secret,
+      log: { warn() {}, info() {} },
+    });
+    return mail;
+  };
+  const accounts = buildAccounts({
+    store,
+    clock: systemClock,
+    audit: file ?? noAudit,
+    tokens: new ApiTokenService(store, systemClock),
+    mail: {
+      invite: (user) => mailSide().accounts.invite(user),
+      forgot: (username) => mailSide().accounts.forgot(username),
+    },
+    passwordMinLength: () => config.accounts.password_min_length,
+  });
+  const deliverMail = async () => {
+    if (!config.mail.smtp_url) return false;
+    await mailSide().outbox.runOnce();
+    return (await mailSide().outbox.depth()) === 0;
+  };
   try {
-    return await fn(store, config, audit);
+    return await fn({
+      config,
+      accounts,
+      actor: operator(cliActor()),
+      deliverMail,
+      migrations: { state: () => store.migrationState(), apply: () => store.migrate() },
+    });
+  } catch (err) {
+    // A use case's refusal is one line for the operator.
+    if (err instanceof AccountError) throw new CliError(err.message);
+    throw err;
   } finally {
+    await (mail as MailSide | null)?.mailer.close();
     await file?.flushed();
     await store.close();
   }

@@ -48,7 +48,10 @@ export class SessionService {
     this.#cache = new AuthzCache(opts.freshness, 50_000);
   }
 
-  /** A brand-new session: the token is returned once, for the cookie, and only its hash is stored. */
+  /**
+   * A brand-new session (a sign-in, which it also records as the user's last): the token is returned once,
+   * for the cookie, and only its hash is stored.
+   */
   async start(
     user: User,
     method: AuthMethod,
@@ -68,6 +71,8 @@ export class SessionService {
       userAgent: meta.userAgent?.slice(0, 256) ?? null,
       ...(meta.oidc ? { oidc: meta.oidc } : {}),
     });
+    // Bookkeeping for the user list: a failed write must not fail the sign-in.
+    this.#store.users.recordLogin(user.id, now).catch(this.#onTouchError);
     return { token, session };
   }
 
@@ -109,19 +114,5 @@ export class SessionService {
   /** Ends one session (logout). */
   async end(sessionId: string): Promise<boolean> {
     return this.#store.sessions.revoke(sessionId, this.#clock.now());
-  }
-
-  /** Ends one of the user's own sessions; false when it is not theirs or already over. */
-  async endOwn(userId: string, sessionId: string): Promise<boolean> {
-    return this.#store.sessions.revoke(sessionId, this.#clock.now(), userId);
-  }
-
-  /** Ends all the user's sessions but `keep` (after a password change); returns how many. */
-  async endOthers(userId: string, keep?: string): Promise<number> {
-    return this.#store.sessions.revokeAllForUser(userId, this.#clock.now(), keep);
-  }
-
-  list(userId: string): Promise<Session[]> {
-    return this.#store.sessions.listActive(userId, this.#clock.now());
   }
 }

@@ -208,9 +208,33 @@ describe('admin API', () => {
     assert.equal((await api('PATCH', `/api/v1/users/${plain.id}`, tokens.helper, {})).status, 200);
     const own = await api('POST', '/api/v1/tokens', tokens.helper, { name: 'mine' });
     assert.equal(own.status, 201);
-    assert.ok(
-      !own.json().claims.includes('gateway.admin'),
-      'a self-made token holds only what its maker holds',
+    // Made with its maker's whole authority, it follows its maker: what helper holds, never more.
+    assert.equal(own.json().claims, null);
+    assert.equal(
+      (await api('PUT', '/api/v1/roles/mine', own.json().token, { claims: ['gateway.admin'] })).status,
+      403,
+    );
+  });
+
+  test('a narrowed token mints nothing broader than itself', async () => {
+    const helper = (await gw.store.users.byUsername('helper'))!;
+    const { token: narrow } = await new ApiTokenService(gw.store, { now: () => Date.now() }).issue({
+      userId: helper.id,
+      name: 'narrow',
+      claims: ['gateway.tokens.write'],
+      expiresAt: null,
+    });
+    const more = await api('POST', '/api/v1/tokens', narrow, {
+      name: 'more',
+      claims: ['gateway.users.write'],
+    });
+    assert.equal(more.status, 403, 'a claim the minting token does not carry');
+    const same = await api('POST', '/api/v1/tokens', narrow, { name: 'same' });
+    assert.equal(same.status, 201);
+    assert.deepEqual(
+      same.json().claims,
+      ['gateway.tokens.write'],
+      'frozen to what the minting token carries',
     );
   });
 

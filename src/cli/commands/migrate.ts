@@ -1,19 +1,19 @@
 // `migrate`: apply pending store migrations and say which.
 
-import { withStore } from '../context.ts';
+import { withAccounts } from '../context.ts';
 import { note, out } from '../io.ts';
 
 export async function migrateCommand(flag: string | undefined): Promise<number> {
-  return withStore(
+  return withAccounts(
     flag,
-    async (store, config) => {
-      const before = await store.migrationState();
+    async ({ config, migrations }) => {
+      const before = await migrations.state();
       if (before.pending.length === 0) {
         out(`${config.store.url}: up to date (${before.applied.length} migration(s) applied)`);
         return 0;
       }
       note(`applying ${before.pending.length} migration(s) to ${config.store.url}…`);
-      const applied = await store.migrate();
+      const applied = await migrations.apply();
       for (const name of applied) out(`applied ${name}`);
       return 0;
     },

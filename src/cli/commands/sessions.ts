@@ -1,7 +1,5 @@
 // `session list USER`, `session end ID`, `session end --user USER`: see and end sign-in sessions.
-import { systemClock } from '../../ports/clock.ts';
-import { requireUser, UserInputError } from '../../services/users.ts';
-import { withStore } from '../context.ts';
+import { withAccounts } from '../context.ts';
 import { CliError, formatTime, note, out, table } from '../io.ts';
 
 export async function sessionCommand(
@@ -15,41 +13,32 @@ export async function sessionCommand(
     throw new CliError(
       `session end takes ${args[0] ? 'either' : 'an'} ID or --user NAME${args[0] ? ', not both' : ''} (usage: hero-gateway session end ID | --user NAME)`,
     );
-  return withStore(flags.config, async (store, _config, audit) => {
-    try {
-      const now = systemClock.now();
-      if (action === 'list') {
-        const user = await requireUser(store, args[0] ?? flags.user ?? '');
-        const rows = (await store.sessions.listActive(user.id, now)).map((s) => [
-          s.id,
-          s.authMethod,
-          formatTime(s.createdAt),
-          formatTime(s.lastSeenAt),
-          s.ip ?? '',
-          (s.userAgent ?? '').slice(0, 40),
-        ]);
-        out(table(['id', 'method', 'signed in', 'last seen', 'address', 'browser'], rows));
-        return 0;
-      }
-      if (action === 'end' && flags.user) {
-        const user = await requireUser(store, flags.user);
-        const ended = await store.sessions.revokeAllForUser(user.id, now);
-        audit.record({ action: 'session.end', target: user.username, detail: { sessions_ended: ended } });
-        out(`ended ${ended} session(s) of ${user.username}`);
-        return 0;
-      }
-      if (action === 'end' && args[0]) {
-        if (!(await store.sessions.revoke(args[0], now)))
-          throw new CliError(`no active session with id "${args[0]}"`);
-        audit.record({ action: 'session.end', target: args[0] });
-        out(`ended ${args[0]}`);
-        note('it is refused from the next request on, also by a running server');
-        return 0;
-      }
-      throw new CliError('usage: hero-gateway session list USER | end ID | end --user USER');
-    } catch (err) {
-      if (err instanceof UserInputError) throw new CliError(err.message);
-      throw err;
+  return withAccounts(flags.config, async ({ accounts, actor }) => {
+    if (action === 'list') {
+      const user = await accounts.users.require(args[0] ?? flags.user ?? '');
+      const rows = (await accounts.sessions.list(user.id)).map((s) => [
+        s.id,
+        s.authMethod,
+        formatTime(s.createdAt),
+        formatTime(s.lastSeenAt),
+        s.ip ?? '',
+        (s.userAgent ?? '').slice(0, 40),
+      ]);
+      out(table(['id', 'method', 'signed in', 'last seen', 'address', 'browser'], rows));
+      return 0;
     }
+    if (action === 'end' && flags.user) {
+      const user = await accounts.users.require(flags.user);
+      const ended = await accounts.sessions.endAll(actor, user);
+      out(`ended ${ended} session(s) of ${user.username}`);
+      return 0;
+    }
+    if (action === 'end' && args[0]) {
+      await accounts.sessions.endOne(actor, args[0]);
+      out(`ended ${args[0]}`);
+      note('it is refused from the next request on, also by a running server');
+      return 0;
+    }
+    throw new CliError('usage: hero-gateway session list USER | end ID | end --user USER');
   });
 }

@@ -1,9 +1,6 @@
 // `token create|list|revoke`. The plain token is printed once, alone on stdout; only its hash is kept.
 import { parseDuration } from '../../config/duration.ts';
-import { systemClock } from '../../ports/clock.ts';
-import { ApiTokenService } from '../../services/api-tokens.ts';
-import { checkClaimList, requireUser, UserInputError } from '../../services/users.ts';
-import { withStore } from '../context.ts';
+import { withAccounts } from '../context.ts';
 import { CliError, formatTime, note, out, table } from '../io.ts';
 
 export interface TokenFlags {
@@ -19,56 +16,38 @@ export async function tokenCommand(
   args: string[],
   flags: TokenFlags,
 ): Promise<number> {
-  return withStore(flags.config, async (store, _config, audit) => {
+  if (action === 'create' && (!flags.user || !flags.name))
+    throw new CliError('usage: hero-gateway token create --user NAME --name LABEL');
+  let lifetimeMs: number | null = null;
+  if (action === 'create' && flags.expires !== undefined) {
+    lifetimeMs = parseDuration(flags.expires);
+    if (lifetimeMs === null)
+      throw new CliError(`--expires must be a duration like "90d" but is "${flags.expires}"`);
+  }
+  if (action === 'revoke' && !args[0]) throw new CliError('usage: hero-gateway token revoke ID');
+  return withAccounts(flags.config, async ({ accounts, actor }) => {
     switch (action) {
       case 'create': {
-        if (!flags.user || !flags.name)
-          throw new CliError('usage: hero-gateway token create --user NAME --name LABEL');
-        let expiresAt: number | null = null;
-        if (flags.expires !== undefined) {
-          const ms = parseDuration(flags.expires);
-          if (ms === null)
-            throw new CliError(`--expires must be a duration like "90d" but is "${flags.expires}"`);
-          expiresAt = Date.now() + ms;
-        }
-        let claims: string[] | null = null;
-        try {
-          if (flags.claims !== undefined) claims = checkClaimList(flags.claims);
-          const user = await requireUser(store, flags.user);
-          const issued = await new ApiTokenService(store, systemClock).issue({
-            userId: user.id,
-            name: flags.name,
-            claims,
-            expiresAt,
-          });
-          audit.record({
-            action: 'token.create',
-            target: issued.record.id,
-            detail: { user: user.username, name: flags.name, claims, expires_at: expiresAt },
-          });
-          out(issued.token);
-          note(
-            `created ${issued.record.id} for ${user.username}` +
-              (expiresAt ? `, expires ${formatTime(expiresAt)}` : ', never expires') +
-              (claims ? `, limited to ${claims.join(',') || 'no claims'}` : '') +
-              ' — store it now, it is not shown again',
-          );
-        } catch (err) {
-          if (err instanceof UserInputError) throw new CliError(err.message);
-          throw err;
-        }
+        const user = await accounts.users.require(flags.user ?? '');
+        const { token, record } = await accounts.tokens.issue(actor, user, {
+          name: flags.name ?? '',
+          claims: flags.claims === undefined ? null : flags.claims.split(','),
+          lifetimeMs,
+        });
+        out(token);
+        note(
+          `created ${record.id} for ${user.username}` +
+            (record.expiresAt ? `, expires ${formatTime(record.expiresAt)}` : ', never expires') +
+            (record.claims ? `, limited to ${record.claims.join(',') || 'no claims'}` : '') +
+            ' — store it now, it is not shown again',
+        );
         return 0;
       }
       case 'list': {
-        let userId: string | undefined;
-        if (flags.user) {
-          const user = await store.users.byUsername(flags.user);
-          if (!user) throw new CliError(`no user named "${flags.user}"`);
-          userId = user.id;
-        }
-        const users = new Map((await store.users.list()).map((u) => [u.id, u.username]));
+        const owner = flags.user ? await accounts.users.require(flags.user) : null;
+        const users = new Map((await accounts.users.list()).map((u) => [u.id, u.username]));
         const now = Date.now();
-        const rows = (await store.apiTokens.list(userId)).map((t) => [
+        const rows = (await accounts.tokens.list(owner?.id)).map((t) => [
           t.id,
           users.get(t.userId) ?? '?',
           t.name,
@@ -81,11 +60,8 @@ export async function tokenCommand(
         return 0;
       }
       case 'revoke': {
-        const id = args[0];
-        if (!id) throw new CliError('usage: hero-gateway token revoke ID');
-        if (!(await store.apiTokens.byId(id))) throw new CliError(`no token with id "${id}"`);
-        const changed = await store.apiTokens.revoke(id, Date.now());
-        if (changed) audit.record({ action: 'token.revoke', target: id });
+        const id = args[0] ?? '';
+        const changed = await accounts.tokens.revoke(actor, id);
         out(changed ? `revoked ${id}` : `${id} was already revoked`);
         return 0;
       }

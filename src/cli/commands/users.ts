@@ -1,21 +1,6 @@
-// `user add|list|passwd|disable|enable|delete`.
-import type { Config } from '../../config/load.ts';
-import { ensureSecret } from '../../config/secret.ts';
-import { hashPassword } from '../../crypto/password.ts';
-import { buildMail } from '../../mail.ts';
-import type { AuditLog } from '../../ports/audit.ts';
-import { systemClock } from '../../ports/clock.ts';
-import { type Store, StoreConflictError, type User } from '../../ports/store.ts';
-import type { EmailAccounts } from '../../services/email-accounts.ts';
-import {
-  checkEmail,
-  checkPassword,
-  checkUsername,
-  createUser,
-  requireUser,
-  UserInputError,
-} from '../../services/users.ts';
-import { withStore } from '../context.ts';
+// `user add|list|passwd|email|reset|disable|enable|delete`: the account use cases (services/accounts/users.ts)
+// with the operator at this terminal as the actor.
+import { type CliContext, withAccounts } from '../context.ts';
 import { CliError, formatTime, note, out, readStdin, table } from '../io.ts';
 import { askNewPassword, canPrompt } from '../new-password.ts';
 
@@ -41,78 +26,24 @@ function checkPasswordSource(action: string | undefined, flags: UserFlags): void
     throw new CliError('no terminal to ask for the new password: use --password-stdin');
 }
 
-/**
- * Queues a mail and, with an SMTP server configured, delivers the queue at once, so it also goes out when no
- * server runs. Without one the running server prints it: the CLI never shows links. True when delivered.
- */
-async function withMail(
-  store: Store,
-  config: Config,
-  queue: (accounts: EmailAccounts) => Promise<void>,
-): Promise<boolean> {
-  const quiet = { warn() {}, info() {} };
-  const mail = buildMail({
-    config: () => config,
-    store,
-    clock: systemClock,
-    secret: ensureSecret(config).secret,
-    log: quiet,
-  });
-  try {
-    await queue(mail.accounts);
-    if (!config.mail.smtp_url) return false;
-    await mail.outbox.runOnce();
-    return (await store.outbox.depth()) === 0;
-  } finally {
-    await mail.mailer.close();
-  }
-}
-
-const sendInvite = (store: Store, config: Config, user: User) =>
-  withMail(store, config, (accounts) => accounts.invite(user));
-
-async function setPassword(store: Store, config: Config, user: User, password: string): Promise<void> {
-  checkPassword(password, {
-    minLength: config.accounts.password_min_length,
-    username: user.username,
-    email: user.email,
-  });
-  // A new password ends every session, in the same transaction: whoever signed in with the old one is out.
-  const now = Date.now();
-  await store.users.setPasswordHash(user.id, await hashPassword(password), { endSessions: { now } });
-}
-
 export async function userCommand(
   action: string | undefined,
   args: string[],
   flags: UserFlags,
 ): Promise<number> {
   checkPasswordSource(action, flags);
-  return withStore(flags.config, async (store, config, audit) => {
-    try {
-      return await run(store, config, audit, action, args, flags);
-    } catch (err) {
-      if (err instanceof UserInputError) throw new CliError(err.message);
-      throw err;
-    }
-  });
+  return withAccounts(flags.config, (ctx) => run(ctx, action, args, flags));
 }
 
-async function run(
-  store: Store,
-  config: Config,
-  audit: AuditLog,
-  action: string | undefined,
-  args: string[],
-  flags: UserFlags,
-) {
+async function run(ctx: CliContext, action: string | undefined, args: string[], flags: UserFlags) {
+  const { accounts, actor, config } = ctx;
+  const { users } = accounts;
   const name = args[0];
   if (action === 'list') {
-    const users = await store.users.list();
     out(
       table(
         ['username', 'email', 'verified', 'status', 'created'],
-        users.map((u) => [
+        (await users.list()).map((u) => [
           u.username,
           u.email,
           u.emailVerifiedAt ? 'yes' : 'no',
@@ -132,36 +63,21 @@ async function run(
       if (!flags.email) throw new CliError('user add needs --email');
       const chosen = (['password-stdin', 'no-password', 'invite'] as const).filter((f) => flags[f]);
       if (chosen.length > 1) throw new CliError(`use only one of ${chosen.map((f) => `--${f}`).join(', ')}`);
+      const admin = flags.admin === true;
       // Everything that can refuse is checked before asking, so nobody types a password for nothing.
-      const email = checkEmail(flags.email);
-      checkUsername(name);
-      if (await store.users.byUsername(name)) throw new CliError(`username ${name} is already taken`);
-      if (await store.users.byEmail(email)) throw new CliError(`email ${email} is already used`);
+      const email = await users.checkNew(actor, { username: name, email: flags.email, admin });
       const policy = { minLength: config.accounts.password_min_length, username: name, email };
-      // Read (and check) the password before writing anything, so a bad one leaves no half-made user.
       const password = flags['password-stdin']
         ? await readStdin()
         : flags['no-password'] || flags.invite
           ? null
           : await askNewPassword(policy);
-      if (password !== null) checkPassword(password, policy);
-      const hash = password !== null ? await hashPassword(password) : null;
-      const user = await createUser(store, {
-        username: name,
-        email: flags.email,
-        // An operator vouches for the address; an invited user confirms it by following the mailed link.
-        emailVerified: !flags.invite,
-        admin: flags.admin === true,
-        ...(hash ? { passwordHash: hash } : {}),
-      });
-      if (flags.invite) {
-        const sent = await sendInvite(store, config, user);
-        audit.record({
-          action: 'invite.send',
-          target: user.username,
-          detail: { admin: flags.admin === true },
-        });
-        out(`invited ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
+      const invite = flags.invite === true;
+      const user = await users.create(actor, { username: name, email, admin, password, invite });
+      const withRole = admin ? ' with role admin' : '';
+      if (invite) {
+        const sent = await ctx.deliverMail();
+        out(`invited ${user.username} <${user.email}>${withRole}`);
         note(
           sent
             ? 'the set-password link was mailed (valid 7 days)'
@@ -171,15 +87,13 @@ async function run(
         );
         return 0;
       }
-      audit.record({ action: 'user.create', target: user.username, detail: { admin: flags.admin === true } });
-      out(`created user ${user.username} <${user.email}>${flags.admin ? ' with role admin' : ''}`);
+      out(`created user ${user.username} <${user.email}>${withRole}`);
       if (password === null)
         note('no password: they sign in with a provider or a sign-in link, or set one with "user passwd"');
       return 0;
     }
     case 'passwd': {
-      const user = await requireUser(store, name);
-      const ended = (await store.sessions.listActive(user.id, Date.now())).length;
+      const user = await users.require(name);
       const password = flags['password-stdin']
         ? await readStdin()
         : await askNewPassword({
@@ -187,43 +101,31 @@ async function run(
             username: user.username,
             email: user.email,
           });
-      await setPassword(store, config, user, password);
-      audit.record({ action: 'user.password', target: user.username, detail: { sessions_ended: ended } });
-      out(`password changed for ${user.username}${ended ? `; ended ${ended} session(s)` : ''}`);
+      const { sessionsEnded } = await users.setPassword(actor, user, password);
+      out(
+        `password changed for ${user.username}${sessionsEnded ? `; ended ${sessionsEnded} session(s)` : ''}`,
+      );
       return 0;
     }
     case 'disable':
     case 'enable': {
-      const user = await requireUser(store, name);
-      await store.users.setDisabled(user.id, action === 'disable' ? Date.now() : null);
-      audit.record({ action: action === 'disable' ? 'user.disable' : 'user.enable', target: user.username });
-      out(`${action}d ${user.username}`);
+      await users.setDisabled(actor, await users.require(name), action === 'disable');
+      out(`${action}d ${name}`);
       return 0;
     }
     case 'delete': {
-      const user = await requireUser(store, name);
-      await store.users.delete(user.id);
-      audit.record({ action: 'user.delete', target: user.username });
-      note(`deleted ${user.username} and everything they owned (tokens, sessions, grants)`);
+      await users.delete(actor, await users.require(name));
+      note(`deleted ${name} and everything they owned (tokens, sessions, grants)`);
       return 0;
     }
     case 'email': {
-      const user = await requireUser(store, name);
-      const email = checkEmail(args[1] ?? '');
-      try {
-        await store.users.setEmail(user.id, email);
-      } catch (err) {
-        if (err instanceof StoreConflictError) throw new CliError(`email ${email} is already used`);
-        throw err;
-      }
-      audit.record({ action: 'user.email', target: user.username });
-      out(`${user.username} now has the address ${email}`);
+      const user = await users.setEmail(actor, await users.require(name), args[1] ?? '');
+      out(`${user.username} now has the address ${user.email}`);
       return 0;
     }
     case 'reset': {
-      const user = await requireUser(store, name);
-      const sent = await withMail(store, config, (accounts) => accounts.forgot(user.username));
-      out(`reset link for ${user.username}: ${sent ? 'mailed' : 'queued'}`);
+      await users.sendPasswordReset(actor, await users.require(name));
+      out(`reset link for ${name}: ${(await ctx.deliverMail()) ? 'mailed' : 'queued'}`);
       return 0;
     }
     default:

@@ -1,12 +1,17 @@
 // Liveness and readiness on the admin listener.
 import type { FastifyInstance } from 'fastify';
-import type { Store } from '../../ports/store.ts';
 
-export async function healthRoutes(app: FastifyInstance, opts: { store: Store }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: {
+    /** Resolves when the store answers and its schema is current; rejects otherwise. */
+    ready: () => Promise<void>;
+  },
+): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
     try {
-      await opts.store.ready();
+      await opts.ready();
       return { status: 'ready' };
     } catch (err) {
       request.log.warn({ err }, 'not ready');

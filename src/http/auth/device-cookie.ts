@@ -1,8 +1,8 @@
 // The device cookie: proof that this browser signed in to an account before, which lifts the account-wide
 // sign-in limit for it (see services/throttle.ts). Signed (user, time); void once the password changes.
 import type { FastifyReply } from 'fastify';
+import type { User } from '../../core/records.ts';
 import type { SigningKey } from '../../crypto/keys.ts';
-import type { User } from '../../ports/store.ts';
 import { cookieAttributes } from './settings.ts';
 
 // Browsers keep cookies at most 400 days; the signature carries its own age, checked here too.

@@ -1,9 +1,9 @@
 // GET /auth/account and its forms: change the password (with the current one), see and end own sessions.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
-import { hashPassword } from '../../crypto/password.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
-import { MAX_PASSWORD_LENGTH, passwordProblem } from '../../services/password-policy.ts';
+import { AccountError, type Actor } from '../../services/accounts/actor.ts';
+import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendPage } from '../auth/respond.ts';
@@ -23,7 +23,21 @@ const DONE: Record<string, string> = {
 
 const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+/** What the account page uses: the account use cases, never the store. */
+export type AccountPageDeps = Pick<
+  PagesDeps,
+  'accounts' | 'sessions' | 'freshness' | 'login' | 'clock' | 'csrfKey' | 'flashSealer'
+>;
+
+/** The signed-in person acting on their own account. */
+const owner = (request: FastifyRequest, active: ActiveSession): Actor => ({
+  kind: 'owner',
+  user: active.user,
+  sessionId: active.session.id,
+  ip: request.hero.clientIp,
+});
+
+export function accountPages(app: FastifyInstance, deps: AccountPageDeps, prefix: string): void {
   const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
     signedInOrAnswered(request, reply, deps, prefix);
 
@@ -36,21 +50,16 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     passwordInvalid = false,
     created: { name: string; token: string } | null = null,
   ): Promise<FastifyReply> {
-    const sessions = await deps.sessions.list(active.user.id);
     const csrf = csrfToken(request, reply, deps.csrfKey);
-    const tokens = await deps.store.apiTokens.list(active.user.id);
-    const claims = [
-      ...new Set((await deps.store.authz.claimGrants(active.user.id)).map((g) => g.claim)),
-    ].sort();
+    const {
+      sessions,
+      tokens,
+      claims,
+      providers: linked,
+      hasPassword,
+    } = await deps.accounts.overviews.of(active.user);
     const names = new Map(request.hero.snapshot.config.oidc.map((p) => [p.id, p.name]));
-    const providers = [
-      ...new Set(
-        (await deps.store.oidcIdentities.listForUser(active.user.id)).map(
-          (i) => names.get(i.provider) ?? i.provider,
-        ),
-      ),
-    ];
-    const hasPassword = (await deps.store.users.passwordHash(active.user.id)) !== null;
+    const providers = [...new Set(linked.map((id) => names.get(id) ?? id))];
     return sendPage(
       request,
       reply,
@@ -108,12 +117,14 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     if (next !== confirm)
       return refuse(request, reply, active, 'invalid_input', 'The two new passwords differ.');
     const { user } = active;
-    const problem = passwordProblem(next, {
-      minLength: request.hero.snapshot.config.accounts.password_min_length,
-      username: user.username,
-      email: user.email,
-    });
-    if (problem) return refuse(request, reply, active, 'invalid_input', `${capitalized(problem)}.`);
+    // The policy first: a password that would be refused costs no hashing and no proof attempt.
+    try {
+      deps.accounts.users.checkPassword(user, next);
+    } catch (err) {
+      if (err instanceof AccountError)
+        return refuse(request, reply, active, 'invalid_input', `${capitalized(err.message)}.`);
+      throw err;
+    }
     // Whoever holds a session must still prove the password before replacing it (a borrowed laptop).
     const check = await deps.login.confirm(user, current, request.hero.clientIp);
     if (typeof check === 'number') {
@@ -129,19 +140,8 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     }
     if (check === 'failed')
       return refuse(request, reply, active, 'invalid_credentials', 'The current password is wrong.');
-    const hash = await hashPassword(next);
-    const ended = (await deps.sessions.list(user.id)).length - 1;
     // Whoever else holds a session (perhaps the reason for the change) is signed out in the same step.
-    await deps.store.users.setPasswordHash(user.id, hash, {
-      endSessions: { now: deps.clock.now(), except: active.session.id },
-    });
-    deps.audit.record({
-      action: 'password.change',
-      actor: user.username,
-      target: user.username,
-      ip: request.hero.clientIp,
-      detail: { sessions_ended: ended },
-    });
+    await deps.accounts.users.setPassword(owner(request, active), user, next);
     reply.code(303).header('location', `${prefix}/account?done=password`);
     return reply.send();
   });
@@ -152,22 +152,14 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     const which = formField(request.body, 'session');
     if (which === null || which === active.session.id)
       return refuse(request, reply, active, 'invalid_input', 'To end this session, sign out.', false);
-    if (which === 'others') {
-      const n = await deps.sessions.endOthers(active.user.id, active.session.id);
-      deps.audit.record({
-        action: 'session.end',
-        actor: active.user.username,
-        target: 'others',
-        ip: request.hero.clientIp,
-        detail: { sessions_ended: n },
-      });
-    } else if (await deps.sessions.endOwn(active.user.id, which)) {
-      deps.audit.record({
-        action: 'session.end',
-        actor: active.user.username,
-        target: which,
-        ip: request.hero.clientIp,
-      });
+    if (which === 'others') await deps.accounts.sessions.endAll(owner(request, active), active.user);
+    else {
+      try {
+        await deps.accounts.sessions.endOne(owner(request, active), which);
+      } catch (err) {
+        // Someone else's session, or one already over: the same answer as ending it.
+        if (!(err instanceof AccountError)) throw err;
+      }
     }
     reply.code(303).header('location', `${prefix}/account?done=ended`);
     return reply.send();
@@ -193,30 +185,19 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
         'Give the token a name (up to 64 characters).',
         false,
       );
-    // A token narrows its owner's claims; it can never name one the owner does not hold.
-    const held = new Set((await deps.store.authz.claimGrants(active.user.id)).map((g) => g.claim));
-    if (asked.some((c) => !held.has(c as string)))
-      return refuse(
-        request,
-        reply,
-        active,
-        'invalid_input',
-        'A token can only carry claims you hold.',
-        false,
-      );
-    const { token, record } = await deps.apiTokens.issue({
-      userId: active.user.id,
-      name,
-      claims: asked.length ? (asked as string[]).sort() : null,
-      expiresAt: lifetime === null ? null : deps.clock.now() + lifetime,
-    });
-    deps.audit.record({
-      action: 'token.create',
-      actor: active.user.username,
-      target: record.id,
-      ip: request.hero.clientIp,
-      detail: { name, claims: record.claims },
-    });
+    let token: string;
+    try {
+      ({ token } = await deps.accounts.tokens.issue(owner(request, active), active.user, {
+        name,
+        claims: asked.length ? (asked as string[]) : null,
+        lifetimeMs: lifetime,
+      }));
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      const text =
+        err.code === 'forbidden' ? 'A token can only carry claims you hold.' : `${capitalized(err.message)}.`;
+      return refuse(request, reply, active, 'invalid_input', text, false);
+    }
     // Shown once, by the GET this redirect leads to, and never again (only its hash is stored). Answering
     // the POST itself would make a reload post again and create a second token.
     setTokenFlash(reply, deps.flashSealer, active, { name, token }, deps.clock.now());
@@ -228,15 +209,12 @@ export function accountPages(app: FastifyInstance, deps: PagesDeps, prefix: stri
     const active = await signedIn(request, reply);
     if (!active) return reply;
     const id = formField(request.body, 'token') ?? '';
-    const token = await deps.store.apiTokens.byId(id);
-    // Only your own: someone else's id is answered exactly like an unknown one.
-    if (token && token.userId === active.user.id && (await deps.store.apiTokens.revoke(id, deps.clock.now())))
-      deps.audit.record({
-        action: 'token.revoke',
-        actor: active.user.username,
-        target: id,
-        ip: request.hero.clientIp,
-      });
+    try {
+      await deps.accounts.tokens.revoke(owner(request, active), id);
+    } catch (err) {
+      // Only your own: someone else's id is answered exactly like an unknown one.
+      if (!(err instanceof AccountError)) throw err;
+    }
     reply.code(303).header('location', `${prefix}/account?done=token`);
     return reply.send();
   });

@@ -1,13 +1,15 @@
-// What the auth pages need, handed in by the composition root.
+// Everything the auth pages may use, handed in by the composition root. No page takes all of it: each page
+// module declares the few members it uses (a Pick of this), so what a page can reach is visible at its top.
+// The store is not here: pages change accounts only through the use cases in services/.
 import type { SigningKey } from '../../crypto/keys.ts';
 import type { Sealer } from '../../crypto/sealed.ts';
 import type { AuditLog } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
-import type { ApiTokenService } from '../../services/api-tokens.ts';
+import type { Accounts } from '../../services/accounts/index.ts';
 import type { AuthzFreshness } from '../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../services/claims.ts';
 import type { EmailAccounts } from '../../services/email-accounts.ts';
+import type { FirstPassword } from '../../services/first-password.ts';
 import type { PasswordLogin } from '../../services/login.ts';
 import type { OidcLogin } from '../../services/oidc-login.ts';
 import type { OidcProviders } from '../../services/oidc-providers.ts';
@@ -16,7 +18,6 @@ import type { FirstRunSetup } from '../../services/setup.ts';
 import type { MailThrottle, MemoryThrottle } from '../../services/throttle.ts';
 
 export interface PagesDeps {
-  store: Store;
   clock: Clock;
   sessions: SessionService;
   login: PasswordLogin;
@@ -30,8 +31,11 @@ export interface PagesDeps {
   proofKey: SigningKey;
   /** Seals a new API token between the create POST and the GET that shows it once (pages/token-flash.ts). */
   flashSealer: Sealer;
-  accounts: EmailAccounts;
-  apiTokens: ApiTokenService;
+  /** Account changes from the account page: password, sessions, tokens (each checked and audited there). */
+  accounts: Accounts;
+  /** The flows a mailed link starts or ends: registration, reset, sign-in links, invites, confirmation. */
+  emailFlows: EmailAccounts;
+  firstPassword: FirstPassword;
   mailThrottle: MailThrottle;
   oidc: { providers: OidcProviders; login: OidcLogin; starts: MemoryThrottle };
   /** Counts sign-in attempts by method and outcome. */

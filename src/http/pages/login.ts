@@ -15,7 +15,25 @@ import { sendProblem } from '../problem.ts';
 import { loginForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { setPasswordProof } from './password-proof.ts';
-import { signIn } from './sign-in.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type LoginPageDeps = Pick<
+  PagesDeps,
+  | 'audit'
+  | 'clock'
+  | 'csrfKey'
+  | 'deviceKey'
+  | 'emailFlows'
+  | 'freshness'
+  | 'login'
+  | 'mailThrottle'
+  | 'oidc'
+  | 'proofKey'
+  | 'sessions'
+  | 'signInMetric'
+> &
+  SignInDeps;
 
 /** Providers that are the only way into the target route (no `local` there), or null when any way will do. */
 function providersOnly(route: CompiledRoute | null): readonly string[] | null {
@@ -25,7 +43,7 @@ function providersOnly(route: CompiledRoute | null): readonly string[] | null {
 function renderLogin(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: PagesDeps,
+  deps: LoginPageDeps,
   status: number,
   returnTo: string,
   failure: ErrorCode | null,
@@ -89,7 +107,7 @@ const DONE: Record<string, string> = {
   logout: 'You are signed out, here and at your identity provider.',
 };
 
-export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: string): void {
   app.get(`${prefix}/login`, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const raw = typeof query.return_to === 'string' ? query.return_to : null;
@@ -164,7 +182,7 @@ export function loginPages(app: FastifyInstance, deps: PagesDeps, prefix: string
           const wait = await deps.mailThrottle.hit(s.clientIp, result.user.email);
           // This browser proved the password: confirming the address here keeps it.
           setPasswordProof(reply, deps.proofKey, result.user, deps.clock.now());
-          if (wait === 0) await deps.accounts.sendVerification(result.user, returnTo);
+          if (wait === 0) await deps.emailFlows.sendVerification(result.user, returnTo);
           const text =
             wait === 0
               ? 'Confirm your email address first: we mailed you a new link.'

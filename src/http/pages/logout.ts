@@ -7,7 +7,10 @@ import { clearSessionCookie, currentSession } from '../auth/session-cookie.ts';
 import { logoutConfirm, signedOut } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
 
-export function logoutPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+/** What this module uses of the pages' dependencies. */
+export type LogoutPageDeps = Pick<PagesDeps, 'audit' | 'csrfKey' | 'freshness' | 'oidc' | 'sessions'>;
+
+export function logoutPages(app: FastifyInstance, deps: LogoutPageDeps, prefix: string): void {
   /** Where the provider sends the browser once it has ended its own session too. */
   const afterProviderLogout = (request: FastifyRequest) =>
     `${requestOrigin(request.hero)}${prefix}/login?done=logout`;

@@ -12,12 +12,17 @@ import { sendProblem } from '../problem.ts';
 import { confirmLink, newPasswordForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { newPasswordStep } from './new-password.ts';
-import { signIn } from './sign-in.ts';
-import { auditTakeover } from './takeover-audit.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
+import { auditTakeover, type TakeoverAuditDeps } from './takeover-audit.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type MailLinkPageDeps = Pick<PagesDeps, 'audit' | 'csrfKey' | 'emailFlows'> &
+  SignInDeps &
+  TakeoverAuditDeps;
 
 const queryToken = (request: FastifyRequest) => (request.query as Record<string, unknown>).token;
 
-export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function mailLinkPages(app: FastifyInstance, deps: MailLinkPageDeps, prefix: string): void {
   const gone = (request: FastifyRequest, reply: FastifyReply) =>
     sendFailure(request, reply, 'link_invalid', {
       heading: 'Link not valid',
@@ -28,7 +33,7 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
   app.get(`${prefix}/magic`, async (request, reply) => {
     const token = queryToken(request);
     if (!request.hero.snapshot.config.accounts.magic_link) return gone(request, reply);
-    const link = await deps.accounts.linkUsable(token, 'magic_login');
+    const link = await deps.emailFlows.linkUsable(token, 'magic_login');
     if (!link) return gone(request, reply);
     return sendPage(
       request,
@@ -49,7 +54,7 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     const { accounts } = request.hero.snapshot.config;
     // Links issued before an operator turned these off stop working too.
     const done = accounts.magic_link
-      ? await deps.accounts.confirmMagicLink(
+      ? await deps.emailFlows.confirmMagicLink(
           formField(request.body, 'token'),
           accounts.registration === 'open',
         )
@@ -77,7 +82,7 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       token: string,
       error: string | null,
     ) => {
-      const owner = await deps.accounts.linkOwner(token, purpose);
+      const owner = await deps.emailFlows.linkOwner(token, purpose);
       if (!owner) return gone(request, reply);
       return sendPage(
         request,
@@ -128,7 +133,7 @@ export function mailLinkPages(app: FastifyInstance, deps: PagesDeps, prefix: str
       if (password !== (formField(request.body, 'confirm_password') ?? ''))
         return refuse(request, reply, token, 'invalid_input', 'The two passwords differ.');
       const minLength = request.hero.snapshot.config.accounts.password_min_length;
-      const result = await deps.accounts.setPasswordByLink(token, purpose, password, minLength);
+      const result = await deps.emailFlows.setPasswordByLink(token, purpose, password, minLength);
       if (result.kind === 'gone') return gone(request, reply);
       if (result.kind === 'invalid') return refuse(request, reply, token, 'invalid_input', result.problem);
       const { user, reset } = result.value;

@@ -10,6 +10,9 @@ import { sendProblem } from '../problem.ts';
 import { notice, requestForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
 
+/** What this module uses of the pages' dependencies. */
+export type MailRequestPageDeps = Pick<PagesDeps, 'csrfKey' | 'emailFlows' | 'mailThrottle'>;
+
 const SENT =
   'If an account matches, a mail with a link is on its way. It can take a minute; check your spam folder too.';
 
@@ -21,8 +24,13 @@ interface RequestPage {
   type: 'text' | 'email';
   autocomplete: string;
   button: string;
-  enabled: (deps: PagesDeps, request: FastifyRequest) => boolean;
-  act: (deps: PagesDeps, request: FastifyRequest, identifier: string, returnTo: string) => Promise<void>;
+  enabled: (deps: MailRequestPageDeps, request: FastifyRequest) => boolean;
+  act: (
+    deps: MailRequestPageDeps,
+    request: FastifyRequest,
+    identifier: string,
+    returnTo: string,
+  ) => Promise<void>;
 }
 
 const PAGES: RequestPage[] = [
@@ -35,7 +43,7 @@ const PAGES: RequestPage[] = [
     autocomplete: 'username',
     button: 'Mail me a link',
     enabled: () => true,
-    act: (deps, _request, identifier) => deps.accounts.forgot(identifier),
+    act: (deps, _request, identifier) => deps.emailFlows.forgot(identifier),
   },
   {
     path: '/magic-link',
@@ -47,7 +55,7 @@ const PAGES: RequestPage[] = [
     button: 'Mail me a sign-in link',
     enabled: (_deps, request) => request.hero.snapshot.config.accounts.magic_link,
     act: (deps, request, identifier, returnTo) =>
-      deps.accounts.requestMagicLink(
+      deps.emailFlows.requestMagicLink(
         identifier,
         returnTo,
         request.hero.snapshot.config.accounts.registration === 'open',
@@ -55,7 +63,7 @@ const PAGES: RequestPage[] = [
   },
 ];
 
-export function mailRequestPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function mailRequestPages(app: FastifyInstance, deps: MailRequestPageDeps, prefix: string): void {
   const loginHref = `${prefix}/login`;
   for (const p of PAGES) {
     const form = (

@@ -3,7 +3,6 @@
 // link signed it in (see services/first-password.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
-import { chooseFirstPassword, mayChooseFirstPassword } from '../../services/first-password.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
 import { csrfToken } from '../auth/csrf.ts';
@@ -13,11 +12,14 @@ import { signedInOrAnswered } from '../auth/signed-in.ts';
 import { firstPasswordForm } from '../views/ownership-pages.ts';
 import type { PagesDeps } from './deps.ts';
 
+/** What this module uses of the pages' dependencies. */
+export type NewPasswordPageDeps = Pick<PagesDeps, 'csrfKey' | 'firstPassword' | 'freshness' | 'sessions'>;
+
 /** Where a browser goes after taking an account over: this step, then on to where it was going. */
 export const newPasswordStep = (prefix: string, returnTo: string) =>
   `${prefix}/account/new-password${returnTo ? `?return_to=${encodeURIComponent(returnTo)}` : ''}`;
 
-export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function newPasswordPages(app: FastifyInstance, deps: NewPasswordPageDeps, prefix: string): void {
   const path = `${prefix}/account/new-password`;
   const returnOf = (request: FastifyRequest, raw: unknown) =>
     typeof raw === 'string' && raw !== '' ? returnTarget(request.hero, raw) : '';
@@ -50,7 +52,7 @@ export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: 
     if (!active) return reply;
     const returnTo = returnOf(request, (request.query as Record<string, unknown>).return_to);
     // Nothing to choose here (a password exists, or the sign-in is not fresh): the account page says what to do.
-    if (!(await mayChooseFirstPassword(deps.store, deps.clock, active)))
+    if (!(await deps.firstPassword.allowed(active)))
       return reply.code(303).header('location', `${prefix}/account`).send();
     return form(request, reply, active, returnTo, null);
   });
@@ -71,7 +73,7 @@ export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: 
         text: 'The two passwords differ.',
       });
     const minLength = request.hero.snapshot.config.accounts.password_min_length;
-    const result = await chooseFirstPassword(deps.store, deps.clock, active, next, minLength);
+    const result = await deps.firstPassword.choose(active, next, minLength, request.hero.clientIp);
     if (result.kind === 'not_allowed')
       return sendFailure(request, reply, 'forbidden', {
         heading: 'Choose a password',
@@ -80,13 +82,6 @@ export function newPasswordPages(app: FastifyInstance, deps: PagesDeps, prefix: 
       });
     if (result.kind === 'invalid')
       return form(request, reply, active, returnTo, { code: 'invalid_input', text: result.problem });
-    deps.audit.record({
-      action: 'password.change',
-      actor: active.user.username,
-      target: active.user.username,
-      ip: request.hero.clientIp,
-      detail: { first: true, sessions_ended: result.sessionsEnded },
-    });
     return reply
       .code(303)
       .header('location', returnTo || `${prefix}/account?done=password`)

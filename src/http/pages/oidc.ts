@@ -14,8 +14,13 @@ import { returnTarget } from '../auth/return-target.ts';
 import { cookieAttributes } from '../auth/settings.ts';
 import { sendProblem } from '../problem.ts';
 import type { PagesDeps } from './deps.ts';
-import { signIn } from './sign-in.ts';
-import { auditTakeover } from './takeover-audit.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
+import { auditTakeover, type TakeoverAuditDeps } from './takeover-audit.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type OidcPageDeps = Pick<PagesDeps, 'audit' | 'oidc' | 'signInMetric'> &
+  SignInDeps &
+  TakeoverAuditDeps;
 
 // 256 random bits as base64url: the shape of a state, and of a binding value.
 const BINDING = /^[A-Za-z0-9_-]{43}$/;
@@ -39,7 +44,7 @@ function setBinding(reply: FastifyReply, id: string, value: string, maxAge: numb
   reply.setCookie(bindingName(reply.request, id), value, cookieAttributes(spec, { sameSite: 'lax', maxAge }));
 }
 
-export function oidcPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function oidcPages(app: FastifyInstance, deps: OidcPageDeps, prefix: string): void {
   const { providers, login } = deps.oidc;
   const providerOf = (request: FastifyRequest) => (request.params as { provider: string }).provider;
   const backToLogin = (request: FastifyRequest, returnTo: string) => ({

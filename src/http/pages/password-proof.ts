@@ -4,9 +4,9 @@
 // (user, time) under its own key; void once the password changes, and after a confirmation link's lifetime.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readCookie } from '../../core/cookies.ts';
+import type { User } from '../../core/records.ts';
 import type { SigningKey } from '../../crypto/keys.ts';
 import { randomSecret } from '../../crypto/tokens.ts';
-import type { User } from '../../ports/store.ts';
 import { LINK_TTL_MS } from '../../services/one-time-links.ts';
 import { cookieAttributes } from '../auth/settings.ts';
 

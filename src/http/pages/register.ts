@@ -11,12 +11,19 @@ import { sendProblem } from '../problem.ts';
 import { notice, registerForm } from '../views/mail-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { setPasswordProof } from './password-proof.ts';
-import { signIn } from './sign-in.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type RegisterPageDeps = Pick<
+  PagesDeps,
+  'audit' | 'clock' | 'csrfKey' | 'emailFlows' | 'mailThrottle' | 'proofKey'
+> &
+  SignInDeps;
 
 const CHECK_MAIL =
   'Almost done: we mailed you a link to confirm your address. Follow it to finish and sign in.';
 
-export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function registerPages(app: FastifyInstance, deps: RegisterPageDeps, prefix: string): void {
   const mode = (request: FastifyRequest) => request.hero.snapshot.config.accounts.registration;
   const closed = (request: FastifyRequest, reply: FastifyReply) => sendFailure(request, reply, 'not_found');
 
@@ -78,11 +85,11 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
     if (mode(request) === 'invite') {
       // An invite is for one address: it cannot register another.
       const token = formField(request.body, 'token');
-      const invite = await deps.accounts.linkUsable(token, 'invite');
+      const invite = await deps.emailFlows.linkUsable(token, 'invite');
       if (!invite) return closed(request, reply);
       if (invite.email !== canonicalEmail(email))
         return form(request, reply, 400, values, 'This invite is for another address.');
-      const result = await deps.accounts.setPasswordByLink(token, 'invite', password, minLength);
+      const result = await deps.emailFlows.setPasswordByLink(token, 'invite', password, minLength);
       if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
       if (result.kind === 'gone') return closed(request, reply);
       deps.audit.record({
@@ -101,7 +108,7 @@ export function registerPages(app: FastifyInstance, deps: PagesDeps, prefix: str
         text: 'Too many requests. Try again later.',
       });
     }
-    const result = await deps.accounts.register({ username, email, password }, minLength, returnTo);
+    const result = await deps.emailFlows.register({ username, email, password }, minLength, returnTo);
     if (result.kind === 'invalid') return form(request, reply, 400, values, result.problem);
     // The browser that chose the password may confirm the address without typing it again; any other browser
     // must prove it or take the account over (anyone can register anyone's address).

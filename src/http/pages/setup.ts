@@ -7,9 +7,12 @@ import { formField, sendFailure, sendPage } from '../auth/respond.ts';
 import { sendProblem } from '../problem.ts';
 import { setupForm } from '../views/pages.ts';
 import type { PagesDeps } from './deps.ts';
-import { signIn } from './sign-in.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
 
-export function setupPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+/** What this module uses of the pages' dependencies. */
+export type SetupPageDeps = Pick<PagesDeps, 'audit' | 'csrfKey' | 'setup'> & SignInDeps;
+
+export function setupPages(app: FastifyInstance, deps: SetupPageDeps, prefix: string): void {
   function form(
     request: FastifyRequest,
     reply: FastifyReply,

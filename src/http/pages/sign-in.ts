@@ -2,15 +2,21 @@
 // before, possibly planted, is ended and replaced), the session and device cookies, and an audit line.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthMethod } from '../../core/principal.ts';
-import type { SessionOidc, User } from '../../ports/store.ts';
+import type { SessionOidc, User } from '../../core/records.ts';
 import { setDeviceCookie } from '../auth/device-cookie.ts';
 import { currentSession, setSessionCookie } from '../auth/session-cookie.ts';
 import type { PagesDeps } from './deps.ts';
 
+/** What signing a browser in uses. */
+export type SignInDeps = Pick<
+  PagesDeps,
+  'sessions' | 'freshness' | 'clock' | 'deviceKey' | 'signInMetric' | 'audit'
+>;
+
 export async function signIn(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: PagesDeps,
+  deps: SignInDeps,
   user: User,
   method: AuthMethod,
   oidc?: SessionOidc,
@@ -26,9 +32,6 @@ export async function signIn(
   const now = deps.clock.now();
   setSessionCookie(reply, token, session.absoluteExpiresAt - now);
   setDeviceCookie(reply, deps.deviceKey, user, now);
-  deps.store.users
-    .recordLogin(user.id, now)
-    .catch((err) => request.log.warn({ err }, 'could not record sign-in time'));
   deps.signInMetric(method, 'ok');
   deps.audit.record({
     action: 'login.success',

@@ -4,7 +4,10 @@ import { LABEL } from '../../core/names.ts';
 import { currentSession } from '../auth/session-cookie.ts';
 import type { PagesDeps } from './deps.ts';
 
-export function statusPage(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+/** What this module uses of the pages' dependencies. */
+export type StatusPageDeps = Pick<PagesDeps, 'claims' | 'freshness' | 'sessions'>;
+
+export function statusPage(app: FastifyInstance, deps: StatusPageDeps, prefix: string): void {
   app.get(`${prefix}/status`, async (request, reply) => {
     reply.type('application/json; charset=utf-8');
     const active = await currentSession(request, deps.sessions, deps.freshness);

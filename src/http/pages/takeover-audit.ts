@@ -1,12 +1,15 @@
 // The audit line for an account handed to whoever proved its address, the same from every way of proving it
 // (confirmation link, sign-in link, reset link, identity provider): what was removed, as counts.
 import type { FastifyRequest } from 'fastify';
-import type { OwnershipReset, User } from '../../ports/store.ts';
+import type { OwnershipReset, User } from '../../core/records.ts';
 import type { PagesDeps } from './deps.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type TakeoverAuditDeps = Pick<PagesDeps, 'audit'>;
 
 export function auditTakeover(
   request: FastifyRequest,
-  deps: PagesDeps,
+  deps: TakeoverAuditDeps,
   user: User,
   reset: OwnershipReset,
   via: string,

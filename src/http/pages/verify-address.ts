@@ -3,8 +3,8 @@
 // over as the address's owner and chooses a new password. GET only shows a page: mail scanners prefetch links.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../../core/html.ts';
+import type { User } from '../../core/records.ts';
 import { ERRORS, type ErrorCode } from '../../errors.ts';
-import type { User } from '../../ports/store.ts';
 import { judgeOwnership } from '../../services/address-ownership.ts';
 import { MAX_PASSWORD_LENGTH } from '../../services/password-policy.ts';
 import { csrfToken } from '../auth/csrf.ts';
@@ -15,12 +15,20 @@ import { ownershipChoice } from '../views/ownership-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { newPasswordStep } from './new-password.ts';
 import { browserKnowsPassword } from './password-proof.ts';
-import { signIn } from './sign-in.ts';
-import { auditTakeover } from './takeover-audit.ts';
+import { type SignInDeps, signIn } from './sign-in.ts';
+import { auditTakeover, type TakeoverAuditDeps } from './takeover-audit.ts';
+
+/** What this module uses of the pages' dependencies. */
+export type VerifyAddressPageDeps = Pick<
+  PagesDeps,
+  'audit' | 'clock' | 'csrfKey' | 'emailFlows' | 'login' | 'proofKey'
+> &
+  SignInDeps &
+  TakeoverAuditDeps;
 
 const HEADING = 'Confirm your email address';
 
-export function verifyAddressPages(app: FastifyInstance, deps: PagesDeps, prefix: string): void {
+export function verifyAddressPages(app: FastifyInstance, deps: VerifyAddressPageDeps, prefix: string): void {
   const action = `${prefix}/verify`;
   const gone = (request: FastifyRequest, reply: FastifyReply) =>
     sendFailure(request, reply, 'link_invalid', {
@@ -50,7 +58,7 @@ export function verifyAddressPages(app: FastifyInstance, deps: PagesDeps, prefix
 
   app.get(action, async (request, reply) => {
     const token = (request.query as Record<string, unknown>).token;
-    const owner = await deps.accounts.verifyLinkOwner(token);
+    const owner = await deps.emailFlows.verifyLinkOwner(token);
     if (!owner || typeof token !== 'string') return gone(request, reply);
     // The same rule the POST applies, without a password or a choice: does this browser need to bring one?
     const judged = await judgeOwnership(owner, {
@@ -82,14 +90,14 @@ export function verifyAddressPages(app: FastifyInstance, deps: PagesDeps, prefix
     const password = takeOver ? '' : (formField(request.body, 'password') ?? '');
     // Refused before any hashing: argon2 over megabytes of input is a cheap way to burn our CPU.
     if ([...password].length > MAX_PASSWORD_LENGTH) {
-      const owner = await deps.accounts.verifyLinkOwner(token);
+      const owner = await deps.emailFlows.verifyLinkOwner(token);
       if (!owner) return gone(request, reply);
       return choice(request, reply, token, owner, {
         code: 'password_too_long',
         text: ERRORS.password_too_long.detail,
       });
     }
-    const outcome = await deps.accounts.confirmAddress(token, {
+    const outcome = await deps.emailFlows.confirmAddress(token, {
       browserKnowsPassword: browserKnowsPassword(request, deps.proofKey, deps.clock.now()),
       // Counted like a sign-in by a stranger (network, account, and the account from anywhere): the
       // confirmation link must not become a way around the sign-in limits.

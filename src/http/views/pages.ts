@@ -2,7 +2,7 @@
 // without JavaScript.
 
 import { html, type SafeHtml } from '../../core/html.ts';
-import type { Session, User } from '../../ports/store.ts';
+import type { Session, User } from '../../core/records.ts';
 import { csrfField, field } from './form.ts';
 
 /** Places later sign-in methods (magic link, identity providers) fill in under the password form. */

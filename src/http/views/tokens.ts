@@ -1,6 +1,6 @@
 // The API tokens part of the account page: your tokens, a form for a new one, and the new one shown once.
 import { html, type SafeHtml } from '../../core/html.ts';
-import type { ApiToken } from '../../ports/store.ts';
+import type { ApiToken } from '../../core/records.ts';
 import { csrfField, field } from './form.ts';
 
 const day = (ms: number | null) => (ms === null ? 'never' : new Date(ms).toISOString().slice(0, 10));

@@ -2,7 +2,8 @@
 // narrowed by the token. Session cookies are never read here: a browser cannot be tricked into an admin call.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { narrowClaims } from '../../../core/claims.ts';
-import type { User } from '../../../ports/store.ts';
+import type { User } from '../../../core/records.ts';
+import type { Actor } from '../../../services/accounts/actor.ts';
 import type { ApiTokenService } from '../../../services/api-tokens.ts';
 import type { AuthzFreshness } from '../../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../../services/claims.ts';
@@ -11,7 +12,12 @@ import { sendProblem } from '../../problem.ts';
 export interface AdminCaller {
   user: User;
   claims: readonly string[];
+  /** The token names a claim list (it is narrowed): what it mints can carry no more. */
+  limited: boolean;
 }
+
+/** The caller as the account use cases take it. */
+export const callerActor = (caller: AdminCaller): Actor => ({ kind: 'caller', ...caller });
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -47,6 +53,10 @@ export function adminAuth(deps: {
     const held = await deps.claims.claimsFor(principal.user.id, '');
     // gateway.admin holds every finer admin claim, so an admin's token can be narrowed to one of them.
     const expanded = held.includes('gateway.admin') ? [...new Set([...held, ...ADMIN_CLAIMS])] : held;
-    request.adminCaller = { user: principal.user, claims: narrowClaims(expanded, principal.claimLimit) };
+    request.adminCaller = {
+      user: principal.user,
+      claims: narrowClaims(expanded, principal.claimLimit),
+      limited: principal.claimLimit !== null,
+    };
   };
 }

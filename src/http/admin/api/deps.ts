@@ -1,23 +1,20 @@
 // What the admin API needs, handed in by the composition root.
+import type { User } from '../../../core/records.ts';
 import type { AuditLog } from '../../../ports/audit.ts';
-import type { Clock } from '../../../ports/clock.ts';
-import type { Store, User } from '../../../ports/store.ts';
+import type { Accounts } from '../../../services/accounts/index.ts';
 import type { ApiTokenService } from '../../../services/api-tokens.ts';
 import type { AuthzFreshness } from '../../../services/authz-freshness.ts';
 import type { ClaimResolver } from '../../../services/claims.ts';
-import type { EmailAccounts } from '../../../services/email-accounts.ts';
-import type { SessionService } from '../../../services/sessions.ts';
 import type { ReloadResult } from '../../reload.ts';
 import type { SnapshotHolder } from '../../snapshot.ts';
 
 export interface AdminDeps {
-  store: Store;
-  clock: Clock;
+  /** Verifies the callers' API tokens. */
   tokens: ApiTokenService;
   claims: ClaimResolver;
   freshness: AuthzFreshness;
-  sessions: SessionService;
-  accounts: EmailAccounts;
+  /** Every change the API makes goes through these use cases. */
+  accounts: Accounts;
   audit: AuditLog;
   snapshots: SnapshotHolder;
   reload: () => ReloadResult;

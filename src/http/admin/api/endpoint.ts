@@ -3,6 +3,7 @@
 // endpoint can exist without a declared claim.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import { AccountError } from '../../../services/accounts/actor.ts';
 import { sendProblem } from '../../problem.ts';
 import type { AdminCaller } from './auth.ts';
 
@@ -64,14 +65,23 @@ export function registerEndpoints(app: FastifyInstance, endpoints: readonly Endp
           ? e.query.safeParse(request.query ?? {})
           : { success: true as const, data: undefined };
         if (!query.success) return sendProblem(reply, 'invalid_input', { problems: issues(query.error) });
-        const result = await e.handler({
-          caller,
-          params: request.params as Record<string, string>,
-          body: body.data,
-          query: query.data,
-          request,
-          reply,
-        });
+        let result: unknown;
+        try {
+          result = await e.handler({
+            caller,
+            params: request.params as Record<string, string>,
+            body: body.data,
+            query: query.data,
+            request,
+            reply,
+          });
+        } catch (err) {
+          // A use case's refusal is the caller's answer; anything else is a fault for the error handler.
+          if (!(err instanceof AccountError)) throw err;
+          return err.code === 'invalid_input'
+            ? sendProblem(reply, 'invalid_input', { problems: [err.message] })
+            : sendProblem(reply, err.code);
+        }
         return reply.sent ? reply : result;
       },
     });

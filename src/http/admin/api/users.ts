@@ -1,12 +1,10 @@
 // /api/v1/users: list, search, read, create (optionally by invite), update, delete, set a password, send a
-// reset mail, and the user's sessions.
+// reset mail, and the user's sessions. Every change is a use case in services/accounts/, which checks the
+// caller may make it (they must hold every claim the account holds) and audits it.
 import { z } from 'zod';
-import { hashPassword } from '../../../crypto/password.ts';
-import { StoreConflictError, type User } from '../../../ports/store.ts';
-import { passwordProblem } from '../../../services/password-policy.ts';
-import { checkEmail, createUser, UserInputError } from '../../../services/users.ts';
+import type { Session, User } from '../../../core/records.ts';
 import { sendProblem } from '../../problem.ts';
-import type { AdminCaller } from './auth.ts';
+import { type AdminCaller, callerActor } from './auth.ts';
 import { type AdminDeps, userView } from './deps.ts';
 import { type Endpoint, endpoint } from './endpoint.ts';
 
@@ -29,20 +27,10 @@ const UserPatch = z.strictObject({
 const NewPassword = z.strictObject({ password: z.string().min(1).max(1024) });
 
 export function userEndpoints(deps: AdminDeps): Endpoint[] {
-  const { store, clock, audit } = deps;
-  const find = async (id: string | undefined): Promise<User | null> => (id ? store.users.byId(id) : null);
-  /**
-   * Changing an account (password, email, disable, delete, reset mail, sessions) can take it over, so the
-   * caller must already hold every claim it has, in any context: helpdesk cannot take over an admin.
-   */
-  const mayManage = async (caller: AdminCaller, target: User) =>
-    caller.claims.includes('gateway.admin') ||
-    (await store.authz.claimGrants(target.id)).every((g) => caller.claims.includes(g.claim));
-  const manageable = async (caller: AdminCaller, id: string | undefined) => {
-    const u = await find(id);
-    return u && (await mayManage(caller, u)) ? u : u ? ('forbidden' as const) : null;
-  };
-  const sessionView = (s: Awaited<ReturnType<typeof deps.sessions.list>>[number]) => ({
+  // Read when a request comes, not now: the table of endpoints is also listed without any wiring.
+  const accounts = deps.accounts;
+  const find = async (id: string | undefined): Promise<User | null> => (id ? accounts.users.byId(id) : null);
+  const sessionView = (s: Session) => ({
     id: s.id,
     auth_method: s.authMethod,
     created_at: new Date(s.createdAt).toISOString(),
@@ -51,6 +39,12 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
     ip: s.ip,
     user_agent: s.userAgent,
   });
+  /** Runs a change on an existing user; an unknown id is 404 before anything is checked. */
+  const onUser = async <T>(id: string | undefined, change: (u: User) => Promise<T>) => {
+    const u = await find(id);
+    return u ? change(u) : null;
+  };
+  const actor = (caller: AdminCaller) => callerActor(caller);
 
   return [
     endpoint<undefined, z.output<typeof ListQuery>>({
@@ -61,7 +55,7 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       query: ListQuery,
       async handler({ query }) {
         const needle = query.search?.toLowerCase();
-        const all = (await store.users.list()).filter(
+        const all = (await accounts.users.list()).filter(
           (u) => !needle || u.username.includes(needle) || u.email.includes(needle),
         );
         return {
@@ -87,36 +81,12 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       summary: 'Create a user (with a password, or by mailing an invite)',
       body: NewUser,
       async handler({ body, caller, reply }) {
-        // Making someone an admin is granting `gateway.admin`: only an admin may.
-        if (body.admin && !caller.claims.includes('gateway.admin')) return sendProblem(reply, 'forbidden');
-        if (body.invite && body.password)
-          return sendProblem(reply, 'invalid_input', {
-            problems: ['invite and password exclude each other'],
-          });
-        const minLength = deps.snapshots.current.config.accounts.password_min_length;
-        const problem =
-          body.password &&
-          passwordProblem(body.password, { minLength, username: body.username, email: body.email });
-        if (problem) return sendProblem(reply, 'invalid_input', { problems: [problem] });
-        let user: User;
-        try {
-          user = await createUser(store, {
-            username: body.username,
-            email: body.email,
-            emailVerified: !body.invite,
-            admin: body.admin,
-            ...(body.password ? { passwordHash: await hashPassword(body.password) } : {}),
-          });
-        } catch (err) {
-          if (err instanceof UserInputError)
-            return sendProblem(reply, 'invalid_input', { problems: [err.message] });
-          throw err;
-        }
-        if (body.invite) await deps.accounts.invite(user);
-        audit.record({
-          action: body.invite ? 'invite.send' : 'user.create',
-          actor: caller.user.username,
-          target: user.username,
+        const user = await accounts.users.create(actor(caller), {
+          username: body.username,
+          email: body.email,
+          admin: body.admin,
+          password: body.password ?? null,
+          invite: body.invite,
         });
         reply.code(201);
         return userView(user);
@@ -129,32 +99,12 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       summary: 'Change a user’s email or disable / enable them',
       body: UserPatch,
       async handler({ params, body, caller, reply }) {
-        const u = await manageable(caller, params.id);
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u) return sendProblem(reply, 'not_found');
-        if (body.email !== undefined) {
-          try {
-            await store.users.setEmail(u.id, checkEmail(body.email));
-            audit.record({ action: 'user.email', actor: caller.user.username, target: u.username });
-          } catch (err) {
-            if (err instanceof UserInputError)
-              return sendProblem(reply, 'invalid_input', { problems: [err.message] });
-            if (err instanceof StoreConflictError)
-              return sendProblem(reply, 'invalid_input', {
-                problems: ['email: another user has this address'],
-              });
-            throw err;
-          }
-        }
-        if (body.disabled !== undefined) {
-          await store.users.setDisabled(u.id, body.disabled ? clock.now() : null);
-          audit.record({
-            action: body.disabled ? 'user.disable' : 'user.enable',
-            actor: caller.user.username,
-            target: u.username,
-          });
-        }
-        return userView((await find(u.id)) as User);
+        const changed = await onUser(params.id, async (u) => {
+          if (body.email !== undefined) await accounts.users.setEmail(actor(caller), u, body.email);
+          if (body.disabled !== undefined) await accounts.users.setDisabled(actor(caller), u, body.disabled);
+          return (await find(u.id)) ?? u;
+        });
+        return changed ? userView(changed) : sendProblem(reply, 'not_found');
       },
     }),
     endpoint({
@@ -163,11 +113,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.users.write',
       summary: 'Delete a user and everything they own',
       async handler({ params, caller, reply }) {
-        const u = await manageable(caller, params.id);
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u || !(await store.users.delete(u.id))) return sendProblem(reply, 'not_found');
-        audit.record({ action: 'user.delete', actor: caller.user.username, target: u.username });
-        return reply.code(204).send();
+        const deleted = await onUser(params.id, (u) => accounts.users.delete(actor(caller), u));
+        return deleted ? reply.code(204).send() : sendProblem(reply, 'not_found');
       },
     }),
     endpoint<z.output<typeof NewPassword>>({
@@ -177,17 +124,10 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       summary: 'Set a user’s password (ends all their sessions)',
       body: NewPassword,
       async handler({ params, body, caller, reply }) {
-        const u = await manageable(caller, params.id);
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u) return sendProblem(reply, 'not_found');
-        const minLength = deps.snapshots.current.config.accounts.password_min_length;
-        const problem = passwordProblem(body.password, { minLength, username: u.username, email: u.email });
-        if (problem) return sendProblem(reply, 'invalid_input', { problems: [problem] });
-        await store.users.setPasswordHash(u.id, await hashPassword(body.password), {
-          endSessions: { now: clock.now() },
-        });
-        audit.record({ action: 'user.password', actor: caller.user.username, target: u.username });
-        return reply.code(204).send();
+        const done = await onUser(params.id, (u) =>
+          accounts.users.setPassword(actor(caller), u, body.password),
+        );
+        return done ? reply.code(204).send() : sendProblem(reply, 'not_found');
       },
     }),
     endpoint({
@@ -196,17 +136,11 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.users.write',
       summary: 'Mail the user a password-reset link',
       async handler({ params, caller, reply }) {
-        const u = await manageable(caller, params.id);
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u) return sendProblem(reply, 'not_found');
-        await deps.accounts.forgot(u.username);
-        audit.record({
-          action: 'user.password',
-          actor: caller.user.username,
-          target: u.username,
-          detail: { reset_mail: true },
+        const done = await onUser(params.id, async (u) => {
+          await accounts.users.sendPasswordReset(actor(caller), u);
+          return true;
         });
-        return reply.code(202).send({ status: 'queued' });
+        return done ? reply.code(202).send({ status: 'queued' }) : sendProblem(reply, 'not_found');
       },
     }),
     endpoint({
@@ -217,7 +151,7 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       async handler({ params, reply }) {
         const u = await find(params.id);
         if (!u) return sendProblem(reply, 'not_found');
-        return { sessions: (await deps.sessions.list(u.id)).map(sessionView) };
+        return { sessions: (await accounts.sessions.list(u.id)).map(sessionView) };
       },
     }),
     endpoint({
@@ -226,17 +160,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.sessions.write',
       summary: 'End all of a user’s sessions',
       async handler({ params, caller, reply }) {
-        const u = await manageable(caller, params.id);
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u) return sendProblem(reply, 'not_found');
-        const ended = await deps.sessions.endOthers(u.id);
-        audit.record({
-          action: 'session.end',
-          actor: caller.user.username,
-          target: u.username,
-          detail: { sessions_ended: ended },
-        });
-        return { ended };
+        const ended = await onUser(params.id, (u) => accounts.sessions.endAll(actor(caller), u));
+        return ended === null ? sendProblem(reply, 'not_found') : { ended };
       },
     }),
     endpoint({
@@ -245,12 +170,7 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       claim: 'gateway.sessions.write',
       summary: 'End one session',
       async handler({ params, caller, reply }) {
-        const owner = await store.sessions.ownerOf(params.id ?? '');
-        const u = owner ? await manageable(caller, owner) : null;
-        if (u === 'forbidden') return sendProblem(reply, 'forbidden');
-        if (!u) return sendProblem(reply, 'not_found');
-        if (!(await deps.sessions.end(params.id ?? ''))) return sendProblem(reply, 'not_found');
-        audit.record({ action: 'session.end', actor: caller.user.username, target: params.id ?? null });
+        await accounts.sessions.endOne(actor(caller), params.id ?? '');
         return reply.code(204).send();
       },
     }),
