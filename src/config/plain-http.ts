@@ -1,10 +1,5 @@
 // The start-time warning for a public_url that sends session cookies in the clear.
-import { isLoopbackHost } from '../core/loopback.ts';
-
-/** True for a URL hostname that can only be reached from this machine. */
-function staysOnThisMachine(hostname: string): boolean {
-  return isLoopbackHost(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname) || hostname.endsWith('.localhost');
-}
+import { isSecureContextHost } from '../core/loopback.ts';
 
 /**
  * The warning for a plain-http public_url on a host other machines reach, or null. Session cookies and
@@ -12,7 +7,7 @@ function staysOnThisMachine(hostname: string): boolean {
  */
 export function plainHttpWarning(publicUrl: string): string | null {
   const url = new URL(publicUrl);
-  if (url.protocol !== 'http:' || staysOnThisMachine(url.hostname)) return null;
+  if (url.protocol !== 'http:' || isSecureContextHost(url.hostname)) return null;
   return (
     `server.public_url is plain http on ${url.host}: passwords and session cookies cross the network ` +
     'unencrypted. Outside development use https: set server.tls_cert and tls_key, or put a TLS proxy in front ' +

@@ -4,14 +4,14 @@
 
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { isLoopbackHost } from '../../core/loopback.ts';
+import { isSecureContextHost } from '../../core/loopback.ts';
 import { canonicalizeHost } from '../../core/normalize.ts';
 import { sendProblem } from '../problem.ts';
 import { countHeaders } from '../target.ts';
 
 /** Whether the admin listener serves a request for `hostname` (canonical: lower-case, no port). */
 export function adminHostAllowed(hostname: string, names: ReadonlySet<string>): boolean {
-  if (isLoopbackHost(hostname) || hostname.endsWith('.localhost') || names.has(hostname)) return true;
+  if (isSecureContextHost(hostname) || names.has(hostname)) return true;
   // An IP literal cannot come from rebinding: the browser sends the name it resolved, never the address.
   return isIP(hostname.startsWith('[') ? hostname.slice(1, -1) : hostname) !== 0;
 }

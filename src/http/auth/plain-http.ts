@@ -3,7 +3,7 @@
 // any other host drops them, so a sign-in form there could only ever fail its CSRF check ("Form expired").
 // Such a browser gets no form: it is told what is wrong and how to fix it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isLoopbackHost } from '../../core/loopback.ts';
+import { isSecureContextHost } from '../../core/loopback.ts';
 import { sendFailure } from '../failure.ts';
 import type { Snapshot } from '../snapshot.ts';
 import type { HeroRequestState } from '../state.ts';
@@ -16,7 +16,7 @@ import { insecureTransportFixes } from '../views/error-page.ts';
  */
 export function cookiesDroppedHere(s: HeroRequestState): boolean {
   // Browsers keep Secure cookies over http on loopback hosts only (they are secure contexts).
-  return s.snapshot.auth.csrf.secure && s.proto === 'http' && !isLoopbackHost(s.host.hostname);
+  return s.snapshot.auth.csrf.secure && s.proto === 'http' && !isSecureContextHost(s.host.hostname);
 }
 
 // Hosts already named in the log, per config snapshot: one line per host, so a busy LAN cannot flood the

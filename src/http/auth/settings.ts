@@ -1,7 +1,7 @@
 // What the auth pages and the `local` mode derive from the config, compiled once per config snapshot:
 // cookie names and attributes, the origins the gateway serves, and the pages' Content-Security-Policy.
 import type { Config } from '../../config/load.ts';
-import { isLoopbackHost } from '../../core/loopback.ts';
+import { isSecureContextHost } from '../../core/loopback.ts';
 import type { RouteTable } from '../../core/routes.ts';
 import { compileServedOrigins, type OriginCheck } from '../../core/safe-redirect.ts';
 
@@ -35,7 +35,7 @@ export interface AuthSettings {
  * accept Secure cookies on http://localhost; on plain http anywhere else no prefix is possible.
  */
 function cookieSpec(base: string, publicUrl: URL, domain: string | undefined): CookieSpec {
-  const secure = publicUrl.protocol === 'https:' || isLoopbackHost(publicUrl.hostname);
+  const secure = publicUrl.protocol === 'https:' || isSecureContextHost(publicUrl.hostname);
   if (!secure) return domain ? { name: base, secure, domain } : { name: base, secure };
   return domain ? { name: `__Secure-${base}`, secure, domain } : { name: `__Host-${base}`, secure };
 }
