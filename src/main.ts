@@ -60,6 +60,12 @@ function listenHttp(server: Server, host: string, port: number): Promise<string>
   });
 }
 
+function loadOrThrow(file: string): Config {
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) throw new ConfigError(loaded.problems);
+  return loaded.config;
+}
+
 function closeHttp(server: Server | null): Promise<void> {
   if (!server?.listening) return Promise.resolve();
   return new Promise((resolve) => {
@@ -68,10 +74,15 @@ function closeHttp(server: Server | null): Promise<void> {
   });
 }
 
-export async function serve(file: string, opts: { onSignal?: boolean } = {}): Promise<RunningGateway> {
-  const loaded = loadConfigFile(file);
-  if (!loaded.ok) throw new ConfigError(loaded.problems);
-  const config = loaded.config;
+export async function serve(
+  file: string,
+  opts: {
+    onSignal?: boolean;
+    /** The file's config when the caller already read it (the CLI does, to report a broken file). */
+    config?: Config;
+  } = {},
+): Promise<RunningGateway> {
+  const config = opts.config ?? loadOrThrow(file);
   const logger = createLogger(config.server.log_level);
   // The log is written asynchronously: a crash writes out what is still buffered (a process-wide hook, so
   // only when this gateway owns the process).

@@ -41,9 +41,9 @@ async function run(argv: string[]): Promise<number> {
   const [group, sub] = spec.name.split(' ');
   switch (group) {
     case 'serve': {
-      // Read the file here first, so a missing or broken one is reported like for every other command.
-      loadConfigOrFail(f.config);
-      const gw = await serve(configPath(f.config, process.env));
+      // Read the file here (once), so a missing or broken one is reported like for every other command.
+      const config = loadConfigOrFail(f.config);
+      const gw = await serve(configPath(f.config, process.env), { config });
       // Workers say nothing here: the primary's one line stands for all of them.
       if (cluster.isPrimary)
         process.stderr.write(
