@@ -4,6 +4,7 @@ import { clientChain, compileTrustedProxies } from '../../src/core/client-ip.ts'
 import {
   cleanResponseHeaders,
   dropSetCookies,
+  forwardableHeaders,
   stripClientHeaders,
   stripCookies,
 } from '../../src/core/headers.ts';
@@ -89,4 +90,21 @@ test('client IP: untrusted peers cannot claim an origin; trusted chains are walk
   });
   assert.equal(clientChain('::ffff:10.1.2.3', '198.51.100.8', trusted).ip, '198.51.100.8');
   assert.equal(clientChain('::1', undefined, trusted).ip, '::1');
+});
+
+test('forwardableHeaders: a copy without what stripClientHeaders removes; every Connection line counts', () => {
+  const sent = {
+    // Node joins repeated headers for most names, but keeps an array where a caller builds one itself.
+    connection: ['keep-alive', 'x-a', 'X-B'],
+    'x-a': '1',
+    'x-b': '2',
+    'x-hero-user': 'mallory',
+    authorization: 'Bearer x',
+    cookie: '__Host-hero_session=s; app=1',
+    accept: '*/*',
+  };
+  const copy = forwardableHeaders(sent, true);
+  assert.deepEqual(copy, { cookie: 'app=1', accept: '*/*' });
+  assert.equal(sent['x-hero-user'], 'mallory', 'the client’s object is left as it was');
+  assert.deepEqual(forwardableHeaders({ connection: 'close', 'x-a': '1' }, false), { 'x-a': '1' });
 });
