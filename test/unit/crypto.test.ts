@@ -31,3 +31,8 @@ test('argon2id: parameters in the hash, NFKC at set and verify, malformed hashes
   assert.equal(await verifyPassword(h, 'fine passphrase!'), false);
   assert.equal(await verifyPassword('not-a-hash', 'x'), false);
 });
+
+test('hashToken is SHA-256 of the UTF-8 text, hex (stored hashes from any version must still match)', () => {
+  assert.equal(hashToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  assert.equal(hashToken('é'), '4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c');
+});
