@@ -201,4 +201,31 @@ describe('account use cases', () => {
     // Groups exist through their members: ops has none (the add was refused).
     assert.deepEqual(await accounts.authz.groups(), [{ name: 'staff', members: ['plain'] }]);
   });
+
+  test('the account page acts as its owner, never as an admin, even for an admin (globally or in one context)', async () => {
+    const scoped = await accounts.users.create(cli, {
+      username: 'scoped',
+      email: 'scoped@example.com',
+      admin: false,
+      password: null,
+      invite: false,
+    });
+    await accounts.authz.grant(cli, 'admin', { user: 'scoped' }, 'wiki');
+    for (const user of [root, scoped]) {
+      const owner: Actor = { kind: 'owner', user, sessionId: 'x', ip: null };
+      const theirs = await accounts.tokens.issue(cli, plain, { name: 'v', claims: null, lifetimeMs: null });
+      assert.equal(
+        await refusal(accounts.tokens.revoke(owner, theirs.record.id)),
+        'not_found',
+        user.username,
+      );
+      assert.equal((await store.apiTokens.byId(theirs.record.id))?.revokedAt, null, user.username);
+      const claims = ['wiki.secret'];
+      assert.equal(
+        await refusal(accounts.tokens.issue(owner, user, { name: 't', claims, lifetimeMs: null })),
+        'forbidden',
+        `${user.username}: a claim not held`,
+      );
+    }
+  });
 });

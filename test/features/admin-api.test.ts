@@ -206,6 +206,11 @@ describe('admin API', () => {
     assert.equal((await api('POST', `/api/v1/users/${root.id}/reset-mail`, tokens.helper)).status, 403);
     assert.equal((await api('DELETE', `/api/v1/users/${root.id}`, tokens.helper)).status, 403);
     assert.equal((await api('PATCH', `/api/v1/users/${plain.id}`, tokens.helper, {})).status, 200);
+    assert.equal(
+      (await api('PATCH', `/api/v1/users/${root.id}`, tokens.helper, {})).status,
+      403,
+      'an empty change is still a change to an account out of reach',
+    );
     const own = await api('POST', '/api/v1/tokens', tokens.helper, { name: 'mine' });
     assert.equal(own.status, 201);
     // Made with its maker's whole authority, it follows its maker: what helper holds, never more.

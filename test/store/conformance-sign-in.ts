@@ -27,10 +27,13 @@ export function signInConformance(current: () => StoreUnderTest): void {
     // A renewal older than the interval is written; a newer one is skipped.
     await store.sessions.touch(a.id, now + 900, now + 1900, 60_000);
     assert.equal((await store.sessions.findActive('h-a', now + 950))?.session.idleExpiresAt, now + 1000);
-    await store.sessions.touch(a.id, now + 70_000, now + 71_000, 60_000);
+    await store.sessions.touch(a.id, now + 950, now + 1950, 0);
     const touched = (await store.sessions.listActive(u.id, now))[0];
-    assert.equal(touched?.lastSeenAt, now + 70_000);
-    assert.equal(touched?.idleExpiresAt, now + 71_000);
+    assert.equal(touched?.lastSeenAt, now + 950);
+    assert.equal(touched?.idleExpiresAt, now + 1950);
+    // Once expired, a session stays expired: a late renewal (a request that began before) revives nothing.
+    await store.sessions.touch(a.id, now + 2000, now + 3000, 0);
+    assert.equal((await store.sessions.listActive(u.id, now))[0]?.idleExpiresAt, now + 1950);
     const b = await store.sessions.create({
       ...base,
       tokenHash: 'h-b',

@@ -65,8 +65,10 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
   );
   // The idle expiry only ever moves forward and never past the absolute one (the service computes it).
   const touch = db.prepare(
+    // A session that has expired stays expired: renewal never revives one (ending counts only live sessions).
     `UPDATE sessions SET last_seen_at = @now, idle_expires_at = MAX(idle_expires_at, @idle)
-     WHERE id = @id AND revoked_at IS NULL AND last_seen_at <= @due`,
+     WHERE id = @id AND revoked_at IS NULL AND last_seen_at <= @due
+       AND idle_expires_at > @now AND absolute_expires_at > @now`,
   );
   const listActive = db.prepare(
     `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.user_id = @userId AND ${USABLE}

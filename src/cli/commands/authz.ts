@@ -1,5 +1,8 @@
 // `role set|list`, `group add|remove|list`, `grant`, `revoke`: who holds which claims, and where, through the
 // use cases in services/accounts/authz.ts with the operator at this terminal as the actor.
+import { AccountError } from '../../services/accounts/actor.ts';
+import { checkRoleName } from '../../services/accounts/authz.ts';
+import { checkClaimList } from '../../services/users.ts';
 import { withAccounts } from '../context.ts';
 import { CliError, out, table } from '../io.ts';
 
@@ -30,6 +33,14 @@ export async function roleCommand(
   const role = args[0];
   if (action !== 'set' || !role || flags.claims === undefined)
     throw new CliError('usage: hero-gateway role set ROLE --claims a,b | role list');
+  // Refused before the store is opened (created, migrated) for a command that cannot succeed.
+  try {
+    checkRoleName(role);
+    checkClaimList(flags.claims);
+  } catch (err) {
+    if (err instanceof AccountError) throw new CliError(err.message);
+    throw err;
+  }
   return withAccounts(flags.config, async ({ accounts, actor }) => {
     const claims = await accounts.authz.setRole(actor, role, (flags.claims ?? '').split(','));
     out(`role ${role}: ${claims.join(', ') || '(no claims)'}`);

@@ -21,7 +21,9 @@ export class AccountAccess {
   async authority(actor: Actor): Promise<Authority> {
     if (actor.kind === 'operator') return 'all';
     if (actor.kind === 'caller') return authorityOf(actor.claims);
-    return authorityOf(await this.heldClaims(actor.user.id));
+    // The account page acts as its owner, never as an admin: exactly the claims held (gateway.admin held there,
+    // perhaps in one context only, reaches no one else's tokens and names no claim the owner lacks).
+    return new Set(await this.heldClaims(actor.user.id));
   }
 
   /** Throws unless the actor may change `target` (its owner always may, on their own account page). */

@@ -9,6 +9,21 @@ import { checkClaimList } from '../users.ts';
 import type { AccountAccess } from './access.ts';
 import { AccountError, type Actor, actorFields } from './actor.ts';
 
+/** A role name `setRole` accepts; pure, so an entry point can refuse before it opens anything. */
+export function checkRoleName(name: string): void {
+  if (!NAME.test(name))
+    throw new AccountError(
+      'invalid_input',
+      `role "${name}" must be lower-case letters, digits, ".", "_" or "-"`,
+    );
+  // The built-in admin role is what lets operators back in; replacing its claims could lock everyone out.
+  if (name === 'admin')
+    throw new AccountError(
+      'invalid_input',
+      'the built-in role "admin" cannot be changed; create another role',
+    );
+}
+
 /** Whom a grant names: a user (by username) or a group. */
 export type GrantTarget = { user: string } | { group: string };
 
@@ -53,17 +68,7 @@ export class AuthzAccounts {
 
   /** Creates a role or replaces its claims. Returns the sorted claims. */
   async setRole(actor: Actor, name: string, claims: readonly string[]): Promise<string[]> {
-    if (!NAME.test(name))
-      throw new AccountError(
-        'invalid_input',
-        `role "${name}" must be lower-case letters, digits, ".", "_" or "-"`,
-      );
-    // The built-in admin role is what lets operators back in; replacing its claims could lock everyone out.
-    if (name === 'admin')
-      throw new AccountError(
-        'invalid_input',
-        'the built-in role "admin" cannot be changed; create another role',
-      );
+    checkRoleName(name);
     // A role's claims reach everyone it is granted to: only an actor holding every claim defines one.
     if ((await this.#access.authority(actor)) !== 'all')
       throw new AccountError('forbidden', 'only an account holding every claim may define a role');

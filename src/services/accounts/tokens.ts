@@ -94,8 +94,9 @@ export class TokenAccounts {
   async revoke(actor: Actor, id: string): Promise<boolean> {
     const token = await this.#store.apiTokens.byId(id);
     const mine = token !== null && actor.kind !== 'operator' && token.userId === actor.user.id;
-    if (!token || (!mine && (await this.#access.authority(actor)) !== 'all'))
-      throw new AccountError('not_found', `no token with id "${id}"`);
+    // Someone else's token: the operator, or an API caller holding every claim; never the account page.
+    const anyones = actor.kind !== 'owner' && (await this.#access.authority(actor)) === 'all';
+    if (!token || (!mine && !anyones)) throw new AccountError('not_found', `no token with id "${id}"`);
     const changed = await this.#store.apiTokens.revoke(id, this.#clock.now());
     if (changed) this.#audit.record({ action: 'token.revoke', ...actorFields(actor), target: id });
     return changed;

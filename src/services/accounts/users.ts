@@ -108,6 +108,11 @@ export class UserAccounts {
     return user;
   }
 
+  /** Throws unless the actor may change `target` (AccountError forbidden or not_found). */
+  requireManage(actor: Actor, target: User): Promise<void> {
+    return this.#d.access.requireManage(actor, target);
+  }
+
   /** Throws the policy's one-line reason (invalid_input) when `password` may not be the target's. */
   checkPassword(target: User, password: string): void {
     checkPassword(password, {

@@ -100,6 +100,8 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       body: UserPatch,
       async handler({ params, body, caller, reply }) {
         const changed = await onUser(params.id, async (u) => {
+          // Checked once up front, so an empty patch answers (with the account) only where a change would.
+          await accounts.users.requireManage(actor(caller), u);
           if (body.email !== undefined) await accounts.users.setEmail(actor(caller), u, body.email);
           if (body.disabled !== undefined) await accounts.users.setDisabled(actor(caller), u, body.disabled);
           return (await find(u.id)) ?? u;
