@@ -1,28 +1,25 @@
-// Throughput benchmark, side by side in one run: the direct upstream, a bare @fastify/http-proxy (no logging),
-// nginx, and the gateway's none, bearer, local and oauth routes with its DEFAULT config (log_level info, one
-// access line per request written through the production log destination, to a file), plus the none route
-// with log_level "warn" to show what the access log costs, Apache with mod_auth_openidc signed in through a local
-// provider (bench/apache.ts), and the gateway as its own process with one and two workers (bench/workers.ts);
-// then password sign-in latency and the local route's throughput while sign-ins run (bench/signin.ts).
-
+// Throughput benchmark, side by side in one run, every proxy in its own process (bench/processes.ts): the
+// direct upstream, a bare @fastify/http-proxy (no logging), nginx, and the gateway's none, bearer, local and
+// oauth routes as `hero-gateway serve` with its DEFAULT config (log_level info, one access line per request,
+// stdout into a file), plus the none route with log_level "warn" to show what the access log costs, Apache
+// with mod_auth_openidc signed in through a local provider (bench/apache.ts), and the gateway with one and
+// two workers (bench/workers.ts); then password sign-in latency and the local route's throughput while
+// sign-ins run (bench/signin.ts).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import httpProxy from '@fastify/http-proxy';
-import Fastify from 'fastify';
 import { openStore } from '../src/adapters/open-store.ts';
-import { buildGateway } from '../src/app.ts';
 import { loadConfigText } from '../src/config/load.ts';
 import { hashPassword } from '../src/crypto/password.ts';
 import { hashToken, randomSecret } from '../src/crypto/tokens.ts';
-import { createLogger, flushLogger, type Logger, logDestination } from '../src/logger.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import { ApiTokenService } from '../src/services/api-tokens.ts';
 import { createUser } from '../src/services/users.ts';
 import { APACHE_ROW, startApache } from './apache.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
+import { startBareProxy, startServe } from './processes.ts';
 import {
   BACKGROUND_SIGNINS,
   printSignIn,
@@ -44,7 +41,6 @@ const TARGET_RATIO = 1.0;
 const TARGET_P99 = 1.1;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const asJson = process.argv.includes('--json');
-const UNDICI = { connections: 256, keepAliveTimeout: 30_000, connect: { timeout: 10_000 } };
 const UPSTREAM_SOURCE = `
 const body = '{"ok":true}';
 const s = require('node:http').createServer((req, res) => {
@@ -94,7 +90,7 @@ const load = (t: Target, duration: number) =>
 
 const ACCESS_LOG = 'access.log';
 
-async function startTargets(dir: string): Promise<{ targets: Target[]; form: SignInForm; logger: Logger }> {
+async function startTargets(dir: string): Promise<{ targets: Target[]; form: SignInForm }> {
   // The upstream runs in its own process, so its work is not counted inside either proxy's numbers.
   const upstream = spawn(process.execPath, ['-e', UPSTREAM_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => upstream.kill());
@@ -104,15 +100,14 @@ async function startTargets(dir: string): Promise<{ targets: Target[]; form: Sig
   });
   const upstreamUrl = `http://127.0.0.1:${port}`;
 
-  const bare = Fastify({ logger: false });
-  // Same upstream connection settings as the gateway's proxy, for a like-for-like comparison.
-  await bare.register(httpProxy, { upstream: upstreamUrl, undici: UNDICI });
-  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
-  cleanups.push(() => bare.close());
+  const bare = await startBareProxy(upstreamUrl);
+  cleanups.push(bare.stop);
+  const bareUrl = bare.url;
 
   const q = JSON.stringify;
   const toml = `
 [server]
+listen = "127.0.0.1:0"
 data_dir = ${q(dir)}
 [admin]
 listen = ""
@@ -152,6 +147,7 @@ client_id = "bench"
   const loaded = loadConfigText(toml, { file: join(dir, 'bench.toml'), env: {} });
   if (!loaded.ok) throw new Error(`bench config rejected:\n  ${loaded.problems.join('\n  ')}`);
   const { config } = loaded;
+  // The bench writes the account, token and provider session the gateways then read from the same file.
   const store = openStore(config.store.url, systemClock);
   cleanups.push(() => store.close());
   const user = await createUser(store, {
@@ -166,28 +162,20 @@ client_id = "bench"
     claims: null,
     expiresAt: null,
   });
-  // The default config's logging (log_level info), through the destination `serve` uses, into a file.
-  const logger = createLogger(config.server.log_level, logDestination(join(dir, ACCESS_LOG)));
-  const quiet = createLogger('warn', logDestination(join(dir, 'quiet.log')));
-  const start = async (log: typeof logger) => {
-    const gw = await buildGateway({
-      config,
-      store,
-      clock: systemClock,
-      logger: log,
-      secret: 'bench-'.repeat(8),
-    });
-    cleanups.push(async () => {
-      // A sign-in whose client left when its load run ended is still verifying its password; let it finish
-      // before the store closes under it (app.close() does not wait for requests whose socket is gone).
-      await sleep(500);
-      await gw.close();
-      await flushLogger(log);
-    });
-    return gw.app.listen({ host: '127.0.0.1', port: 0 });
+  // The default config (log_level info: one access line per request) and the same with log_level "warn",
+  // each as `hero-gateway serve`, their stdout (the log) into files.
+  const start = async (name: string, text: string, log: string) => {
+    writeFileSync(join(dir, name), text);
+    const gw = await startServe(join(dir, name), join(dir, log));
+    cleanups.push(gw.stop);
+    return gw.url;
   };
-  const gatewayUrl = await start(logger);
-  const quietUrl = await start(quiet);
+  const gatewayUrl = await start('bench.toml', toml, ACCESS_LOG);
+  const quietUrl = await start(
+    'quiet.toml',
+    toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'),
+    'quiet.log',
+  );
   const nginx = await startNginx(upstreamUrl, dir);
   if (nginx) cleanups.push(nginx.stop);
   const apache = await startApache(upstreamUrl);
@@ -236,7 +224,7 @@ client_id = "bench"
   await expectStatus(local, 401, {});
   await expectStatus(oauth, 401, {});
   await expectStatus(oauth, 401, { cookie: session }, 'a password session on the oauth route');
-  return { targets, form, logger };
+  return { targets, form };
 }
 
 async function main(): Promise<number> {
@@ -246,7 +234,7 @@ async function main(): Promise<number> {
     throw new Error(`BENCH_DURATION must be whole seconds ≥ 1, got "${process.env.BENCH_DURATION}"`);
   const dir = mkdtempSync(join(tmpdir(), 'hero-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const { targets, form, logger } = await startTargets(dir);
+  const { targets, form } = await startTargets(dir);
   const local = named(targets, 'gateway local');
 
   // Rounds rotate the order of the targets, so drift on a shared machine does not favour one of them;
@@ -299,8 +287,8 @@ async function main(): Promise<number> {
     return { route: g, rps: r.rps, p99: r.p99, pass: r.rps >= TARGET_RATIO && r.p99 <= TARGET_P99 };
   });
   // The access lines the default-config gateway wrote: one per request it answered (a sanity check that the
-  // log was really on).
-  await flushLogger(logger);
+  // log was really on). It writes them out within a second.
+  await sleep(1500);
   const logged = readFileSync(join(dir, ACCESS_LOG), 'utf8')
     .split('\n')
     .filter((l) => l.includes('"msg":"request"')).length;

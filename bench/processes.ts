@@ -1,0 +1,54 @@
+// Every proxy in the comparison runs as its own process, as it is deployed: the bare proxy, the gateway as
+// `hero-gateway serve` (its access log going to a file through its stdout, as a service manager would take
+// it), nginx and Apache. None shares an event loop or a heap with the bench or the load generator.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/hero-gateway.js', import.meta.url));
+const BARE = fileURLToPath(new URL('./bare-proxy.ts', import.meta.url));
+
+/** The upstream connection settings of the bare proxy; the gateway's proxy uses the same. */
+export const UNDICI = { connections: 256, keepAliveTimeout: 30_000, connect: { timeout: 10_000 } };
+
+export interface Running {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node ...args` and resolves with the URL the child announces (`<name> listening on URL` on stdout
+ * or stderr). With `stdoutFile`, the child's stdout goes straight to that file instead.
+ */
+function listening(args: string[], stdoutFile: string | null): Promise<Running> {
+  const stdout = stdoutFile === null ? 'pipe' : openSync(stdoutFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', stdout, 'pipe'] });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const watch = (d: Buffer) => {
+      seen = (seen + String(d)).slice(-4000);
+      const m = / listening on (http\S+)/.exec(seen);
+      if (m) {
+        child.stdout?.off('data', watch);
+        child.stderr?.off('data', watch);
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve({ url: (m[1] as string).replace(/\/$/, ''), stop });
+      }
+    };
+    child.stdout?.on('data', watch);
+    child.stderr?.on('data', watch);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${seen.slice(-600)}`)));
+  });
+}
+
+export const startBareProxy = (upstream: string) => listening(['--import', 'tsx', BARE, upstream], null);
+
+/** `hero-gateway serve -c file` (listen on port 0 in the file); its stdout, the access log, into `logFile`. */
+export const startServe = (file: string, logFile: string) => listening([BIN, 'serve', '-c', file], logFile);
