@@ -22,6 +22,7 @@ export interface ApachePeer {
   name: string;
   url: string;
   headers: Record<string, string>;
+  pid: number | undefined;
   stop: () => Promise<void>;
 }
 
@@ -168,7 +169,7 @@ export async function startApache(upstream: string): Promise<ApachePeer | null> 
     // The row must really authenticate: without the cookie a redirect to the provider, with it the upstream.
     await expect(url, '', 302);
     await expect(url, cookie, 200);
-    return { name: APACHE_ROW, url, headers: { cookie }, stop };
+    return { name: APACHE_ROW, url, headers: { cookie }, pid: child.pid, stop };
   } catch (err) {
     await stop();
     throw err;

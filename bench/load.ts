@@ -47,13 +47,16 @@ export interface Row {
   errors: number;
   timeouts: number;
   flagged: boolean;
+  /** CPU microseconds the target's process spent per request answered; null when not measured. */
+  cpuUs: number | null;
 }
 
-export function toRow(target: string, r: Result): Row {
+export function toRow(target: string, r: Result, cpuMicros: number | null = null): Row {
   const { non2xx, errors, timeouts } = r;
   const { p50, p99 } = r.latency;
   const flagged = non2xx + errors + timeouts > 0;
-  return { target, rps: r.requests.mean, p50, p99, non2xx, errors, timeouts, flagged };
+  const cpuUs = cpuMicros === null || r.requests.total === 0 ? null : cpuMicros / r.requests.total;
+  return { target, rps: r.requests.mean, p50, p99, non2xx, errors, timeouts, flagged, cpuUs };
 }
 
 export function medianRow(target: string, rs: Row[]): Row {
@@ -66,6 +69,7 @@ export function medianRow(target: string, rs: Row[]): Row {
     errors: sum(rs.map((r) => r.errors)),
     timeouts: sum(rs.map((r) => r.timeouts)),
     flagged: rs.some((r) => r.flagged),
+    cpuUs: rs.some((r) => r.cpuUs === null) ? null : median(rs.map((r) => r.cpuUs as number)),
   };
 }
 

@@ -9,7 +9,7 @@ import { freePort, log, sleep } from './load.ts';
 export async function startNginx(
   upstream: string,
   dir: string,
-): Promise<{ url: string; stop: () => Promise<void> } | null> {
+): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> } | null> {
   if (spawnSync('nginx', ['-v'], { stdio: 'ignore' }).error) {
     log('nginx is not installed: its row is skipped');
     return null;
@@ -51,6 +51,7 @@ http {
   }
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

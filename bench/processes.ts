@@ -13,6 +13,8 @@ export const UNDICI = { connections: 256, keepAliveTimeout: 30_000, connect: { t
 
 export interface Running {
   url: string;
+  /** The process to measure CPU time of (bench/cpu.ts). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ function listening(args: string[], stdoutFile: string | null): Promise<Running> 
         child.stderr?.off('data', watch);
         child.stdout?.resume();
         child.stderr?.resume();
-        resolve({ url: (m[1] as string).replace(/\/$/, ''), stop });
+        resolve({ url: (m[1] as string).replace(/\/$/, ''), pid: child.pid, stop });
       }
     };
     child.stdout?.on('data', watch);

@@ -17,6 +17,7 @@ import { systemClock } from '../src/ports/clock.ts';
 import { ApiTokenService } from '../src/services/api-tokens.ts';
 import { createUser } from '../src/services/users.ts';
 import { APACHE_ROW, startApache } from './apache.ts';
+import { cpuMicros } from './cpu.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
 import { startBareProxy, startServe } from './processes.ts';
@@ -55,6 +56,8 @@ interface Target {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The serving process, for its CPU time per request. */
+  pid?: number | undefined;
 }
 const cleanups: Array<() => unknown> = [];
 
@@ -168,10 +171,11 @@ client_id = "bench"
     writeFileSync(join(dir, name), text);
     const gw = await startServe(join(dir, name), join(dir, log));
     cleanups.push(gw.stop);
-    return gw.url;
+    return gw;
   };
-  const gatewayUrl = await start('bench.toml', toml, ACCESS_LOG);
-  const quietUrl = await start(
+  const gateway = await start('bench.toml', toml, ACCESS_LOG);
+  const gatewayUrl = gateway.url;
+  const quiet = await start(
     'quiet.toml',
     toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'),
     'quiet.log',
@@ -200,17 +204,23 @@ client_id = "bench"
   });
 
   const targets: Target[] = [
-    { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {} },
-    { name: 'bare proxy', url: `${bareUrl}/`, headers: {} },
-    ...(nginx ? [{ name: 'nginx', url: nginx.url, headers: {} }] : []),
-    { name: 'gateway none, log warn', url: `${quietUrl}/open`, headers: {} },
-    { name: 'gateway none', url: `${gatewayUrl}/open`, headers: {} },
-    { name: 'gateway bearer', url: `${gatewayUrl}/api`, headers: { authorization: `Bearer ${token}` } },
-    { name: 'gateway local', url: `${gatewayUrl}/app`, headers: { cookie: session } },
+    { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {}, pid: upstream.pid },
+    { name: 'bare proxy', url: `${bareUrl}/`, headers: {}, pid: bare.pid },
+    ...(nginx ? [{ name: 'nginx', url: nginx.url, headers: {}, pid: nginx.pid }] : []),
+    { name: 'gateway none, log warn', url: `${quiet.url}/open`, headers: {}, pid: quiet.pid },
+    { name: 'gateway none', url: `${gatewayUrl}/open`, headers: {}, pid: gateway.pid },
+    {
+      name: 'gateway bearer',
+      url: `${gatewayUrl}/api`,
+      headers: { authorization: `Bearer ${token}` },
+      pid: gateway.pid,
+    },
+    { name: 'gateway local', url: `${gatewayUrl}/app`, headers: { cookie: session }, pid: gateway.pid },
     {
       name: 'gateway oauth',
       url: `${gatewayUrl}/sso`,
       headers: { cookie: `__Host-hero_session=${ssoToken}` },
+      pid: gateway.pid,
     },
     ...(apache ? [apache] : []),
     ...workers.targets,
@@ -249,7 +259,10 @@ async function main(): Promise<number> {
         `round ${round + 1}/${ROUNDS} ${t.name}: warm-up ${WARMUP}s, then ${DURATION}s × ${CONNECTIONS} connections`,
       );
       await load(t, WARMUP);
-      runs[i]!.push(toRow(t.name, await load(t, DURATION)));
+      const before = cpuMicros(t.pid);
+      const result = await load(t, DURATION);
+      const after = cpuMicros(t.pid);
+      runs[i]!.push(toRow(t.name, result, before === null || after === null ? null : after - before));
     }
     const proxied = { url: local.url, headers: local.headers, connections: CONNECTIONS };
     const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
@@ -273,14 +286,15 @@ async function main(): Promise<number> {
   ];
   const index = (name: string) => targets.findIndex((t) => t.name === name);
   // Ratios are taken within each round (targets measured minutes apart drift together), then the median.
-  const ratioOf = (key: 'rps' | 'p99', a: number, b: number) =>
-    median(runs[a]!.map((r, round) => r[key] / (runs[b]![round]?.[key] ?? Number.NaN)));
+  const ratioOf = (key: 'rps' | 'p99' | 'cpuUs', a: number, b: number) =>
+    median(runs[a]!.map((r, round) => (r[key] ?? Number.NaN) / (runs[b]![round]?.[key] ?? Number.NaN)));
   const ratios = pairs
     .filter(([a, b]) => index(a) >= 0 && index(b) >= 0)
     .map(([a, b]) => ({
       label: `${a} / ${b}`,
       rps: ratioOf('rps', index(a), index(b)),
       p99: ratioOf('p99', index(a), index(b)),
+      cpu: ratioOf('cpuUs', index(a), index(b)),
     }));
   const verdicts = gated.map((g) => {
     const r = ratios.find((x) => x.label === `${g} / bare proxy`) ?? { rps: Number.NaN, p99: Number.NaN };
@@ -311,10 +325,12 @@ async function main(): Promise<number> {
     console.log(JSON.stringify({ ...out, ...signInNumbers, ok: !failed }, null, 2));
     return failed ? 1 : 0;
   }
-  const head = ['target', 'req/s (mean)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', ''];
+  const head = ['target', 'req/s (mean)', 'p50 ms', 'p99 ms', 'CPU µs/req', 'non-2xx', 'errors', ''];
   const lines = rows.map((r) => {
     const errs = String(r.errors + r.timeouts);
-    return [r.target, fmt(r.rps), fmt(r.p50), fmt(r.p99), String(r.non2xx), errs, r.flagged ? 'FLAGGED' : ''];
+    const cpu = r.cpuUs === null ? '-' : fmt(r.cpuUs);
+    const flag = r.flagged ? 'FLAGGED' : '';
+    return [r.target, fmt(r.rps), fmt(r.p50), fmt(r.p99), cpu, String(r.non2xx), errs, flag];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
   const row = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[0]!)));
@@ -327,9 +343,11 @@ async function main(): Promise<number> {
     '(latency has 1 ms resolution; load generator on a worker thread; upstream in its own process)\n',
   );
   for (const l of [head, ...lines]) console.log(row(l).join('  ').trimEnd());
-  console.log(`\n${'ratio'.padEnd(42)}${'req/s'.padStart(8)}${'p99'.padStart(8)}`);
-  for (const r of ratios)
-    console.log(`${r.label.padEnd(42)}${fmt(r.rps, 3).padStart(8)}${fmt(r.p99, 3).padStart(8)}`);
+  console.log(`\n${'ratio'.padEnd(42)}${'req/s'.padStart(8)}${'p99'.padStart(8)}${'CPU/req'.padStart(9)}`);
+  for (const r of ratios) {
+    const cells = [fmt(r.rps, 3).padStart(8), fmt(r.p99, 3).padStart(8), fmt(r.cpu, 3).padStart(9)];
+    console.log(`${r.label.padEnd(42)}${cells.join('')}`);
+  }
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
   console.log(
     `\ntargets (default logging vs bare proxy): req/s ≥ ${TARGET_RATIO}×, p99 ≤ ${TARGET_P99}× ` +

@@ -23,7 +23,7 @@ async function up(url: string, child: ChildProcess, stderr: () => string): Promi
 }
 
 export interface WorkerGateways {
-  targets: Array<{ name: string; url: string; headers: Record<string, string> }>;
+  targets: Array<{ name: string; url: string; headers: Record<string, string>; pid: number | undefined }>;
   stop: () => Promise<void>;
 }
 
@@ -62,7 +62,7 @@ export async function startWorkerGateways(upstream: string, dir: string): Promis
       });
       const url = `http://127.0.0.1:${port}/`;
       await up(url, child, () => stderr);
-      targets.push({ name, url, headers: {} });
+      targets.push({ name, url, headers: {}, pid: child.pid });
     }
   } catch (err) {
     await stop();
