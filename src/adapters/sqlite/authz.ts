@@ -2,10 +2,12 @@
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { AuthzStore, ClaimGrant, Grant, GrantSubject, Role } from '../../ports/store.ts';
+import type { ChangeSignal } from './change-signal.ts';
 import type { Db } from './db.ts';
 
-export function sqliteAuthz(db: Db, clock: Clock): AuthzStore {
+export function sqliteAuthz(db: Db, clock: Clock, changes: ChangeSignal): AuthzStore {
   const version = db.prepare("SELECT value FROM meta WHERE key = 'authz_version'").pluck();
+  let known: number | null = null;
   // Claims from roles granted to the user directly or to any group the user belongs to.
   const claimGrants = db.prepare(
     `SELECT DISTINCT g.context AS context, rc.claim AS claim
@@ -106,7 +108,16 @@ export function sqliteAuthz(db: Db, clock: Clock): AuthzStore {
       return version.get() as number;
     },
     versionNow() {
-      return version.get() as number;
+      // Read only when something may have changed (change-signal.ts); otherwise the version last read.
+      if (changes.mustRead() || known === null) {
+        try {
+          known = version.get() as number;
+        } catch (err) {
+          changes.wrote(); // not read: the next request must try again
+          throw err;
+        }
+      }
+      return known;
     },
     async claimGrants(userId) {
       return claimGrants.all({ userId }) as ClaimGrant[];

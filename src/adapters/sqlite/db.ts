@@ -19,6 +19,38 @@ export function openDatabase(path: string): Db {
 }
 
 /**
+ * Calls `onWrite` after every statement through this connection that may have written (a prepared statement
+ * that is not read-only, or `exec`), whichever method ran it: the ChangeSignal learns of this process's own
+ * writes at once, not when its file watch reports them.
+ */
+export function trackWrites(db: Db, onWrite: () => void): void {
+  const prepare = db.prepare.bind(db);
+  const exec = db.exec.bind(db);
+  db.prepare = ((source: string) => {
+    const statement = prepare(source);
+    if (statement.readonly) return statement;
+    for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+      const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+      (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        try {
+          return original(...args);
+        } finally {
+          onWrite();
+        }
+      };
+    }
+    return statement;
+  }) as Db['prepare'];
+  db.exec = ((source: string) => {
+    try {
+      return exec(source);
+    } finally {
+      onWrite();
+    }
+  }) as Db['exec'];
+}
+
+/**
  * The store holds password hashes, sessions and token hashes: its directory is created 0700 and the file 0600
  * before SQLite opens it. SQLite gives the -wal and -shm files it creates the mode of the database file, so
  * they are private too. An existing file keeps the mode its owner gave it.

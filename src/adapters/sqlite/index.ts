@@ -3,7 +3,8 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
-import { migrate, migrationState, openDatabase } from './db.ts';
+import { ChangeSignal } from './change-signal.ts';
+import { migrate, migrationState, openDatabase, trackWrites } from './db.ts';
 import { sqliteOidcIdentities } from './oidc-identities.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
 import { sqliteOutbox } from './outbox.ts';
@@ -67,11 +68,15 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       },
     };
   }
+  // Statements are prepared below, after trackWrites: every write through them marks the version stale.
+  const changes = new ChangeSignal();
+  trackWrites(db, () => changes.wrote());
+  changes.watch(opts.path);
   const ping = db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck();
   return {
     users: sqliteUsers(db, opts.clock),
     apiTokens: sqliteApiTokens(db, opts.clock),
-    authz: sqliteAuthz(db, opts.clock),
+    authz: sqliteAuthz(db, opts.clock, changes),
     sessions: sqliteSessions(db, opts.clock),
     throttles: sqliteThrottles(db),
     oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
@@ -89,6 +94,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       return migrate(db, opts.clock.now());
     },
     async close() {
+      changes.close();
       if (db.open) db.close();
     },
   };
