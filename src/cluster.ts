@@ -15,11 +15,19 @@ import { systemClock } from './ports/clock.ts';
 /** How long the primary waits before starting again a replacement worker that could not start. */
 const RESTART_RETRY_MS = 5_000;
 
-type StartMessage = { hero: 'ready' } | { hero: 'start-failed'; message: string; code?: string };
+/** Where a worker listens, as it bound it (a configured port 0 is a real port here). */
+export interface Listening {
+  url: string;
+  adminUrl: string | null;
+}
 
-/** In a worker: tells the primary that every listener is up. */
-export function reportReady(): void {
-  if (cluster.isWorker) process.send?.({ hero: 'ready' } satisfies StartMessage);
+type StartMessage =
+  | ({ hero: 'ready' } & Listening)
+  | { hero: 'start-failed'; message: string; code?: string };
+
+/** In a worker: tells the primary that every listener is up, and where. */
+export function reportReady(where: Listening): void {
+  if (cluster.isWorker) process.send?.({ hero: 'ready', ...where } satisfies StartMessage);
 }
 
 /**
@@ -39,12 +47,12 @@ export function reportStartFailure(err: unknown): Promise<never> {
 }
 
 /** Resolves when the worker reports ready; rejects with its start failure, or when it exits first. */
-function started(worker: Worker): Promise<void> {
+function started(worker: Worker): Promise<Listening> {
   return new Promise((resolve, reject) => {
     const onMessage = (m: StartMessage) => {
       if (m?.hero === 'ready') {
         done();
-        resolve();
+        resolve({ url: m.url, adminUrl: m.adminUrl });
       } else if (m?.hero === 'start-failed') {
         done();
         reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
@@ -63,7 +71,10 @@ function started(worker: Worker): Promise<void> {
   });
 }
 
-export async function runPrimary(config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
+export async function runPrimary(
+  config: Config,
+  logger: Logger,
+): Promise<Listening & { stop(): Promise<void> }> {
   ensureSecret(config);
   loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), systemClock.now());
   const store = openStore(config.store.url, systemClock); // applies pending migrations, once
@@ -72,15 +83,16 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
   let stopping = false;
   const retries = new Set<NodeJS.Timeout>();
   const workers: Worker[] = [];
-  const fork = (index: number): Promise<void> => {
+  const fork = (index: number): Promise<Listening> => {
     const worker = cluster.fork({ HERO_WORKER_INDEX: String(index) });
     workers[index] = worker;
-    return started(worker).then(() => {
+    return started(worker).then((where) => {
       worker.once('exit', (code, signal) => {
         if (stopping) return;
         logger.error({ worker: worker.process.pid, code, signal }, 'a worker died; starting another');
         restart(index);
       });
+      return where;
     });
   };
   const restart = (index: number) => {
@@ -120,8 +132,10 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
     process.once(sig, () => {
       stop().then((codes) => process.exit(codes.every((c) => c === 0) ? 0 : 1));
     });
+  let where: Listening;
   try {
-    await fork(0);
+    // The workers share the first one's sockets, so its addresses are everyone's.
+    where = await fork(0);
     await Promise.all(Array.from({ length: config.server.workers - 1 }, (_, i) => fork(i + 1)));
   } catch (err) {
     // Stopped by a signal while starting: the handler above exits once the workers have.
@@ -131,6 +145,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<{ stop
   }
   logger.info({ workers: config.server.workers }, 'started workers');
   return {
+    ...where,
     async stop() {
       await stop();
     },

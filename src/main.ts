@@ -94,16 +94,11 @@ export async function serve(
   }
   if (config.server.workers > 1 && cluster.isPrimary) {
     const primary = await runPrimary(config, logger);
-    const main = parseListen(config.server.listen);
-    return {
-      url: `${config.server.tls_cert ? 'https' : 'http'}://${main.host}:${main.port}`,
-      adminUrl: config.admin.listen || null,
-      stop: primary.stop,
-    };
+    return { url: primary.url, adminUrl: primary.adminUrl, stop: primary.stop };
   }
   try {
     const running = await startServing(file, config, logger, opts);
-    reportReady();
+    reportReady({ url: running.url, adminUrl: running.adminUrl });
     return running;
   } catch (err) {
     if (cluster.isWorker) return reportStartFailure(err);

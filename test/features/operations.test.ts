@@ -133,8 +133,8 @@ describe('operations', () => {
     );
     const token = made.stdout.trim();
     await start(file);
-    // With workers the primary's line repeats the configured port (0); each worker logs the address it got.
-    // Node's cluster gives every worker's listen(0) the same port: both lines name it.
+    // Each worker logs the address it got; Node's cluster gives every worker's listen(0) the same port: both
+    // lines name it, and the primary's one line says it too (not the configured port 0).
     const listening = await untilTruthy(
       () => {
         const urls = output()
@@ -147,6 +147,7 @@ describe('operations', () => {
     );
     assert.equal(new Set(listening).size, 1, `one shared socket: ${listening.join(', ')}`);
     base = listening[0] as string;
+    assert.ok(output().includes(`hero-gateway listening on ${base}\n`), 'the primary names the real port');
     const call = () =>
       fetch(`${base}/app/x`, {
         headers: { authorization: `Bearer ${token}`, connection: 'close' },
