@@ -16,20 +16,9 @@ import type {
   User,
 } from '../core/records.ts';
 
-export type {
-  ApiToken,
-  ClaimGrant,
-  Grant,
-  GrantSubject,
-  MigrationState,
-  OidcIdentity,
-  OidcIdentityKey,
-  OwnershipReset,
-  Role,
-  Session,
-  SessionOidc,
-  User,
-};
+// Every layer's records; the store's interfaces below are written in them.
+export type * from '../core/records.ts';
+
 export interface NewUser {
   username: string;
   /** Already canonical (trimmed, NFKC, lower-case). */

@@ -74,16 +74,14 @@ export function checkPassword(password: string, ctx: PasswordContext): void {
   if (problem) throw new UserInputError(problem);
 }
 
-/** "a,b" → ["a","b"], each a valid claim name. */
+/** "a,b" → ["a","b"], each a valid claim name (see checkClaims). */
 export function checkClaimList(text: string): string[] {
-  const claims = [
-    ...new Set(
-      text
-        .split(',')
-        .map((c) => c.trim())
-        .filter(Boolean),
-    ),
-  ];
+  return checkClaims(text.split(','));
+}
+
+/** Claim names trimmed, deduplicated and sorted; throws on one that is not a claim name. */
+export function checkClaims(names: readonly string[]): string[] {
+  const claims = [...new Set(names.map((c) => c.trim()).filter(Boolean))];
   for (const c of claims)
     if (!CLAIM.test(c)) throw new UserInputError(`"${c}" is not a claim name like "wiki.read"`);
   return claims.sort();

@@ -5,7 +5,7 @@ import { LABEL, NAME } from '../../core/names.ts';
 import type { Grant, GrantSubject, Role, User } from '../../core/records.ts';
 import type { AuditLog } from '../../ports/audit.ts';
 import type { Store } from '../../ports/store.ts';
-import { checkClaimList } from '../users.ts';
+import { checkClaims } from '../users.ts';
 import type { AccountAccess } from './access.ts';
 import { AccountError, type Actor, actorFields } from './actor.ts';
 
@@ -72,7 +72,7 @@ export class AuthzAccounts {
     // A role's claims reach everyone it is granted to: only an actor holding every claim defines one.
     if ((await this.#access.authority(actor)) !== 'all')
       throw new AccountError('forbidden', 'only an account holding every claim may define a role');
-    const sorted = checkClaimList(claims.join(','));
+    const sorted = checkClaims(claims);
     await this.#store.authz.setRole(name, sorted);
     this.#audit.record({
       action: 'role.set',

@@ -6,7 +6,7 @@ import type { AuditLog } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import type { ApiTokenService } from '../api-tokens.ts';
-import { checkClaimList } from '../users.ts';
+import { checkClaims } from '../users.ts';
 import type { AccountAccess } from './access.ts';
 import { AccountError, type Actor, actorFields } from './actor.ts';
 
@@ -52,7 +52,7 @@ export class TokenAccounts {
     const name = request.name.trim();
     if (name === '' || name.length > 64)
       throw new AccountError('invalid_input', 'give the token a name (up to 64 characters)');
-    const requested = request.claims === null ? null : checkClaimList(request.claims.join(','));
+    const requested = request.claims === null ? null : checkClaims(request.claims);
     const decision = tokenClaims({
       authority: await this.#access.authority(actor),
       issuerLimited: actor.kind === 'caller' && actor.limited,
