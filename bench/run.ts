@@ -4,7 +4,7 @@
 // stdout into a file), plus the none route with log_level "warn" to show what the access log costs, Apache
 // with mod_auth_openidc signed in through a local provider (bench/apache.ts), and the gateway with one and
 // two workers (bench/workers.ts); then password sign-in latency and the local route's throughput while
-// sign-ins run (bench/signin.ts).
+// sign-ins run (bench/signin.ts). The Node processes (bare proxy and gateways) start afresh every round.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -92,8 +92,35 @@ const load = (t: Target, duration: number) =>
   runLoad({ url: t.url, headers: t.headers, connections: CONNECTIONS, duration });
 
 const ACCESS_LOG = 'access.log';
+/** The table's row order: references first, then the gateway's routes, then the peers and worker rows. */
+const ROW_ORDER = [
+  'direct upstream',
+  'bare proxy',
+  'nginx',
+  'gateway none, log warn',
+  'gateway none',
+  'gateway bearer',
+  'gateway local',
+  'gateway oauth',
+  APACHE_ROW,
+  ...WORKER_ROWS,
+];
+const ORDER = (name: string) => ROW_ORDER.indexOf(name);
 
-async function startTargets(dir: string): Promise<{ targets: Target[]; form: SignInForm }> {
+/** What stays up for the whole run: the upstream, the store's bench account, nginx and Apache. */
+interface Fixed {
+  dir: string;
+  upstreamUrl: string;
+  toml: string;
+  username: string;
+  token: string;
+  ssoToken: string;
+  targets: Target[];
+  /** The local route's session cookie: made once through the real sign-in, valid in every later process. */
+  session: string | null;
+}
+
+async function startFixed(dir: string): Promise<Fixed> {
   // The upstream runs in its own process, so its work is not counted inside either proxy's numbers.
   const upstream = spawn(process.execPath, ['-e', UPSTREAM_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => upstream.kill());
@@ -102,10 +129,6 @@ async function startTargets(dir: string): Promise<{ targets: Target[]; form: Sig
     upstream.stdout.once('data', (d: Buffer) => ok(Number(String(d).trim())));
   });
   const upstreamUrl = `http://127.0.0.1:${port}`;
-
-  const bare = await startBareProxy(upstreamUrl);
-  cleanups.push(bare.stop);
-  const bareUrl = bare.url;
 
   const q = JSON.stringify;
   const toml = `
@@ -165,30 +188,6 @@ client_id = "bench"
     claims: null,
     expiresAt: null,
   });
-  // The default config (log_level info: one access line per request) and the same with log_level "warn",
-  // each as `hero-gateway serve`, their stdout (the log) into files.
-  const start = async (name: string, text: string, log: string) => {
-    writeFileSync(join(dir, name), text);
-    const gw = await startServe(join(dir, name), join(dir, log));
-    cleanups.push(gw.stop);
-    return gw;
-  };
-  const gateway = await start('bench.toml', toml, ACCESS_LOG);
-  const gatewayUrl = gateway.url;
-  const quiet = await start(
-    'quiet.toml',
-    toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'),
-    'quiet.log',
-  );
-  const nginx = await startNginx(upstreamUrl, dir);
-  if (nginx) cleanups.push(nginx.stop);
-  const apache = await startApache(upstreamUrl);
-  if (apache) cleanups.push(apache.stop);
-  const workers = await startWorkerGateways(upstreamUrl, dir);
-  cleanups.push(workers.stop);
-  // The local route's session comes from the real sign-in flow, as a browser gets it.
-  const form = await signInForm(gatewayUrl, user.username, PASSWORD);
-  const session = await signIn(form);
   // The oauth route's session as a provider sign-in leaves it (the provider itself is never asked on the
   // request path, so none runs here).
   const ssoToken = randomSecret(32);
@@ -202,39 +201,93 @@ client_id = "bench"
     userAgent: null,
     oidc: { provider: 'corp', subject: 'bench', sid: null, sealedTokens: null },
   });
-
   const targets: Target[] = [
     { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {}, pid: upstream.pid },
-    { name: 'bare proxy', url: `${bareUrl}/`, headers: {}, pid: bare.pid },
-    ...(nginx ? [{ name: 'nginx', url: nginx.url, headers: {}, pid: nginx.pid }] : []),
-    { name: 'gateway none, log warn', url: `${quiet.url}/open`, headers: {}, pid: quiet.pid },
-    { name: 'gateway none', url: `${gatewayUrl}/open`, headers: {}, pid: gateway.pid },
-    {
-      name: 'gateway bearer',
-      url: `${gatewayUrl}/api`,
-      headers: { authorization: `Bearer ${token}` },
-      pid: gateway.pid,
-    },
-    { name: 'gateway local', url: `${gatewayUrl}/app`, headers: { cookie: session }, pid: gateway.pid },
-    {
-      name: 'gateway oauth',
-      url: `${gatewayUrl}/sso`,
-      headers: { cookie: `__Host-hero_session=${ssoToken}` },
-      pid: gateway.pid,
-    },
-    ...(apache ? [apache] : []),
-    ...workers.targets,
   ];
-  for (const t of targets) await expectStatus(t, 200);
-  // The bearer, local and oauth routes must really authenticate: without the credential it is a 401.
-  const bearer = named(targets, 'gateway bearer');
-  const local = named(targets, 'gateway local');
-  const oauth = named(targets, 'gateway oauth');
-  await expectStatus(bearer, 401, {});
-  await expectStatus(local, 401, {});
-  await expectStatus(oauth, 401, {});
-  await expectStatus(oauth, 401, { cookie: session }, 'a password session on the oauth route');
-  return { targets, form };
+  const nginx = await startNginx(upstreamUrl, dir);
+  if (nginx) {
+    cleanups.push(nginx.stop);
+    targets.push({ name: 'nginx', url: nginx.url, headers: {}, pid: nginx.pid });
+  }
+  const apache = await startApache(upstreamUrl);
+  if (apache) {
+    cleanups.push(apache.stop);
+    targets.push(apache);
+  }
+  return { dir, upstreamUrl, toml, username: user.username, token, ssoToken, targets, session: null };
+}
+
+/**
+ * The Node processes under comparison, started afresh for each round: the same code and config has been seen
+ * to run at quite different CPU cost per request from one start to the next on a small shared machine (the
+ * bare proxy too), so one start per round makes each reported median a median over starts, not one draw.
+ */
+async function startRound(fixed: Fixed, round: number): Promise<Round> {
+  const { dir, upstreamUrl, toml } = fixed;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    await Promise.all(stops.map((s) => s()));
+  };
+  try {
+    const bare = await startBareProxy(upstreamUrl);
+    stops.push(bare.stop);
+    // The default config (log_level info: one access line per request) and the same with log_level "warn",
+    // each as `hero-gateway serve`, their stdout (the log) into files.
+    const start = async (name: string, text: string, log: string) => {
+      writeFileSync(join(dir, name), text);
+      const gw = await startServe(join(dir, name), join(dir, log));
+      stops.push(gw.stop);
+      return gw;
+    };
+    const gateway = await start('bench.toml', toml, ACCESS_LOG);
+    const quiet = await start(
+      'quiet.toml',
+      toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'),
+      'quiet.log',
+    );
+    const workers = await startWorkerGateways(upstreamUrl, join(dir, `round-${round}`));
+    stops.push(workers.stop);
+    const form = await signInForm(gateway.url, fixed.username, PASSWORD);
+    // The local route's session comes from the real sign-in flow, as a browser gets it.
+    fixed.session ??= await signIn(form);
+    const gw = gateway.url;
+    const targets: Target[] = [
+      { name: 'bare proxy', url: `${bare.url}/`, headers: {}, pid: bare.pid },
+      { name: 'gateway none, log warn', url: `${quiet.url}/open`, headers: {}, pid: quiet.pid },
+      { name: 'gateway none', url: `${gw}/open`, headers: {}, pid: gateway.pid },
+      {
+        name: 'gateway bearer',
+        url: `${gw}/api`,
+        headers: { authorization: `Bearer ${fixed.token}` },
+        pid: gateway.pid,
+      },
+      { name: 'gateway local', url: `${gw}/app`, headers: { cookie: fixed.session }, pid: gateway.pid },
+      {
+        name: 'gateway oauth',
+        url: `${gw}/sso`,
+        headers: { cookie: `__Host-hero_session=${fixed.ssoToken}` },
+        pid: gateway.pid,
+      },
+      ...workers.targets,
+    ];
+    for (const t of targets) await expectStatus(t, 200);
+    // The bearer, local and oauth routes must really authenticate: without the credential it is a 401.
+    const oauth = named(targets, 'gateway oauth');
+    await expectStatus(named(targets, 'gateway bearer'), 401, {});
+    await expectStatus(named(targets, 'gateway local'), 401, {});
+    await expectStatus(oauth, 401, {});
+    await expectStatus(oauth, 401, { cookie: fixed.session }, 'a password session on the oauth route');
+    return { targets, form, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+interface Round {
+  targets: Target[];
+  form: SignInForm;
+  stop: () => Promise<void>;
 }
 
 async function main(): Promise<number> {
@@ -244,31 +297,40 @@ async function main(): Promise<number> {
     throw new Error(`BENCH_DURATION must be whole seconds ≥ 1, got "${process.env.BENCH_DURATION}"`);
   const dir = mkdtempSync(join(tmpdir(), 'hero-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const { targets, form } = await startTargets(dir);
-  const local = named(targets, 'gateway local');
+  const fixed = await startFixed(dir);
+  for (const t of fixed.targets) await expectStatus(t, 200);
 
   // Rounds rotate the order of the targets, so drift on a shared machine does not favour one of them;
   // each reported number is the median over the rounds.
-  const runs: Row[][] = targets.map(() => []);
+  const runs = new Map<string, Row[]>();
+  let names: string[] = [];
   const signInRounds: SignInRound[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < targets.length; k++) {
-      const i = (k + round) % targets.length;
-      const t = targets[i]!;
-      log(
-        `round ${round + 1}/${ROUNDS} ${t.name}: warm-up ${WARMUP}s, then ${DURATION}s × ${CONNECTIONS} connections`,
-      );
-      await load(t, WARMUP);
-      const before = cpuMicros(t.pid);
-      const result = await load(t, DURATION);
-      const after = cpuMicros(t.pid);
-      runs[i]!.push(toRow(t.name, result, before === null || after === null ? null : after - before));
+    const current = await startRound(fixed, round);
+    try {
+      const targets = [...fixed.targets, ...current.targets].sort((a, b) => ORDER(a.name) - ORDER(b.name));
+      names = targets.map((t) => t.name);
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[(k + round) % targets.length]!;
+        log(
+          `round ${round + 1}/${ROUNDS} ${t.name}: warm-up ${WARMUP}s, then ${DURATION}s × ${CONNECTIONS} connections`,
+        );
+        await load(t, WARMUP);
+        const before = cpuMicros(t.pid);
+        const result = await load(t, DURATION);
+        const after = cpuMicros(t.pid);
+        const row = toRow(t.name, result, before === null || after === null ? null : after - before);
+        runs.set(t.name, [...(runs.get(t.name) ?? []), row]);
+      }
+      const local = named(targets, 'gateway local');
+      const proxied = { url: local.url, headers: local.headers, connections: CONNECTIONS };
+      const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
+      signInRounds.push(await signInRound(current.form, proxied, timing));
+    } finally {
+      await current.stop();
     }
-    const proxied = { url: local.url, headers: local.headers, connections: CONNECTIONS };
-    const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
-    signInRounds.push(await signInRound(form, proxied, timing));
   }
-  const rows: Row[] = runs.map((rs, i) => medianRow(targets[i]!.name, rs));
+  const rows: Row[] = names.map((name) => medianRow(name, runs.get(name) ?? []));
   const signIns = summarize(signInRounds);
 
   // [numerator, denominator] by target name; a pair whose target is missing (no nginx, no Apache) is left out.
@@ -284,17 +346,20 @@ async function main(): Promise<number> {
     ...WORKER_ROWS.map((w): [string, string] => [w, 'bare proxy']),
     [WORKER_ROWS[1], WORKER_ROWS[0]],
   ];
-  const index = (name: string) => targets.findIndex((t) => t.name === name);
   // Ratios are taken within each round (targets measured minutes apart drift together), then the median.
-  const ratioOf = (key: 'rps' | 'p99' | 'cpuUs', a: number, b: number) =>
-    median(runs[a]!.map((r, round) => (r[key] ?? Number.NaN) / (runs[b]![round]?.[key] ?? Number.NaN)));
+  const ratioOf = (key: 'rps' | 'p99' | 'cpuUs', a: string, b: string) =>
+    median(
+      (runs.get(a) ?? []).map(
+        (r, round) => (r[key] ?? Number.NaN) / (runs.get(b)?.[round]?.[key] ?? Number.NaN),
+      ),
+    );
   const ratios = pairs
-    .filter(([a, b]) => index(a) >= 0 && index(b) >= 0)
+    .filter(([a, b]) => runs.has(a) && runs.has(b))
     .map(([a, b]) => ({
       label: `${a} / ${b}`,
-      rps: ratioOf('rps', index(a), index(b)),
-      p99: ratioOf('p99', index(a), index(b)),
-      cpu: ratioOf('cpuUs', index(a), index(b)),
+      rps: ratioOf('rps', a, b),
+      p99: ratioOf('p99', a, b),
+      cpu: ratioOf('cpuUs', a, b),
     }));
   const verdicts = gated.map((g) => {
     const r = ratios.find((x) => x.label === `${g} / bare proxy`) ?? { rps: Number.NaN, p99: Number.NaN };
@@ -337,7 +402,7 @@ async function main(): Promise<number> {
   console.log(`\nNode ${env.node}, ${env.cpus} CPUs (${env.cpuModel})`);
   console.log(
     `${CONNECTIONS} connections, pipelining 1, ${DURATION}s per target after ${WARMUP}s warm-up, ` +
-      `${ROUNDS} rounds in rotating order (medians)`,
+      `${ROUNDS} rounds in rotating order, Node proxies started afresh each round (medians)`,
   );
   console.log(
     '(latency has 1 ms resolution; load generator on a worker thread; upstream in its own process)\n',
