@@ -6,6 +6,10 @@ declare module 'autocannon' {
     body?: string;
     connections?: number;
     duration?: number;
+    /** Stop after this many requests instead of after `duration`. */
+    amount?: number;
+    /** Seconds a request may take before it counts as a timeout. */
+    timeout?: number;
     pipelining?: number;
     workers?: number;
     headers?: Record<string, string>;

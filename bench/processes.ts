@@ -19,12 +19,14 @@ export interface Running {
 }
 
 /**
- * Spawns `node ...args` and resolves with the URL the child announces (`<name> listening on URL` on stdout
- * or stderr). With `stdoutFile`, the child's stdout goes straight to that file instead.
+ * Spawns `node ...args` (inside `wrap`, e.g. a valgrind command line, when given) and resolves with the URL
+ * the child announces (`<name> listening on URL` on stdout or stderr). With `stdoutFile`, the child's stdout
+ * goes straight to that file instead.
  */
-function listening(args: string[], stdoutFile: string | null): Promise<Running> {
+function listening(args: string[], stdoutFile: string | null, wrap: string[] = []): Promise<Running> {
   const stdout = stdoutFile === null ? 'pipe' : openSync(stdoutFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', stdout, 'pipe'] });
+  const [command, ...line] = [...wrap, process.execPath, ...args] as [string, ...string[]];
+  const child: ChildProcess = spawn(command, line, { stdio: ['ignore', stdout, 'pipe'] });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -50,7 +52,22 @@ function listening(args: string[], stdoutFile: string | null): Promise<Running> 
   });
 }
 
-export const startBareProxy = (upstream: string) => listening(['--import', 'tsx', BARE, upstream], null);
+export const startBareProxy = (upstream: string, wrap: string[] = []) =>
+  listening(['--import', 'tsx', BARE, upstream], null, wrap);
 
 /** `hero-gateway serve -c file` (listen on port 0 in the file); its stdout, the access log, into `logFile`. */
-export const startServe = (file: string, logFile: string) => listening([BIN, 'serve', '-c', file], logFile);
+export const startServe = (file: string, logFile: string, wrap: string[] = []) =>
+  listening([BIN, 'serve', '-c', file], logFile, wrap);
+
+/** The upstream every proxy forwards to: a plain node:http server with a small JSON answer, its own process. */
+export async function startUpstream(): Promise<Running> {
+  const source = `
+const body = '{"ok":true}';
+const s = require('node:http').createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+});
+s.keepAliveTimeout = 60000;
+s.listen(0, '127.0.0.1', () => console.log('upstream listening on http://127.0.0.1:' + s.address().port));`;
+  return listening(['-e', source], null);
+}

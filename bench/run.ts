@@ -5,22 +5,15 @@
 // with mod_auth_openidc signed in through a local provider (bench/apache.ts), and the gateway with one and
 // two workers (bench/workers.ts); then password sign-in latency and the local route's throughput while
 // sign-ins run (bench/signin.ts). The Node processes (bare proxy and gateways) start afresh every round.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../src/adapters/open-store.ts';
-import { loadConfigText } from '../src/config/load.ts';
-import { hashPassword } from '../src/crypto/password.ts';
-import { hashToken, randomSecret } from '../src/crypto/tokens.ts';
-import { systemClock } from '../src/ports/clock.ts';
-import { ApiTokenService } from '../src/services/api-tokens.ts';
-import { createUser } from '../src/services/users.ts';
+import { benchConfig, PASSWORD, seedAccount } from './account.ts';
 import { APACHE_ROW, startApache } from './apache.ts';
 import { cpuMicros } from './cpu.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
-import { startBareProxy, startServe } from './processes.ts';
+import { startBareProxy, startServe, startUpstream } from './processes.ts';
 import {
   BACKGROUND_SIGNINS,
   printSignIn,
@@ -42,16 +35,6 @@ const TARGET_RATIO = 1.0;
 const TARGET_P99 = 1.1;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const asJson = process.argv.includes('--json');
-const UPSTREAM_SOURCE = `
-const body = '{"ok":true}';
-const s = require('node:http').createServer((req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-});
-s.keepAliveTimeout = 60000;
-s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-const PASSWORD = 'bench-correct-horse-battery-staple';
-
 interface Target {
   name: string;
   url: string;
@@ -122,85 +105,13 @@ interface Fixed {
 
 async function startFixed(dir: string): Promise<Fixed> {
   // The upstream runs in its own process, so its work is not counted inside either proxy's numbers.
-  const upstream = spawn(process.execPath, ['-e', UPSTREAM_SOURCE], { stdio: ['ignore', 'pipe', 'inherit'] });
-  cleanups.push(() => upstream.kill());
-  const port = await new Promise<number>((ok, fail) => {
-    upstream.once('error', fail);
-    upstream.stdout.once('data', (d: Buffer) => ok(Number(String(d).trim())));
-  });
-  const upstreamUrl = `http://127.0.0.1:${port}`;
+  const upstream = await startUpstream();
+  cleanups.push(upstream.stop);
+  const upstreamUrl = upstream.url;
 
-  const q = JSON.stringify;
-  const toml = `
-[server]
-listen = "127.0.0.1:0"
-data_dir = ${q(dir)}
-[admin]
-listen = ""
-[store]
-url = ${q(`sqlite:${join(dir, 'bench.db')}`)}
-[[route]]
-name = "open"
-host = "*"
-path = "/open"
-upstream = ${q(upstreamUrl)}
-auth = "none"
-[[route]]
-name = "api"
-host = "*"
-path = "/api"
-upstream = ${q(upstreamUrl)}
-auth = "bearer"
-api = true
-[[route]]
-name = "app"
-host = "*"
-path = "/app"
-upstream = ${q(upstreamUrl)}
-auth = "local"
-[[route]]
-name = "sso"
-host = "*"
-path = "/sso"
-upstream = ${q(upstreamUrl)}
-auth = "oauth"
-[[oidc]]
-id = "corp"
-name = "Corp"
-issuer = "https://sso.invalid"
-client_id = "bench"
-`;
-  const loaded = loadConfigText(toml, { file: join(dir, 'bench.toml'), env: {} });
-  if (!loaded.ok) throw new Error(`bench config rejected:\n  ${loaded.problems.join('\n  ')}`);
-  const { config } = loaded;
-  // The bench writes the account, token and provider session the gateways then read from the same file.
-  const store = openStore(config.store.url, systemClock);
-  cleanups.push(() => store.close());
-  const user = await createUser(store, {
-    username: 'bench',
-    email: 'bench@example.com',
-    emailVerified: true,
-    passwordHash: await hashPassword(PASSWORD),
-  });
-  const { token } = await new ApiTokenService(store, systemClock).issue({
-    userId: user.id,
-    name: 'bench',
-    claims: null,
-    expiresAt: null,
-  });
-  // The oauth route's session as a provider sign-in leaves it (the provider itself is never asked on the
-  // request path, so none runs here).
-  const ssoToken = randomSecret(32);
-  await store.sessions.create({
-    tokenHash: hashToken(ssoToken),
-    userId: user.id,
-    authMethod: 'oidc:corp',
-    idleExpiresAt: Date.now() + 3_600_000,
-    absoluteExpiresAt: Date.now() + 3_600_000,
-    ip: null,
-    userAgent: null,
-    oidc: { provider: 'corp', subject: 'bench', sid: null, sealedTokens: null },
-  });
+  const toml = benchConfig(dir, upstreamUrl);
+  const { username, token, ssoToken, close } = await seedAccount(toml, join(dir, 'bench.toml'));
+  cleanups.push(close);
   const targets: Target[] = [
     { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {}, pid: upstream.pid },
   ];
@@ -214,7 +125,7 @@ client_id = "bench"
     cleanups.push(apache.stop);
     targets.push(apache);
   }
-  return { dir, upstreamUrl, toml, username: user.username, token, ssoToken, targets, session: null };
+  return { dir, upstreamUrl, toml, username, token, ssoToken, targets, session: null };
 }
 
 /**
