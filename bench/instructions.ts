@@ -83,6 +83,13 @@ async function main(): Promise<void> {
       log(`${name}: ${WARMUP} requests to warm up, then ${REQUESTS} counted`);
       rows.push([name, await count(dir, gw, path, headers)]);
     }
+    await gw.stop();
+    // The same none route with log_level "warn": what the access line costs in instructions.
+    log('starting the gateway with log_level "warn" under callgrind');
+    writeFileSync(join(dir, 'quiet.toml'), toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'));
+    const quiet = await startServe(join(dir, 'quiet.toml'), join(dir, 'quiet.log'), wrap);
+    running.push(quiet);
+    rows.push(['gateway none, log warn', await count(dir, quiet, '/open', {})]);
     const base = rows[0]?.[1] ?? Number.NaN;
     console.log(`\ninstructions per request (callgrind, all threads; ${REQUESTS} requests, 10 connections)`);
     for (const [name, n] of rows)
