@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     console.log(`\ninstructions per request (callgrind, all threads; ${REQUESTS} requests, 10 connections)`);
     for (const [name, n] of rows)
       console.log(
-        `${name.padEnd(16)}${Math.round(n).toLocaleString('en').padStart(10)}  ${(n / base).toFixed(3)}×`,
+        `${name.padEnd(24)}${Math.round(n).toLocaleString('en').padStart(10)}  ${(n / base).toFixed(3)}×`,
       );
   } finally {
     for (const r of running.reverse()) await r.stop();
