@@ -218,6 +218,7 @@ async function main(): Promise<number> {
   const signInRounds: SignInRound[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const current = await startRound(fixed, round);
+    cleanups.push(current.stop); // Ctrl-C mid-round stops this round's processes too (stop is idempotent)
     try {
       const targets = [...fixed.targets, ...current.targets].sort((a, b) => ORDER(a.name) - ORDER(b.name));
       names = targets.map((t) => t.name);
