@@ -2,26 +2,16 @@
 // process's cost depends on how it started (a gateway process has been seen to run at 1.6–2.5× the CPU per
 // request of another start of the same code and config, for its whole life). Usage:
 //   node --import tsx bench/starts.ts [N]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuMicros } from './cpu.ts';
 import { runLoad } from './load.ts';
-import { type Running, startBareProxy, startServe } from './processes.ts';
+import { type Running, startBareProxy, startServe, startUpstream } from './processes.ts';
 
 const N = Number(process.argv[2] ?? 6);
-const upstream = spawn(
-  process.execPath,
-  [
-    '-e',
-    `const s = require('node:http').createServer((q, r) => { r.writeHead(200, { 'content-length': 2 }); r.end('ok'); });
-     s.keepAliveTimeout = 60000; s.listen(0, '127.0.0.1', () => console.log(s.address().port));`,
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
-);
-const port = await new Promise<number>((ok) => upstream.stdout.once('data', (d) => ok(Number(String(d)))));
-const upstreamUrl = `http://127.0.0.1:${port}`;
+const upstream = await startUpstream();
+const upstreamUrl = upstream.url;
 
 async function measure(label: string, start: () => Promise<Running>): Promise<void> {
   for (let i = 0; i < N; i++) {
@@ -50,6 +40,6 @@ try {
   );
   await measure('gateway', () => startServe(join(dir, 'gw.toml'), join(dir, 'access.log')));
 } finally {
-  upstream.kill();
+  await upstream.stop();
   rmSync(dir, { recursive: true, force: true });
 }
