@@ -60,6 +60,8 @@ function watchLive(batch: LineBatch): void {
 
 /** The parts of pino's file stream (sonic-boom) that LineBatch uses. */
 interface FileStream extends EventEmitter {
+  /** Bytes buffered and not yet written (sonic-boom's own count; it has no public accessor). */
+  readonly _len: number;
   write(chunk: string): boolean;
   flush(cb?: (err?: Error) => void): void;
   flushSync(): void;
@@ -105,7 +107,15 @@ class LineBatch extends EventEmitter {
 
   flush(cb?: (err?: Error) => void): void {
     this.#hand();
-    this.#file.flush(cb);
+    if (!cb) return this.#file.flush();
+    // sonic-boom calls back on its 'drain', which it emits once no more than minLength bytes wait, not none:
+    // a caller told "written" must find every line in the file, so flush again until nothing waits.
+    const round = (err?: Error) => {
+      if (err || !(this.#file._len > 0)) return cb(err);
+      this.#hand();
+      this.#file.flush(round);
+    };
+    this.#file.flush(round);
   }
 
   flushSync(): void {
