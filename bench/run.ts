@@ -13,6 +13,7 @@ import { APACHE_ROW, startApache } from './apache.ts';
 import { cpuMicros } from './cpu.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
+import { medianPairs, type PairResult, type PairTarget, pairWith } from './paired.ts';
 import { startBareProxy, startServe, startUpstream } from './processes.ts';
 import {
   BACKGROUND_SIGNINS,
@@ -34,6 +35,9 @@ const CONNECTIONS = 50;
 const TARGET_RATIO = 1.0;
 const TARGET_P99 = 1.1;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** Slices per round of the paired comparison (bench/paired.ts), each DURATION seconds. */
+const PAIR_SLICES = 3;
+const CONTROL = 'bare proxy, second process';
 const asJson = process.argv.includes('--json');
 interface Target {
   name: string;
@@ -142,6 +146,9 @@ async function startRound(fixed: Fixed, round: number): Promise<Round> {
   try {
     const bare = await startBareProxy(upstreamUrl);
     stops.push(bare.stop);
+    // The paired comparison's control: a second, identical bare proxy.
+    const control = await startBareProxy(upstreamUrl);
+    stops.push(control.stop);
     // The default config (log_level info: one access line per request) and the same with log_level "warn",
     // each as `hero-gateway serve`, their stdout (the log) into files.
     const start = async (name: string, text: string, log: string) => {
@@ -181,14 +188,18 @@ async function startRound(fixed: Fixed, round: number): Promise<Round> {
       },
       ...workers.targets,
     ];
-    for (const t of targets) await expectStatus(t, 200);
+    const paired: PairTarget[] = [
+      ...['none', 'bearer', 'local', 'oauth'].map((n) => named(targets, `gateway ${n}`)),
+      { name: CONTROL, url: `${control.url}/`, headers: {}, pid: control.pid },
+    ];
+    for (const t of [...targets, ...paired]) await expectStatus(t, 200);
     // The bearer, local and oauth routes must really authenticate: without the credential it is a 401.
     const oauth = named(targets, 'gateway oauth');
     await expectStatus(named(targets, 'gateway bearer'), 401, {});
     await expectStatus(named(targets, 'gateway local'), 401, {});
     await expectStatus(oauth, 401, {});
     await expectStatus(oauth, 401, { cookie: fixed.session }, 'a password session on the oauth route');
-    return { targets, form, stop };
+    return { targets, paired, form, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -197,6 +208,8 @@ async function startRound(fixed: Fixed, round: number): Promise<Round> {
 
 interface Round {
   targets: Target[];
+  /** What is loaded at the same moment as the bare proxy: the gateway's routes and the control. */
+  paired: PairTarget[];
   form: SignInForm;
   stop: () => Promise<void>;
 }
@@ -216,6 +229,7 @@ async function main(): Promise<number> {
   const runs = new Map<string, Row[]>();
   let names: string[] = [];
   const signInRounds: SignInRound[] = [];
+  const pairedRounds: PairResult[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const current = await startRound(fixed, round);
     cleanups.push(current.stop); // Ctrl-C mid-round stops this round's processes too (stop is idempotent)
@@ -234,6 +248,23 @@ async function main(): Promise<number> {
         const row = toRow(t.name, result, before === null || after === null ? null : after - before);
         runs.set(t.name, [...(runs.get(t.name) ?? []), row]);
       }
+      const bare = named(targets, 'bare proxy');
+      const pairTiming = {
+        warmup: WARMUP,
+        duration: DURATION,
+        slices: PAIR_SLICES,
+        connections: CONNECTIONS,
+      };
+      const pairs: PairResult[] = [];
+      for (const t of current.paired) {
+        const what = `${t.name} and bare proxy loaded together`;
+        pairs.push(
+          await pairWith(bare, t, pairTiming, (i) =>
+            log(`round ${round + 1}/${ROUNDS} ${what}: slice ${i + 1}/${PAIR_SLICES}, ${DURATION}s`),
+          ),
+        );
+      }
+      pairedRounds.push(pairs);
       const local = named(targets, 'gateway local');
       const proxied = { url: local.url, headers: local.headers, connections: CONNECTIONS };
       const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
@@ -273,8 +304,11 @@ async function main(): Promise<number> {
       p99: ratioOf('p99', a, b),
       cpu: ratioOf('cpuUs', a, b),
     }));
+  // The targets are judged on the paired comparison: loaded at the same moment, both proxies see the same
+  // machine, where the sequential ratios above also carry a minute of the machine's drift.
+  const paired = medianPairs(pairedRounds);
   const verdicts = gated.map((g) => {
-    const r = ratios.find((x) => x.label === `${g} / bare proxy`) ?? { rps: Number.NaN, p99: Number.NaN };
+    const r = paired.find((x) => x.name === g) ?? { rps: Number.NaN, p99: Number.NaN };
     return { route: g, rps: r.rps, p99: r.p99, pass: r.rps >= TARGET_RATIO && r.p99 <= TARGET_P99 };
   });
   // The access lines the default-config gateway wrote: one per request it answered (a sanity check that the
@@ -283,7 +317,7 @@ async function main(): Promise<number> {
   const logged = readFileSync(join(dir, ACCESS_LOG), 'utf8')
     .split('\n')
     .filter((l) => l.includes('"msg":"request"')).length;
-  const failed = rows.some((r) => r.flagged) || signIns.flagged;
+  const failed = rows.some((r) => r.flagged) || paired.some((r) => r.flagged) || signIns.flagged;
   const env = { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?' };
   const settings = {
     connections: CONNECTIONS,
@@ -297,7 +331,7 @@ async function main(): Promise<number> {
 
   if (asJson) {
     const targetsMet = { rpsAtLeast: TARGET_RATIO, p99AtMost: TARGET_P99, routes: verdicts };
-    const out = { ...env, settings, results: rows, ratios, targets: targetsMet, accessLines: logged };
+    const out = { ...env, settings, results: rows, ratios, paired, targets: targetsMet, accessLines: logged };
     const signInNumbers = { signIn: signIns.signIn, underSignIns: signIns.underSignIns };
     console.log(JSON.stringify({ ...out, ...signInNumbers, ok: !failed }, null, 2));
     return failed ? 1 : 0;
@@ -325,9 +359,22 @@ async function main(): Promise<number> {
     const cells = [fmt(r.rps, 3).padStart(8), fmt(r.p99, 3).padStart(8), fmt(r.cpu, 3).padStart(9)];
     console.log(`${r.label.padEnd(42)}${cells.join('')}`);
   }
+  console.log(
+    `\npaired: loaded at the same moment as the bare proxy, ${CONNECTIONS} connections each, ` +
+      `${PAIR_SLICES} × ${DURATION}s per round (medians over rounds)`,
+  );
+  for (const r of paired) {
+    const cells = [
+      fmt(r.rps, 3).padStart(8),
+      fmt(r.p99, 3).padStart(8),
+      fmt(r.cpu ?? Number.NaN, 3).padStart(9),
+    ];
+    const label = `${r.name} / bare proxy${r.name === CONTROL ? ' (noise floor)' : ''}`;
+    console.log(`${label.padEnd(42)}${cells.join('')}${r.flagged ? '  FLAGGED' : ''}`);
+  }
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
   console.log(
-    `\ntargets (default logging vs bare proxy): req/s ≥ ${TARGET_RATIO}×, p99 ≤ ${TARGET_P99}× ` +
+    `\ntargets, paired (default logging vs bare proxy): req/s ≥ ${TARGET_RATIO}×, p99 ≤ ${TARGET_P99}× ` +
       `(the default-config gateway wrote ${logged} access lines)`,
   );
   for (const v of verdicts)
