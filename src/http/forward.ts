@@ -31,8 +31,23 @@ export interface Forwarding {
 // answer is an upstream that could not be asked (502).
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
-/** The upstream's response headers as the client may see them (hop-by-hop gone, the gateway's cookies too). */
-function responseHeaders(headers: HeaderMap): HeaderMap {
+/**
+ * The upstream's response headers as the client may see them (hop-by-hop gone, the gateway's cookies too),
+ * from undici's raw name/value pairs: names lower-cased, values as the bytes arrived (latin1, which is how
+ * Node writes them out again), a repeated header as a list so each line goes out as it came.
+ */
+function responseHeaders(raw: Buffer[]): HeaderMap {
+  const headers: HeaderMap = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
+    // Assigning it would set the object's prototype, not a header: no real header has this name.
+    if (name === '__proto__') continue;
+    const value = (raw[i + 1] as Buffer).toString('latin1');
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (Array.isArray(seen)) seen.push(value);
+    else headers[name] = [seen, value];
+  }
   const clean = cleanResponseHeaders(headers);
   dropSetCookies(clean);
   return clean;
@@ -41,12 +56,18 @@ function responseHeaders(headers: HeaderMap): HeaderMap {
 /** Whether a status is one a response can be sent with; anything else from an upstream is a bad gateway. */
 const sendable = (status: number) => Number.isInteger(status) && status >= 200 && status <= 999;
 
+/**
+ * undici's handler interface in its first form (onConnect, onHeaders, onData, onComplete, onError): the form
+ * its HTTP/1 client calls directly, where a handler written to the newer controller interface is wrapped in
+ * an adapter and has every header parsed into an object first, per request.
+ */
 class ForwardHandler implements Dispatcher.DispatchHandler {
   readonly #reply: FastifyReply;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #failed: UpstreamFailure;
-  #controller: Dispatcher.DispatchController | null = null;
+  #abort: ((err?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
   #started = false;
 
   constructor(reply: FastifyReply, failed: UpstreamFailure) {
@@ -56,38 +77,34 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     this.#failed = failed;
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort;
     // A client that has gone is not forwarded to; one that goes while the upstream works cancels it.
-    if (this.#res.destroyed) controller.abort(new Error('client closed the connection'));
+    if (this.#res.destroyed) abort(new Error('client closed the connection'));
     else this.#res.once('close', this.#onClientClose);
   }
 
   #onClientClose = (): void => {
-    if (!this.#res.writableFinished) this.#controller?.abort(new Error('client closed the connection'));
+    if (!this.#res.writableFinished) this.#abort?.(new Error('client closed the connection'));
   };
 
   #onDrain = (): void => {
-    this.#controller?.resume();
+    this.#resume?.();
   };
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[]>,
-  ): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx informational answers are the upstream's and this hop's business; the final answer follows.
-    if (statusCode < 200) return;
+    if (statusCode < 200) return true;
     const res = this.#res;
     if (res.destroyed) {
-      controller.abort(new Error('client closed the connection'));
-      return;
+      this.#abort?.(new Error('client closed the connection'));
+      return false;
     }
     if (!sendable(statusCode)) {
-      controller.abort(new Error(`upstream answered status ${statusCode}`));
-      return;
+      this.#abort?.(new Error(`upstream answered status ${statusCode}`));
+      return false;
     }
-    const out = responseHeaders(headers);
+    const out = responseHeaders(rawHeaders);
     // Headers set on the reply before the answer came (none today) stay, under the upstream's own.
     const preset = this.#reply.getHeaders();
     for (const name in preset) if (out[name] === undefined) out[name] = preset[name] as string | string[];
@@ -98,25 +115,28 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     } catch (err) {
       // Nothing has been written: the client gets the gateway's own answer, without a trace of the headers.
       for (const name of res.getHeaderNames()) res.removeHeader(name);
-      controller.abort(err as Error);
-      return;
+      this.#abort?.(err as Error);
+      return false;
     }
     this.#started = true;
     // From here the response is ours to finish; Fastify still runs its onResponse hooks when it ends.
     this.#reply.hijack();
+    this.#resume = resume;
     res.on('drain', this.#onDrain);
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.#res.write(chunk)) controller.pause();
+  onData(chunk: Buffer): boolean {
+    // false pauses undici until the client's socket drains (#onDrain resumes it).
+    return this.#res.write(chunk);
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.#done();
     this.#res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.#done();
     if (this.#started) {
       // Part of the answer is out: the client must see a broken response, not a short one that looks whole.

@@ -49,6 +49,20 @@ function upstreamServer(probe: Probe): Server {
       res.write(Buffer.alloc(50_000, 'y'), () => setTimeout(() => res.socket?.destroy(), 50));
       return;
     }
+    if (req.url === '/repeat') {
+      // A header repeated on two lines, and one whose name is an object's prototype slot in JavaScript.
+      res.writeHead(
+        200,
+        [
+          ['x-multi', 'one'],
+          ['x-multi', 'two'],
+          ['__proto__', 'polluted'],
+          ['content-type', 'text/plain'],
+        ].flat(),
+      );
+      res.end('ok');
+      return;
+    }
     if (req.url === '/early') {
       // Answers without reading the upload, as an app refusing it by its headers would.
       res.writeHead(413, { 'content-type': 'text/plain' });
@@ -123,6 +137,18 @@ describe('proxy streaming', () => {
       res.on('aborted', () => resolve('error'));
     });
     assert.equal(outcome, 'error');
+  });
+
+  test('a repeated response header arrives as sent; a __proto__ header is dropped, nothing polluted', async () => {
+    const res = await get('/repeat');
+    res.resume();
+    const lines = res.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    assert.deepEqual(
+      res.rawHeaders.filter((_, i) => res.rawHeaders[i - 1]?.toLowerCase() === 'x-multi'),
+      ['one', 'two'],
+    );
+    assert.ok(!lines.includes('__proto__'));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
   test('an upload sent with Expect: 100-continue reaches the upstream whole', async () => {
