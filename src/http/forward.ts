@@ -30,6 +30,7 @@ export interface Forwarding {
 // undici's connect and headers timeouts: the upstream did not answer in time (504); anything else before an
 // answer is an upstream that could not be asked (502).
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const LENGTH_MISMATCH = 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
 
 /**
  * The upstream's response headers as the client may see them (hop-by-hop gone, the gateway's cookies too),
@@ -43,7 +44,8 @@ function responseHeaders(raw: Buffer[]): HeaderMap {
     // Assigning it would set the object's prototype, not a header: no real header has this name.
     if (name === '__proto__') continue;
     const value = (raw[i + 1] as Buffer).toString('latin1');
-    const seen = headers[name];
+    // Own properties only: `constructor`, `toString` and the like are headers too, not Object's methods.
+    const seen = Object.hasOwn(headers, name) ? headers[name] : undefined;
     if (seen === undefined) headers[name] = value;
     else if (Array.isArray(seen)) seen.push(value);
     else headers[name] = [seen, value];
@@ -69,23 +71,29 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #started = false;
+  #bodiless = false;
 
   constructor(reply: FastifyReply, failed: UpstreamFailure) {
     this.#reply = reply;
     this.#req = reply.request.raw;
     this.#res = reply.raw;
     this.#failed = failed;
+    if (this.#res.destroyed) this.#gone = true;
+    else this.#res.once('close', this.#onClientClose);
   }
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort;
-    // A client that has gone is not forwarded to; one that goes while the upstream works cancels it.
-    if (this.#res.destroyed) abort(new Error('client closed the connection'));
-    else this.#res.once('close', this.#onClientClose);
+    // A client that has gone (while the request waited for a connection, too) is not forwarded to.
+    if (this.#gone) abort(new Error('client closed the connection'));
   }
 
+  /** The client went away before its answer was complete; set from the moment the request is dispatched. */
+  #gone = false;
   #onClientClose = (): void => {
-    if (!this.#res.writableFinished) this.#abort?.(new Error('client closed the connection'));
+    if (this.#res.writableFinished) return;
+    this.#gone = true;
+    this.#abort?.(new Error('client closed the connection'));
   };
 
   #onDrain = (): void => {
@@ -119,6 +127,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       return false;
     }
     this.#started = true;
+    this.#bodiless = statusCode === 204 || statusCode === 304;
     // From here the response is ours to finish; Fastify still runs its onResponse hooks when it ends.
     this.#reply.hijack();
     this.#resume = resume;
@@ -138,6 +147,12 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     this.#done();
+    if (this.#started && this.#bodiless && (err as { code?: string }).code === LENGTH_MISMATCH) {
+      // A 204 or 304 carries no body whatever its Content-Length says (RFC 9110 §8.6): undici holds the
+      // length against it, but the answer is complete.
+      this.#res.end();
+      return;
+    }
     if (this.#started) {
       // Part of the answer is out: the client must see a broken response, not a short one that looks whole.
       this.#res.destroy(err);
@@ -173,6 +188,12 @@ export function forward(
   // The body is what the pass-through content parser handed on: the client's stream, unread. A request whose
   // parser did not run (no body) sends none.
   const body = request.body instanceof Readable ? request.body : null;
+  // Any other value means something read the body before us: forwarding without it would hand the app a
+  // different request than the client sent.
+  if (body === null && request.body !== undefined && request.body !== null) {
+    failed(reply, 'internal', new Error('request body was read before it could be forwarded'));
+    return;
+  }
   dispatcher.dispatch(
     {
       origin: f.origin,

@@ -55,10 +55,11 @@ export async function proxyPlugin(app: FastifyInstance, deps: GateDeps): Promise
   app.addHook('onClose', async () => {
     await agent.close();
   });
-  // Bodies are never parsed here: the stream goes to the upstream as it arrives.
+  // Bodies are never parsed here: the stream goes to the upstream as it arrives, whatever its type. Fastify's
+  // own parsers (JSON, text/plain) go first, or they would read a body into a value that is not forwarded.
   const passthrough = (_req: FastifyRequest, payload: unknown, done: (err: null, body: unknown) => void) =>
     done(null, payload);
-  app.addContentTypeParser('application/json', passthrough);
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', passthrough);
   const handler = (request: FastifyRequest, reply: FastifyReply) => {
     const s = request.hero;

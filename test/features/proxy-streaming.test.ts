@@ -57,10 +57,17 @@ function upstreamServer(probe: Probe): Server {
           ['x-multi', 'one'],
           ['x-multi', 'two'],
           ['__proto__', 'polluted'],
+          ['constructor', 'v'],
           ['content-type', 'text/plain'],
         ].flat(),
       );
       res.end('ok');
+      return;
+    }
+    if (req.url === '/not-modified') {
+      // RFC 9110 lets a 304 carry the Content-Length of the representation it stands for.
+      res.writeHead(304, { 'content-length': '42', etag: '"v1"' });
+      res.end();
       return;
     }
     if (req.url === '/early') {
@@ -148,7 +155,30 @@ describe('proxy streaming', () => {
       ['one', 'two'],
     );
     assert.ok(!lines.includes('__proto__'));
+    assert.deepEqual(
+      res.rawHeaders.filter((_, i) => res.rawHeaders[i - 1]?.toLowerCase() === 'constructor'),
+      ['v'],
+    );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('a 304 with a Content-Length arrives as a 304', async () => {
+    const res = await get('/not-modified');
+    assert.equal(res.statusCode, 304);
+    assert.equal(res.headers.etag, '"v1"');
+    res.resume();
+  });
+
+  test('bodies of every content type reach the upstream as sent (text/plain, JSON, none declared)', async () => {
+    for (const type of ['text/plain; charset=utf-8', 'application/json', 'text/csv', undefined]) {
+      const body = Buffer.from(`{"a":"payload for ${type}"}`);
+      const headers: Record<string, string> = type ? { 'content-type': type } : {};
+      const res = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'PUT', body, headers });
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, String(type));
+      const digest = createHash('sha256').update(body).digest('hex');
+      assert.deepEqual(probe.uploads.at(-1), { bytes: body.length, digest }, String(type));
+    }
   });
 
   test('an upload sent with Expect: 100-continue reaches the upstream whole', async () => {
