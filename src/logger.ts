@@ -107,7 +107,10 @@ class LineBatch extends EventEmitter {
 
   flush(cb?: (err?: Error) => void): void {
     this.#hand();
-    if (!cb) return this.#file.flush();
+    if (!cb) {
+      this.#file.flush();
+      return;
+    }
     // sonic-boom calls back on its 'drain', which it emits once no more than minLength bytes wait, not none:
     // a caller told "written" must find every line in the file, so flush again until nothing waits.
     const round = (err?: Error) => {
