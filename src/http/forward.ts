@@ -72,6 +72,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #resume: (() => void) | null = null;
   #started = false;
   #bodiless = false;
+  /** The client went away before its answer was complete; watched from the moment the request is dispatched. */
+  #gone = false;
 
   constructor(reply: FastifyReply, failed: UpstreamFailure) {
     this.#reply = reply;
@@ -88,8 +90,6 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.#gone) abort(new Error('client closed the connection'));
   }
 
-  /** The client went away before its answer was complete; set from the moment the request is dispatched. */
-  #gone = false;
   #onClientClose = (): void => {
     if (this.#res.writableFinished) return;
     this.#gone = true;
