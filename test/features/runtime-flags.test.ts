@@ -2,12 +2,12 @@
 // why: in about a third of starts it moved per-request objects to the old generation, at ~1.7x the CPU per
 // request). V8 traces every pretenuring decision it takes when asked to; a gateway under load must take none.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { SERVE_LINE, startListening } from '../helpers/serve.ts';
 import { startUpstream } from '../helpers/upstream.ts';
 
 test('a serving gateway takes no pretenuring decision under load', async () => {
@@ -19,32 +19,9 @@ test('a serving gateway takes no pretenuring decision under load', async () => {
     `[server]\nlisten = "127.0.0.1:0"\ndata_dir = "${dir}"\nlog_level = "warn"\n[admin]\nlisten = ""\n` +
       `[[route]]\nname = "app"\npath = "/app"\nupstream = "${up.url}"\nauth = "none"\n`,
   );
-  const child = spawn(process.execPath, ['--trace-pretenuring-statistics', BIN, 'serve', '-c', file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  const exited = new Promise((r) => child.once('close', r));
+  const gw = await startListening(['--trace-pretenuring-statistics', BIN, 'serve', '-c', file], SERVE_LINE);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const m = / listening on (http\S+)/.exec(err);
-        if (m) {
-          clearInterval(timer);
-          resolve((m[1] as string).replace(/\/$/, ''));
-        }
-      }, 20);
-      void exited.then(() => {
-        clearInterval(timer);
-        reject(new Error(`gateway exited: ${err}`));
-      });
-    });
+    const url = gw.url.replace(/\/$/, '');
     // Enough requests for many young-generation collections, each of which reports on allocation sites.
     let next = 0;
     const worker = async () => {
@@ -56,11 +33,13 @@ test('a serving gateway takes no pretenuring decision under load', async () => {
     };
     await Promise.all(Array.from({ length: 20 }, worker));
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await gw.stop();
     await up.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  const decisions = out.split('\n').filter((l) => l.includes('pretenuring:'));
+  const decisions = gw
+    .stdout()
+    .split('\n')
+    .filter((l) => l.includes('pretenuring:'));
   assert.deepEqual(decisions.slice(0, 3), [], `${decisions.length} pretenuring lines`);
 });
