@@ -74,12 +74,17 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   #bodiless = false;
   /** The client went away before its answer was complete; watched from the moment the request is dispatched. */
   #gone = false;
+  // Bound once here, not arrow-function fields: the TypeScript loader names every function a class field
+  // creates with an Object.defineProperty call, which per request cost more than the rest of this handler.
+  readonly #onClientClose: () => void;
+  #onDrain: (() => void) | null = null;
 
   constructor(reply: FastifyReply, failed: UpstreamFailure) {
     this.#reply = reply;
     this.#req = reply.request.raw;
     this.#res = reply.raw;
     this.#failed = failed;
+    this.#onClientClose = this.#clientClosed.bind(this);
     if (this.#res.destroyed) this.#gone = true;
     else this.#res.once('close', this.#onClientClose);
   }
@@ -90,15 +95,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     if (this.#gone) abort(new Error('client closed the connection'));
   }
 
-  #onClientClose = (): void => {
+  #clientClosed(): void {
     if (this.#res.writableFinished) return;
     this.#gone = true;
     this.#abort?.(new Error('client closed the connection'));
-  };
-
-  #onDrain = (): void => {
-    this.#resume?.();
-  };
+  }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx informational answers are the upstream's and this hop's business; the final answer follows.
@@ -131,13 +132,18 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
     // From here the response is ours to finish; Fastify still runs its onResponse hooks when it ends.
     this.#reply.hijack();
     this.#resume = resume;
-    res.on('drain', this.#onDrain);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
-    // false pauses undici until the client's socket drains (#onDrain resumes it).
-    return this.#res.write(chunk);
+    if (this.#res.write(chunk)) return true;
+    // false pauses undici until the client's socket drains. Watched only from the first full socket: most
+    // answers fit at once and never need it.
+    if (this.#onDrain === null) {
+      this.#onDrain = this.#resume as () => void;
+      this.#res.on('drain', this.#onDrain);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -169,7 +175,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
 
   #done(): void {
     this.#res.off('close', this.#onClientClose);
-    this.#res.off('drain', this.#onDrain);
+    if (this.#onDrain !== null) this.#res.off('drain', this.#onDrain);
   }
 }
 

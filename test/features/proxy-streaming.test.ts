@@ -14,6 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 /** More than every socket buffer between upstream and client can hold. */
 const FLOOD = 256 * 1024 * 1024;
+/** Enough to fill the socket buffers on both hops, so the answer only completes if reading resumes it. */
+const BIG = 32 * 1024 * 1024;
 
 interface Probe {
   /** Bytes the upstream managed to write on the current /flood answer. */
@@ -41,6 +43,19 @@ function upstreamServer(probe: Probe): Server {
         if (!res.destroyed) res.end();
       };
       pump();
+      return;
+    }
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(BIG) });
+      let sent = 0;
+      const more = () => {
+        while (sent < BIG) {
+          sent += CHUNK.length;
+          if (!res.write(CHUNK)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
       return;
     }
     if (req.url === '/dies') {
@@ -129,6 +144,19 @@ describe('proxy streaming', () => {
     res.destroy();
     // The client went away: the upstream's answer is cancelled rather than read to the end for nobody.
     await until(() => probe.aborted, { what: 'the upstream answer cancelled', timeoutMs: 5000 });
+  });
+
+  test('a client that pauses and then reads on receives the whole answer', async () => {
+    const res = await get('/big');
+    res.pause();
+    await sleep(800);
+    let bytes = 0;
+    const read = (async () => {
+      for await (const c of res) bytes += (c as Buffer).length;
+    })();
+    const stuck = sleep(20_000).then(() => 'stuck');
+    assert.notEqual(await Promise.race([read, stuck]), 'stuck', `only ${bytes} bytes arrived`);
+    assert.equal(bytes, BIG);
   });
 
   test('an upstream that dies mid-body gives the client a broken response, never a short whole one', async () => {
