@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { benchConfig, PASSWORD, seedAccount } from './account.ts';
 import { APACHE_ROW, startApache } from './apache.ts';
 import { cpuMicros } from './cpu.ts';
+import { stopFineLoads } from './fine-load.ts';
 import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
 import { startNginx } from './nginx.ts';
 import { medianPairs, type PairResult, type PairTarget, pairWith } from './paired.ts';
@@ -50,6 +51,7 @@ const cleanups: Array<() => unknown> = [];
 
 async function cleanup(): Promise<void> {
   stopLoads();
+  stopFineLoads();
   for (const fn of cleanups.reverse()) {
     try {
       await fn();
@@ -73,6 +75,13 @@ function named<T extends { name: string }>(list: T[], name: string): T {
   const found = list.find((t) => t.name === name);
   if (!found) throw new Error(`no bench target "${name}"`);
   return found;
+}
+
+/** Occurrences of `needle` in a file's bytes (three rounds of access lines outgrow any string). */
+function countOf(bytes: Buffer, needle: string): number {
+  let n = 0;
+  for (let at = bytes.indexOf(needle); at !== -1; at = bytes.indexOf(needle, at + needle.length)) n++;
+  return n;
 }
 
 const load = (t: Target, duration: number) =>
@@ -256,7 +265,9 @@ async function main(): Promise<number> {
         connections: CONNECTIONS,
       };
       const pairs: PairResult[] = [];
-      for (const t of current.paired) {
+      // Rotated like the targets above: no route is always the one loaded after the others.
+      for (let k = 0; k < current.paired.length; k++) {
+        const t = current.paired[(k + round) % current.paired.length]!;
         const what = `${t.name} and bare proxy loaded together`;
         pairs.push(
           await pairWith(bare, t, pairTiming, (i) =>
@@ -314,9 +325,7 @@ async function main(): Promise<number> {
   // The access lines the default-config gateway wrote: one per request it answered (a sanity check that the
   // log was really on). It writes them out within a second.
   await sleep(1500);
-  const logged = readFileSync(join(dir, ACCESS_LOG), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"msg":"request"')).length;
+  const logged = countOf(readFileSync(join(dir, ACCESS_LOG)), '"msg":"request"');
   const failed = rows.some((r) => r.flagged) || paired.some((r) => r.flagged) || signIns.flagged;
   const env = { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?' };
   const settings = {
@@ -361,7 +370,7 @@ async function main(): Promise<number> {
   }
   console.log(
     `\npaired: loaded at the same moment as the bare proxy, ${CONNECTIONS} connections each, ` +
-      `${PAIR_SLICES} × ${DURATION}s per round (medians over rounds)`,
+      `${PAIR_SLICES} × ${DURATION}s per round, p99 at 10 µs resolution (medians over rounds)`,
   );
   for (const r of paired) {
     const cells = [
