@@ -70,7 +70,7 @@ export interface BenchAccount {
 export async function seedAccount(toml: string, file: string): Promise<BenchAccount> {
   const loaded = loadConfigText(toml, { file, env: {} });
   if (!loaded.ok) throw new Error(`bench config rejected:\n  ${loaded.problems.join('\n  ')}`);
-  const store = openStore(loaded.config.store.url, systemClock);
+  const store = await openStore(loaded.config.store.url, systemClock);
   const user = await createUser(store, {
     username: 'bench',
     email: 'bench@example.com',

@@ -77,7 +77,7 @@ export async function runPrimary(
 ): Promise<Listening & { stop(): Promise<void> }> {
   ensureSecret(config);
   loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), systemClock.now());
-  const store = openStore(config.store.url, systemClock); // applies pending migrations, once
+  const store = await openStore(config.store.url, systemClock); // applies pending migrations, once
   await store.close();
 
   let stopping = false;

@@ -115,7 +115,7 @@ async function startServing(
   const secret = ensureSecret(config);
   if (secret.generated) logger.info({ dir: config.server.data_dir }, 'generated a server secret');
   if (secret.warning) logger.warn(secret.warning);
-  const store = openStore(config.store.url, systemClock);
+  const store = await openStore(config.store.url, systemClock);
   let gw: Gateway | null = null;
   let redirect: Server | null = null;
   let url: string;

@@ -6,7 +6,11 @@ import { createSqliteStore } from './sqlite/index.ts';
 
 export { BackupRefused };
 
-export function openStore(url: string, clock: Clock, opts: { migrate?: boolean } = {}): Store {
+/**
+ * Opens the store at `url`. Asynchronous for every backend, although SQLite's file opens at once: a network
+ * database connects first, and callers must not be written for the one that happens not to wait.
+ */
+export async function openStore(url: string, clock: Clock, opts: { migrate?: boolean } = {}): Promise<Store> {
   if (url.startsWith('sqlite:'))
     return createSqliteStore({ path: url.slice('sqlite:'.length), clock, ...opts });
   throw new Error(`store url "${url.split(':')[0]}:…" is not supported yet; use sqlite:PATH`);

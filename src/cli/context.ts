@@ -83,9 +83,9 @@ export async function withAccounts<T>(
   opts: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = loadConfigOrFail(flag);
-  let store: ReturnType<typeof openStore>;
+  let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = openStore(config.store.url, systemClock, opts);
+    store = await openStore(config.store.url, systemClock, opts);
   } catch (err) {
     throw new CliError(`cannot open the store ${config.store.url}: ${(err as Error).message}`, 2);
   }

@@ -52,7 +52,7 @@ describe('account use cases', () => {
   };
 
   before(async () => {
-    store = openStore(`sqlite:${join(tempDir(), 'g.db')}`, systemClock);
+    store = await openStore(`sqlite:${join(tempDir(), 'g.db')}`, systemClock);
     accounts = buildAccounts({
       store,
       clock: systemClock,

@@ -16,7 +16,7 @@ test('admin listener: /healthz is alive, /readyz follows the store', async () =>
     env: {},
   });
   assert.ok(loaded.ok);
-  const store = openStore(loaded.config.store.url, systemClock);
+  const store = await openStore(loaded.config.store.url, systemClock);
   const gw = await buildGateway({
     config: loaded.config,
     store,
@@ -45,7 +45,7 @@ test('admin listener: only Hosts that name it (DNS rebinding), and never two Aut
     { file: join(dir, 'gw.toml'), env: {} },
   );
   assert.ok(loaded.ok);
-  const store = openStore(loaded.config.store.url, systemClock);
+  const store = await openStore(loaded.config.store.url, systemClock);
   const gw = await buildGateway({
     config: loaded.config,
     store,

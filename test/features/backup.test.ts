@@ -32,7 +32,7 @@ describe('backup and store file modes', () => {
   test('a fresh store, its -wal and -shm files are 0600 and its new directory 0700', async () => {
     const data = join(dir, 'fresh', 'data');
     const db = join(data, 'gateway.db');
-    const store = openStore(`sqlite:${db}`, clock);
+    const store = await openStore(`sqlite:${db}`, clock);
     try {
       await addUsers(store, 'm', 1);
       assert.ok(existsSync(`${db}-wal`) && existsSync(`${db}-shm`), 'the store runs in WAL mode');
@@ -47,7 +47,7 @@ describe('backup and store file modes', () => {
     const data = join(dir, 'live');
     const config = join(dir, 'live.toml');
     writeFileSync(config, `[server]\ndata_dir = "${data}"\n`);
-    const store = openStore(`sqlite:${join(data, 'gateway.db')}`, clock);
+    const store = await openStore(`sqlite:${join(data, 'gateway.db')}`, clock);
     const reader = new Database(join(data, 'gateway.db'));
     try {
       await addUsers(store, 'a', 20);

@@ -68,7 +68,7 @@ pass_authorization = true
 `,
       { clock },
     );
-    other = openStore(gw.config.store.url, clock);
+    other = await openStore(gw.config.store.url, clock);
     alice = await createUser(gw.store, {
       username: 'alice',
       email: 'alice@example.com',

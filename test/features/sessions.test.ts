@@ -49,7 +49,7 @@ api = true
 `,
       { clock },
     );
-    other = openStore(gw.config.store.url, clock);
+    other = await openStore(gw.config.store.url, clock);
     alice = await createUser(gw.store, {
       username: 'alice',
       email: 'alice@example.com',

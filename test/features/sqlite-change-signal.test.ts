@@ -21,7 +21,7 @@ describe('SQLite authz version: read on change, not per request', () => {
   let store: Store;
   let file: string;
 
-  before(() => {
+  before(async () => {
     Database.prototype.prepare = function (this: Database.Database, source: string) {
       const statement = prepare.call(this, source);
       if (!source.includes("key = 'authz_version'")) return statement;
@@ -33,7 +33,7 @@ describe('SQLite authz version: read on change, not per request', () => {
       return statement;
     } as typeof prepare;
     file = join(tempDir(), 'gateway.db');
-    store = openStore(`sqlite:${file}`, systemClock);
+    store = await openStore(`sqlite:${file}`, systemClock);
   });
   after(async () => {
     Database.prototype.prepare = prepare;

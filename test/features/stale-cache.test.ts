@@ -56,7 +56,7 @@ require_claims = ["reports.read"]
     writeFileSync(file, text);
     const loaded = loadConfigText(text, { file, env: {} });
     if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
-    real = openStore(loaded.config.store.url, clock);
+    real = await openStore(loaded.config.store.url, clock);
     slow = new SlowStore(real);
     gateway = await buildGateway({
       config: loaded.config,

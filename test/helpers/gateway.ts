@@ -61,7 +61,7 @@ export async function startGateway(
   const loaded = loadConfigText(text, { file, env: opts.env ?? {} });
   if (!loaded.ok) throw new Error(`test config invalid:\n${loaded.problems.join('\n')}`);
   const clock = opts.clock ?? { now: () => Date.now() };
-  const store = openStore(loaded.config.store.url, clock);
+  const store = await openStore(loaded.config.store.url, clock);
   const gateway = await buildGateway({
     config: loaded.config,
     store,
