@@ -1,6 +1,7 @@
 // Chooses the store backend from `[store] url`: the one place that knows which adapters exist.
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import { createPostgresStore } from './postgres/index.ts';
 import { BackupRefused, backupSqlite } from './sqlite/backup.ts';
 import { createSqliteStore } from './sqlite/index.ts';
 
@@ -13,7 +14,9 @@ export { BackupRefused };
 export async function openStore(url: string, clock: Clock, opts: { migrate?: boolean } = {}): Promise<Store> {
   if (url.startsWith('sqlite:'))
     return createSqliteStore({ path: url.slice('sqlite:'.length), clock, ...opts });
-  throw new Error(`store url "${url.split(':')[0]}:…" is not supported yet; use sqlite:PATH`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://'))
+    return createPostgresStore({ url, clock, ...opts });
+  throw new Error(`store url "${url.split(':')[0]}:…" is not supported; use sqlite:PATH or postgres://…`);
 }
 
 /**

@@ -3,6 +3,7 @@
 // barrier (SharedArrayBuffer + Atomics), so their statements interleave the way separate processes' would.
 import { Worker } from 'node:worker_threads';
 import type { StoreVariant } from './mutants.ts';
+import type { RaceBackend } from './races.ts';
 
 export type RaceOp =
   /** Consume each hash once, in order (purpose "setup"); answers which ones this contender won. */
@@ -15,14 +16,15 @@ export type RaceOp =
   | { kind: 'create-user'; username: string; email: string };
 
 export type WorkerMessage =
-  | { type: 'open'; path: string; now: number; variant: StoreVariant }
+  | { type: 'open'; target: string; now: number; variant: StoreVariant }
+  | { type: 'close' }
   | { type: 'race'; generation: number; op: RaceOp };
 
 const ENTRY = new URL('./race-worker.ts', import.meta.url).href;
 const BOOT = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(ENTRY)}, ${JSON.stringify(ENTRY)}))`;
 
 type Reply =
-  | { type: 'opened' | 'armed' }
+  | { type: 'opened' | 'armed' | 'closed' }
   | { type: 'done'; value: unknown }
   | { type: 'failed'; error: string };
 
@@ -59,7 +61,10 @@ export class RacePool {
   readonly #gate = new Int32Array(new SharedArrayBuffer(8));
   readonly #contenders: Contender[];
 
-  private constructor(size: number) {
+  readonly backend: RaceBackend;
+
+  private constructor(size: number, backend: RaceBackend) {
+    this.backend = backend;
     this.#contenders = Array.from(
       { length: size },
       () => new Contender(this.#gate.buffer as SharedArrayBuffer, size),
@@ -67,8 +72,8 @@ export class RacePool {
   }
 
   /** `size` worker threads (starting one costs a second or two: share a pool across tests). */
-  static start(size: number): RacePool {
-    return new RacePool(size);
+  static start(size: number, backend: RaceBackend = 'sqlite'): RacePool {
+    return new RacePool(size, backend);
   }
 
   get size(): number {
@@ -76,11 +81,16 @@ export class RacePool {
   }
 
   /**
-   * Every contender opens its own connection to the (already migrated) file at `path`, as the SQLite adapter
-   * or one of its deliberately broken variants.
+   * Every contender opens its own connection to the (already migrated) store at `target` — a SQLite file path
+   * or a postgres:// URL — as the adapter or one of its deliberately broken variants.
    */
-  async open(path: string, now: number, variant: StoreVariant): Promise<void> {
-    await this.#all({ type: 'open', path, now, variant }, 'opened');
+  async open(target: string, now: number, variant: StoreVariant): Promise<void> {
+    await this.#all({ type: 'open', target, now, variant }, 'opened');
+  }
+
+  /** Every contender closes its store (before the database or file goes away). */
+  async closeStores(): Promise<void> {
+    await this.#all({ type: 'close' }, 'closed');
   }
 
   /** Arms every contender with its operation, releases them at once, and returns their answers in order. */

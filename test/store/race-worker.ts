@@ -1,7 +1,9 @@
-// One contender in a race: a worker thread with its own connection to the shared SQLite file. It prepares,
+// One contender in a race: a worker thread with its own connection to the shared store (a SQLite file, or a
+// PostgreSQL database). It prepares,
 // reports "armed", blocks on the shared barrier until the pool releases every contender at once, then runs
 // its operation and reports the outcome. The operations are the ones the store promises to serialize.
 import { parentPort, workerData } from 'node:worker_threads';
+import { createPostgresStore } from '../../src/adapters/postgres/index.ts';
 import { createSqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { type Store, StoreConflictError } from '../../src/ports/store.ts';
 import { storeVariant } from './mutants.ts';
@@ -95,8 +97,16 @@ port.on('message', async (m: WorkerMessage) => {
   try {
     if (m.type === 'open') {
       await store?.close();
-      store = storeVariant(createSqliteStore({ path: m.path, clock: { now: () => m.now } }), m.variant);
+      const clock = { now: () => m.now };
+      const opened = m.target.startsWith('postgres')
+        ? await createPostgresStore({ url: m.target, clock, migrate: false, max: 2 })
+        : createSqliteStore({ path: m.target, clock });
+      store = storeVariant(opened, m.variant);
       port.postMessage({ type: 'opened' });
+    } else if (m.type === 'close') {
+      await store?.close();
+      store = null;
+      port.postMessage({ type: 'closed' });
     } else {
       steps = 0;
       port.postMessage({ type: 'armed' });

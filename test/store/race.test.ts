@@ -1,6 +1,6 @@
 // The concurrency promises of the store port, with real parallelism: worker threads, each with its own
-// connection to one SQLite file. The adapter must never break them; the deliberately broken variants
-// (mutants.ts) must be caught, or these races prove nothing.
+// connection to one SQLite file or one PostgreSQL database. The adapters must never break them; the
+// deliberately broken variants (mutants.ts) must be caught, or these races prove nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RacePool } from './race-pool.ts';
@@ -8,34 +8,36 @@ import { chargeRace, consumeRace, updateRace, usernameRace } from './races.ts';
 
 const CONTENDERS = 4;
 
-describe('store races (sqlite, worker threads)', () => {
-  let pool: RacePool;
-  before(() => {
-    pool = RacePool.start(CONTENDERS);
-  });
-  after(async () => {
-    await pool.close();
-  });
+for (const backend of ['sqlite', 'postgres'] as const) {
+  describe(`store races (${backend}, worker threads with their own connections)`, () => {
+    let pool: RacePool;
+    before(() => {
+      pool = RacePool.start(CONTENDERS, backend);
+    });
+    after(async () => {
+      await pool.close();
+    });
 
-  test('a one-time token is consumed by exactly one of many concurrent callers', async () => {
-    assert.deepEqual(await consumeRace(pool, 'real', 10, 30), []);
-  });
-  test('a throttle admits exactly its limit of a concurrent burst, and counts each', async () => {
-    assert.deepEqual(await chargeRace(pool, 'real', 20), []);
-  });
-  test('concurrent counter updates are never lost', async () => {
-    assert.deepEqual(await updateRace(pool, 'real', 10), []);
-  });
-  test('of many concurrent sign-ups with one username, one is created and the rest conflict', async () => {
-    assert.deepEqual(await usernameRace(pool, 'real', 5), []);
-  });
+    test('a one-time token is consumed by exactly one of many concurrent callers', async () => {
+      assert.deepEqual(await consumeRace(pool, 'real', 10, 30), []);
+    });
+    test('a throttle admits exactly its limit of a concurrent burst, and counts each', async () => {
+      assert.deepEqual(await chargeRace(pool, 'real', 20), []);
+    });
+    test('concurrent counter updates are never lost', async () => {
+      assert.deepEqual(await updateRace(pool, 'real', 10), []);
+    });
+    test('of many concurrent sign-ups with one username, one is created and the rest conflict', async () => {
+      assert.deepEqual(await usernameRace(pool, 'real', 5), []);
+    });
 
-  // The proof that the races above can fail: the same races against a store broken on purpose.
-  test('caught: a select-then-update consume lets a token be used twice', async () => {
-    assert.ok((await consumeRace(pool, 'naive-consume', 2)).length > 0, 'the naive consume went unnoticed');
+    // The proof that the races above can fail: the same races against a store broken on purpose.
+    test('caught: a select-then-update consume lets a token be used twice', async () => {
+      assert.ok((await consumeRace(pool, 'naive-consume', 2)).length > 0, 'the naive consume went unnoticed');
+    });
+    test('caught: a read-then-write throttle admits more than its limit and loses counts', async () => {
+      assert.ok((await chargeRace(pool, 'racy-throttle', 2)).length > 0, 'the racy charge went unnoticed');
+      assert.ok((await updateRace(pool, 'racy-throttle', 2)).length > 0, 'the racy update went unnoticed');
+    });
   });
-  test('caught: a read-then-write throttle admits more than its limit and loses counts', async () => {
-    assert.ok((await chargeRace(pool, 'racy-throttle', 2)).length > 0, 'the racy charge went unnoticed');
-    assert.ok((await updateRace(pool, 'racy-throttle', 2)).length > 0, 'the racy update went unnoticed');
-  });
-});
+}

@@ -1,30 +1,48 @@
 // The store's concurrency promises, checked with real parallelism (RacePool): each race runs for a number of
-// rounds on a fresh SQLite file and returns what went wrong, so the same code can assert "never" against the
+// rounds on a fresh store (a SQLite file or a PostgreSQL database) and returns what went wrong, so the same code can assert "never" against the
 // adapter and "caught" against the deliberately broken variants (mutants.ts).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPostgresStore } from '../../src/adapters/postgres/index.ts';
 import { createSqliteStore } from '../../src/adapters/sqlite/index.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { tempDir } from '../helpers/gateway.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
 import type { StoreVariant } from './mutants.ts';
 import type { RacePool } from './race-pool.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
 
-/** A fresh migrated file, opened by the test (for setup and checks) and by every contender (as `variant`). */
-async function withFile<T>(
+export type RaceBackend = 'sqlite' | 'postgres';
+
+/** A fresh migrated store, opened by the test (for setup and checks) and by every contender (as `variant`). */
+async function withStore<T>(
   pool: RacePool,
   variant: StoreVariant,
   body: (store: Store) => Promise<T>,
 ): Promise<T> {
-  const dir = tempDir('hgw-race-');
-  const store = createSqliteStore({ path: join(dir, 'race.db'), clock: { now: () => NOW } });
+  const clock = { now: () => NOW };
+  let target: string;
+  let store: Store;
+  let drop: () => Promise<void>;
+  if (pool.backend === 'postgres') {
+    const db = await createTestDatabase();
+    target = db.url;
+    store = await createPostgresStore({ url: target, clock });
+    drop = db.drop;
+  } else {
+    const dir = tempDir('hgw-race-');
+    target = join(dir, 'race.db');
+    store = createSqliteStore({ path: target, clock });
+    drop = async () => rmSync(dir, { recursive: true, force: true });
+  }
   try {
-    await pool.open(join(dir, 'race.db'), NOW, variant);
+    await pool.open(target, NOW, variant);
     return await body(store);
   } finally {
+    await pool.closeStores();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await drop();
   }
 }
 
@@ -35,7 +53,7 @@ export function consumeRace(
   rounds: number,
   tokens = 20,
 ): Promise<string[]> {
-  return withFile(pool, variant, async (store) => {
+  return withStore(pool, variant, async (store) => {
     const violations: string[] = [];
     for (let r = 0; r < rounds; r++) {
       const hashes = Array.from({ length: tokens }, (_, i) => `race-${r}-${i}`);
@@ -69,7 +87,7 @@ export function chargeRace(
   limit = 8,
   attempts = 6,
 ): Promise<string[]> {
-  return withFile(pool, variant, async (store) => {
+  return withStore(pool, variant, async (store) => {
     const violations: string[] = [];
     for (let r = 0; r < rounds; r++) {
       const key = `ip:race-${r}`;
@@ -90,7 +108,7 @@ export function updateRace(
   rounds: number,
   attempts = 20,
 ): Promise<string[]> {
-  return withFile(pool, variant, async (store) => {
+  return withStore(pool, variant, async (store) => {
     const violations: string[] = [];
     for (let r = 0; r < rounds; r++) {
       const key = `account:race-${r}`;
@@ -105,7 +123,7 @@ export function updateRace(
 
 /** Each round: every contender creates the same username (distinct emails): one creates, the rest conflict. */
 export function usernameRace(pool: RacePool, variant: StoreVariant, rounds: number): Promise<string[]> {
-  return withFile(pool, variant, async (store) => {
+  return withStore(pool, variant, async (store) => {
     const violations: string[] = [];
     for (let r = 0; r < rounds; r++) {
       const username = `racer${r}`;

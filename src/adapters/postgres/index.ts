@@ -1,0 +1,51 @@
+// The PostgreSQL store: a bounded pool (db.ts), one module per table group, migrations applied on open under
+// an advisory lock so instances starting together apply each once.
+import type { Clock } from '../../ports/clock.ts';
+import type { Store } from '../../ports/store.ts';
+import { pgApiTokens } from './api-tokens.ts';
+import { pgAuthz } from './authz.ts';
+import { createPool, migrate, migrationState, type PgOptions } from './db.ts';
+import { pgOidcIdentities } from './oidc-identities.ts';
+import { pgOneTimeTokens } from './one-time-tokens.ts';
+import { pgOutbox } from './outbox.ts';
+import { pgSessions } from './sessions.ts';
+import { pgThrottles } from './throttles.ts';
+import { pgUsers } from './users.ts';
+
+export interface PostgresStoreOptions extends PgOptions {
+  /** postgres:// or postgresql:// URL (`?sslmode=` as libpq reads it). */
+  url: string;
+  clock: Clock;
+  /** Apply pending migrations on open (serve and most commands do). */
+  migrate?: boolean;
+}
+
+export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
+  const pool = createPool(opts.url, opts);
+  try {
+    if (opts.migrate !== false) await migrate(pool, opts.clock.now());
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const { clock } = opts;
+  return {
+    users: pgUsers(pool, clock),
+    apiTokens: pgApiTokens(pool, clock),
+    authz: pgAuthz(pool, clock),
+    sessions: pgSessions(pool, clock),
+    throttles: pgThrottles(pool),
+    oneTimeTokens: pgOneTimeTokens(pool, clock),
+    outbox: pgOutbox(pool, clock),
+    oidcIdentities: pgOidcIdentities(pool, clock),
+    async ready() {
+      const s = await migrationState(pool);
+      if (s.pending.length > 0) throw new Error(`store has ${s.pending.length} pending migration(s)`);
+    },
+    migrationState: () => migrationState(pool),
+    migrate: () => migrate(pool, clock.now()),
+    async close() {
+      await pool.end();
+    },
+  };
+}

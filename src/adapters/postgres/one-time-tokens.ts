@@ -1,0 +1,102 @@
+// One-time tokens (setup, invites, resets, magic links) in PostgreSQL: stored as SHA-256, consumed atomically.
+import type pg from 'pg';
+import type { Clock } from '../../ports/clock.ts';
+import {
+  type NewOneTimeToken,
+  type OneTimePurpose,
+  type OneTimeToken,
+  type OneTimeTokenStore,
+  StoreConflictError,
+} from '../../ports/store.ts';
+import { uniqueViolation } from './db.ts';
+import { outboxInsert } from './outbox.ts';
+import { inTransaction, type Queryable } from './tx.ts';
+
+interface Row {
+  purpose: OneTimePurpose;
+  user_id: string | null;
+  email: string | null;
+  payload: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+const toToken = (r: Row): OneTimeToken => ({
+  purpose: r.purpose,
+  userId: r.user_id,
+  email: r.email,
+  payload: r.payload === null ? null : (JSON.parse(r.payload) as Record<string, unknown>),
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+const COLUMNS = 'purpose, user_id, email, payload, created_at, expires_at';
+
+const INSERT = `INSERT INTO one_time_tokens (token_hash, purpose, user_id, email, payload, created_at, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+
+const PEEK = `SELECT ${COLUMNS} FROM one_time_tokens
+  WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3`;
+
+// One UPDATE … RETURNING: the row is marked used in the same statement that reads it (a concurrent one waits on
+// the row lock, then re-checks consumed_at), so of any number of concurrent presentations exactly one wins.
+const CONSUME = `UPDATE one_time_tokens SET consumed_at = $3
+  WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
+  RETURNING ${COLUMNS}`;
+
+const DROP_EARLIER_FOR_USER =
+  'DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL';
+const DROP_EARLIER_FOR_EMAIL =
+  'DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id IS NULL AND email = $2 AND consumed_at IS NULL';
+
+async function insert(q: Queryable, clock: Clock, t: NewOneTimeToken): Promise<void> {
+  const payload = t.payload === null ? null : JSON.stringify(t.payload);
+  await q.query(INSERT, [t.tokenHash, t.purpose, t.userId, t.email, payload, clock.now(), t.expiresAt]);
+}
+
+export function pgOneTimeTokens(pool: pg.Pool, clock: Clock): OneTimeTokenStore {
+  return {
+    async create(t) {
+      try {
+        await insert(pool, clock, t);
+      } catch (err) {
+        if (uniqueViolation(err)) throw new StoreConflictError('token_hash');
+        throw err;
+      }
+    },
+    async issue(t, mail) {
+      // One transaction: a new link replaces the earlier ones (only the latest mail's link works), and a
+      // token never exists without its mail.
+      await inTransaction(pool, async (c) => {
+        if (t.userId !== null) await c.query(DROP_EARLIER_FOR_USER, [t.purpose, t.userId]);
+        else if (t.email !== null) await c.query(DROP_EARLIER_FOR_EMAIL, [t.purpose, t.email]);
+        await insert(c, clock, t);
+        if (mail) await outboxInsert(c, clock, mail);
+      });
+    },
+    async peek(hash, purpose, now) {
+      const { rows } = await pool.query<Row>(PEEK, [hash, purpose, now]);
+      return rows[0] ? toToken(rows[0]) : null;
+    },
+    async consume(hash, purpose, now) {
+      const { rows } = await pool.query<Row>(CONSUME, [hash, purpose, now]);
+      return rows[0] ? toToken(rows[0]) : null;
+    },
+    async purge(before) {
+      const r = await pool.query('DELETE FROM one_time_tokens WHERE expires_at < $1 OR consumed_at < $1', [
+        before,
+      ]);
+      return r.rowCount ?? 0;
+    },
+    async deletePurpose(purpose, userId) {
+      const r =
+        userId === undefined
+          ? await pool.query('DELETE FROM one_time_tokens WHERE purpose = $1', [purpose])
+          : await pool.query('DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id = $2', [
+              purpose,
+              userId,
+            ]);
+      return r.rowCount ?? 0;
+    },
+  };
+}
