@@ -109,7 +109,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   // First, before anything is opened: an unusable certificate stops the start with one line.
   const tls = tlsAtStart(config);
   const snapshots = new SnapshotHolder(compileSnapshot(config));
-  const freshness = new AuthzFreshness(deps.authzVersions ?? polledAuthzVersions(store.authz));
+  // Pushed by the database where it can (no store read per request), else asked on each request.
+  const freshness = new AuthzFreshness(
+    deps.authzVersions ?? store.authzVersions?.() ?? polledAuthzVersions(store.authz),
+  );
   const tokens = new ApiTokenService(store, clock, {
     freshness,
     onTouchError: (err) => logger.warn({ err }, 'could not record token use'),

@@ -16,6 +16,8 @@ import type {
   User,
 } from '../core/records.ts';
 
+import type { AuthzVersions } from './authz-versions.ts';
+
 // Every layer's records; the store's interfaces below are written in them.
 export type * from '../core/records.ts';
 
@@ -299,6 +301,11 @@ export interface Store {
   readonly oneTimeTokens: OneTimeTokenStore;
   readonly outbox: MailOutboxStore;
   readonly oidcIdentities: OidcIdentityStore;
+  /**
+   * The authz version as the database pushes it to this process, for a backend that can (PostgreSQL's
+   * LISTEN/NOTIFY); absent for one that can only be asked. Starts listening on the first call.
+   */
+  authzVersions?(): AuthzVersions;
   /** Resolves when the store answers and its schema is current; rejects otherwise. */
   ready(): Promise<void>;
   migrationState(): Promise<MigrationState>;

@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { pgApiTokens } from './api-tokens.ts';
 import { pgAuthz } from './authz.ts';
+import { PgAuthzListener } from './authz-listener.ts';
 import { createPool, migrate, migrationState, type PgOptions } from './db.ts';
 import { pgOidcIdentities } from './oidc-identities.ts';
 import { pgOneTimeTokens } from './one-time-tokens.ts';
@@ -18,6 +19,8 @@ export interface PostgresStoreOptions extends PgOptions {
   clock: Clock;
   /** Apply pending migrations on open (serve and most commands do). */
   migrate?: boolean;
+  /** Told when the authz listener is lost or listening again, for the log. */
+  onListenerState?: (state: 'listening' | 'lost', err?: Error) => void;
 }
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
@@ -29,6 +32,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     throw err;
   }
   const { clock } = opts;
+  let listener: PgAuthzListener | null = null;
   return {
     users: pgUsers(pool, clock),
     apiTokens: pgApiTokens(pool, clock),
@@ -38,6 +42,14 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     oneTimeTokens: pgOneTimeTokens(pool, clock),
     outbox: pgOutbox(pool, clock),
     oidcIdentities: pgOidcIdentities(pool, clock),
+    authzVersions() {
+      if (listener === null) {
+        listener = new PgAuthzListener({ url: opts.url, onState: opts.onListenerState });
+        // Until it listens the version is unknown and every request asks the store: nothing waits on this.
+        listener.start().catch(() => {});
+      }
+      return listener;
+    },
     async ready() {
       const s = await migrationState(pool);
       if (s.pending.length > 0) throw new Error(`store has ${s.pending.length} pending migration(s)`);
@@ -45,6 +57,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     migrationState: () => migrationState(pool),
     migrate: () => migrate(pool, clock.now()),
     async close() {
+      await listener?.close();
       await pool.end();
     },
   };

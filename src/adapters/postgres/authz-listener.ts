@@ -1,0 +1,127 @@
+// The authz version pushed to this instance: a dedicated connection LISTENs on `hero_authz`, which every
+// change to users, sessions, grants or tokens notifies (migrations/postgres, hero_bump_authz) when it commits,
+// from any instance or the CLI. The request path reads the last value from memory, never the database.
+//
+// Fail closed: whenever the listener is not connected and caught up, the version is UNKNOWN_VERSION, under which
+// nothing cached is trusted and nothing read is kept (services/authz-freshness.ts) — every request asks the
+// store itself until the listener is back and has read the current value. A change can therefore never be
+// missed by an instance: it was either heard, or the instance was not relying on its caches at the time.
+import pg from 'pg';
+import { type AuthzVersion, type AuthzVersions, UNKNOWN_VERSION } from '../../ports/authz-versions.ts';
+
+const CHANNEL = 'hero_authz';
+/** How the listener's connection shows in pg_stat_activity. */
+export const LISTENER_NAME = 'hero-gateway authz listener';
+const READ = `SELECT value FROM meta WHERE key = 'authz_version'`;
+/** Reconnect delays after a lost listener: quick at first, then at most every few seconds. */
+const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
+/**
+ * How often the listener's connection proves it is alive (and re-reads the version): a connection that died
+ * without a word (a half-open TCP connection after a network fault) would otherwise look like "no changes".
+ */
+export const LISTENER_CHECK_MS = 2000;
+
+export interface AuthzListenerOptions {
+  url: string;
+  /** Told of losses and recoveries, for the log. */
+  onState?: (state: 'listening' | 'lost', err?: Error) => void;
+  checkMs?: number;
+}
+
+export class PgAuthzListener implements AuthzVersions {
+  readonly #opts: AuthzListenerOptions;
+  #version: AuthzVersion = UNKNOWN_VERSION;
+  /** The connection being opened or in use; news from any other (an older one ending late) is ignored. */
+  #client: pg.Client | null = null;
+  #attempt = 0;
+  #retry: NodeJS.Timeout | null = null;
+  #check: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  constructor(opts: AuthzListenerOptions) {
+    this.#opts = opts;
+  }
+
+  current(): AuthzVersion {
+    return this.#version;
+  }
+
+  /** Connects; resolves once listening and caught up, or rejects with the first failure (retries go on). */
+  start(): Promise<void> {
+    return this.#connect();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    if (this.#check) clearInterval(this.#check);
+    const client = this.#client;
+    this.#client = null;
+    this.#version = UNKNOWN_VERSION;
+    await client?.end().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.#opts.url,
+      keepAlive: true,
+      application_name: LISTENER_NAME,
+    });
+    this.#client = client;
+    // Installed before connecting: a failure at any point after is a lost listener, never an unhandled error.
+    client.on('error', (err) => this.#lost(client, err));
+    client.on('end', () => this.#lost(client, new Error('listener connection ended')));
+    client.on('notification', (n) => {
+      if (n.channel !== CHANNEL || this.#client !== client) return;
+      const v = Number(n.payload);
+      // Bumps are serialized by the meta row's lock and delivered in commit order, so the newest is last.
+      this.#version = Number.isFinite(v) ? v : UNKNOWN_VERSION;
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      // Read after LISTEN: a change committed in between is both heard and read, never neither.
+      const { rows } = await client.query<{ value: number }>(READ);
+      if (this.#closed || this.#client !== client) {
+        await client.end();
+        return;
+      }
+      this.#version = Number(rows[0]?.value);
+      this.#attempt = 0;
+      this.#opts.onState?.('listening');
+      this.#check = setInterval(() => this.#prove(client), this.#opts.checkMs ?? LISTENER_CHECK_MS);
+      this.#check.unref();
+    } catch (err) {
+      this.#lost(client, err as Error);
+      throw err;
+    }
+  }
+
+  /** A round trip on the listener's own connection: it answers (and the value agrees), or it is lost. */
+  #prove(client: pg.Client): void {
+    client.query<{ value: number }>(READ).then(
+      ({ rows }) => {
+        if (this.#client === client) this.#version = Number(rows[0]?.value);
+      },
+      (err: Error) => this.#lost(client, err),
+    );
+  }
+
+  #lost(client: pg.Client, err: Error): void {
+    if (this.#client !== client) return; // an older connection's late news, or already handled
+    const wasListening = this.#version !== UNKNOWN_VERSION;
+    this.#client = null;
+    this.#version = UNKNOWN_VERSION;
+    if (this.#check) clearInterval(this.#check);
+    this.#check = null;
+    client.end().catch(() => {});
+    if (this.#closed || this.#retry) return;
+    if (wasListening) this.#opts.onState?.('lost', err);
+    const delay = BACKOFF_MS[Math.min(this.#attempt++, BACKOFF_MS.length - 1)] as number;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      if (!this.#closed) this.#connect().catch(() => {});
+    }, delay);
+    this.#retry.unref();
+  }
+}
