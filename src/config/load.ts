@@ -204,6 +204,9 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 type Loose = Record<string, unknown>;
 const isObj = (v: unknown): v is Loose => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/** Why a PostgreSQL store without server.secret is refused (the ${…} in it is the config file's interpolation). */
+export const SHARED_SECRET_NEEDED = `server.secret: required with a PostgreSQL store (every instance must use the same one): set secret = "\${HERO_GATEWAY_SECRET}" and give each instance that variable`;
+
 /** Rules across entries, run on the raw data so they are reported even when other fields are wrong. */
 function crossCheck(data: unknown): string[] {
   if (!isObj(data)) return [];
@@ -277,6 +280,11 @@ function crossCheck(data: unknown): string[] {
         `session.cookie_domain: "${domain}" must be public_url's host "${host}" or a parent domain of it`,
       );
   }
+  // Instances sharing a database must share the secret that seals what they store (mail, provider tokens) and
+  // signs their cookies' companions: a secret generated into one machine's data_dir would be that one's alone.
+  const store = isObj(data.store) ? data.store : {};
+  if (typeof store.url === 'string' && /^postgres(ql)?:\/\//.test(store.url) && server.secret === undefined)
+    problems.push(SHARED_SECRET_NEEDED);
   return problems;
 }
 

@@ -99,7 +99,10 @@ describe('backup and store file modes', () => {
 
   test('a store that is not SQLite, or in memory, is one line saying what to use instead', async () => {
     const pg = join(dir, 'pg.toml');
-    writeFileSync(pg, `[server]\ndata_dir = "${dir}"\n[store]\nurl = "postgres://gw@db.internal/gateway"\n`);
+    writeFileSync(
+      pg,
+      `[server]\ndata_dir = "${dir}"\nsecret = "${'s'.repeat(40)}"\n[store]\nurl = "postgres://gw@db.internal/gateway"\n`,
+    );
     const mem = join(dir, 'mem.toml');
     writeFileSync(mem, `[server]\ndata_dir = "${dir}"\n[store]\nurl = "sqlite::memory:"\n`);
     const [a, b] = await Promise.all([

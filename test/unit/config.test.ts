@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfigText } from '../../src/config/load.ts';
+import { loadConfigText, SHARED_SECRET_NEEDED } from '../../src/config/load.ts';
 
 const ROUTE = '[[route]]\nname = "wiki"\nupstream = "http://127.0.0.1:3000"\nauth = "bearer"\n';
 
@@ -173,6 +173,16 @@ timeout = "3 days"
       'server.trusted_proxies[0]: must have a prefix length from 0 to 32 but is "10.0.0.0/33"',
       'server.trusted_proxies[1]: must be an IP address or CIDR range but is "nope"',
     ]);
+  });
+
+  test('a PostgreSQL store needs server.secret (instances share it); SQLite generates its own', () => {
+    const pg = '[store]\nurl = "postgres://gw@db.internal:5432/gateway?sslmode=require"\n';
+    assert.deepEqual(problems(pg), [SHARED_SECRET_NEEDED]);
+    assert.match(SHARED_SECRET_NEEDED, /secret = "\$\{HERO_GATEWAY_SECRET\}"/);
+    const secret = 'x'.repeat(40);
+    const withSecret = loadConfigText(`[server]\nsecret = "\${S}"\n${pg}`, { env: { S: secret } });
+    assert.ok(withSecret.ok && withSecret.config.server.secret === secret);
+    assert.ok(loadConfigText('[store]\nurl = "sqlite:/tmp/x.db"\n', { env: {} }).ok);
   });
 
   test('cookie_domain must be a domain that covers public_url', () => {
