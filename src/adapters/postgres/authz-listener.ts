@@ -21,6 +21,13 @@ const BACKOFF_MS = [100, 250, 500, 1000, 2000, 5000];
  */
 export const LISTENER_CHECK_MS = 2000;
 
+/** The version row's value; a database without it is not one the gateway can trust. */
+function versionOf(rows: { value: number }[]): number {
+  const v = Number(rows[0]?.value);
+  if (!Number.isFinite(v)) throw new Error('the store has no authz version (meta.authz_version is missing)');
+  return v;
+}
+
 export interface AuthzListenerOptions {
   url: string;
   /** Told of losses and recoveries, for the log. */
@@ -37,6 +44,8 @@ export class PgAuthzListener implements AuthzVersions {
   #retry: NodeJS.Timeout | null = null;
   #check: NodeJS.Timeout | null = null;
   #closed = false;
+  /** A check is on its way; one still unanswered when the next is due means the connection went silent. */
+  #checking = false;
 
   constructor(opts: AuthzListenerOptions) {
     this.#opts = opts;
@@ -65,6 +74,8 @@ export class PgAuthzListener implements AuthzVersions {
     const client = new pg.Client({
       connectionString: this.#opts.url,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 5000,
       application_name: LISTENER_NAME,
     });
     this.#client = client;
@@ -86,8 +97,9 @@ export class PgAuthzListener implements AuthzVersions {
         await client.end();
         return;
       }
-      this.#version = Number(rows[0]?.value);
+      this.#version = versionOf(rows);
       this.#attempt = 0;
+      this.#checking = false;
       this.#opts.onState?.('listening');
       this.#check = setInterval(() => this.#prove(client), this.#opts.checkMs ?? LISTENER_CHECK_MS);
       this.#check.unref();
@@ -99,9 +111,25 @@ export class PgAuthzListener implements AuthzVersions {
 
   /** A round trip on the listener's own connection: it answers (and the value agrees), or it is lost. */
   #prove(client: pg.Client): void {
+    if (this.#checking) {
+      // No answer in a whole interval: a stalled connection hears nothing, so it must not vouch for anything.
+      this.#lost(client, new Error('the listener connection stopped answering'));
+      return;
+    }
+    this.#checking = true;
     client.query<{ value: number }>(READ).then(
       ({ rows }) => {
-        if (this.#client === client) this.#version = Number(rows[0]?.value);
+        this.#checking = false;
+        if (this.#client !== client) return;
+        let read: number;
+        try {
+          read = versionOf(rows);
+        } catch (err) {
+          this.#lost(client, err as Error);
+          return;
+        }
+        // A notification can be handled just before this answer: a read never moves the version backwards.
+        this.#version = typeof this.#version === 'number' ? Math.max(this.#version, read) : read;
       },
       (err: Error) => this.#lost(client, err),
     );

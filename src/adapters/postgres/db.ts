@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { inTransaction } from './tx.ts';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/postgres/', import.meta.url));
 
@@ -32,6 +33,10 @@ export function createPool(url: string, opts: PgOptions = {}): pg.Pool {
     max: opts.max ?? POOL_SIZE,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     statement_timeout: opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
+    // The server's timeout needs a server that answers; this one also ends a wait on a connection that went
+    // silent (a network fault), so no request hangs until TCP gives up.
+    query_timeout: (opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS) + 1000,
+    keepAlive: true,
     idleTimeoutMillis: 30_000,
     types: {
       getTypeParser: (oid, format) => (oid === INT8 ? toNumber : pg.types.getTypeParser(oid, format)),
@@ -93,9 +98,7 @@ export async function migrationState(pool: pg.Pool): Promise<{ applied: string[]
  * on an empty database apply each migration exactly once. Returns what this call applied.
  */
 export async function migrate(pool: pg.Pool, now: number): Promise<string[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     // Held until COMMIT or ROLLBACK; a second instance waits here, then sees the ledger the first wrote.
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await client.query(LEDGER);
@@ -112,14 +115,8 @@ export async function migrate(pool: pg.Pool, now: number): Promise<string[]> {
       ]);
       applied.push(m.name);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

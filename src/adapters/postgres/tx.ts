@@ -10,16 +10,39 @@ export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
  * isolation (read committed) does not serialize two transactions that only read first.
  */
 export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
+    try {
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    }
+  });
+}
+
+/**
+ * Runs `fn` on one checked-out client. The pool stops listening for a client's errors while it is checked out:
+ * without a listener here, a connection that dies mid-transaction (a restart, pg_terminate_backend) would be an
+ * unhandled 'error' event and end the process. A client whose connection failed is destroyed, not reused.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    return await fn(client);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A failed ROLLBACK (inside fn) means the connection itself is gone: never hand it out again.
+    broken ??= (err as { code?: string }).code === undefined ? (err as Error) : undefined;
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
