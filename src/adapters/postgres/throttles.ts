@@ -104,7 +104,13 @@ export function pgThrottles(pool: pg.Pool): ThrottleStore {
     },
     async clear(keys) {
       if (keys.length === 0) return;
-      await pool.query('DELETE FROM throttles WHERE key = ANY($1)', [[...keys]]);
+      // Rows locked in key order, as charge() takes them: a clear and a charge over the same keys queue
+      // instead of deadlocking (a plain DELETE … ANY locks in scan order).
+      await pool.query(
+        `DELETE FROM throttles WHERE key IN
+           (SELECT key FROM throttles WHERE key = ANY($1) ORDER BY key FOR UPDATE)`,
+        [[...keys]],
+      );
     },
   };
 }
