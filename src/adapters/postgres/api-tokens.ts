@@ -3,8 +3,8 @@ import type pg from 'pg';
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type ApiToken, type ApiTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import { uniqueViolation } from './db.ts';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
 
 type TokenRow = {
   t_id: string;

@@ -3,12 +3,9 @@
 // Driver: `pg` (node-postgres). It is the most used and longest-maintained PostgreSQL client for Node, its pool
 // is bounded and observable, a dedicated client can LISTEN (how instances learn of each other's changes), and
 // its errors carry PostgreSQL's own fields (`code` 23505, `constraint`) that conflicts are mapped from.
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrationFiles } from '../migration-files.ts';
 import { inTransaction } from './tx.ts';
-
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/postgres/', import.meta.url));
 
 // bigint (int8) columns hold millisecond instants and counters, far inside Number's exact range: read them as
 // numbers, like the SQLite adapter does, instead of pg's default strings.
@@ -48,26 +45,6 @@ export function createPool(url: string, opts: PgOptions = {}): pg.Pool {
   return pool;
 }
 
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-let migrations: Migration[] | null = null;
-
-function listMigrations(): Migration[] {
-  migrations ??= readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({
-      version: Number(name.slice(0, 4)),
-      name,
-      sql: readFileSync(`${MIGRATIONS_DIR}${name}`, 'utf8'),
-    }));
-  return migrations;
-}
-
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`;
 
@@ -86,7 +63,7 @@ export async function migrationState(pool: pg.Pool): Promise<{ applied: string[]
       throw err;
     });
   const applied = new Set(rows.map((r) => r.version));
-  const all = listMigrations();
+  const all = migrationFiles('postgres');
   return {
     applied: all.filter((m) => applied.has(m.version)).map((m) => m.name),
     pending: all.filter((m) => !applied.has(m.version)).map((m) => m.name),
@@ -105,7 +82,7 @@ export async function migrate(pool: pg.Pool, now: number): Promise<string[]> {
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
     const applied: string[] = [];
-    for (const m of listMigrations()) {
+    for (const m of migrationFiles('postgres')) {
       if (done.has(m.version)) continue;
       await client.query(m.sql);
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [

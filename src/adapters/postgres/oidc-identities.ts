@@ -2,8 +2,8 @@
 import type pg from 'pg';
 import type { Clock } from '../../ports/clock.ts';
 import type { NewOidcIdentity, OidcIdentity, OidcIdentityStore } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import type { Queryable } from './tx.ts';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
 
 type IdentityRow = {
   i_provider: string;

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Session, SessionOidc, SessionStore } from '../../ports/store.ts';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 
 interface SessionRow {
   s_id: string;

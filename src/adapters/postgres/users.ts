@@ -14,10 +14,10 @@ import {
   type User,
   type UserStore,
 } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import { uniqueViolation } from './db.ts';
 import { identityInsert } from './oidc-identities.ts';
 import { inTransaction, type Queryable } from './tx.ts';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
 
 const count = (r: { rowCount: number | null }) => r.rowCount ?? 0;
 

@@ -2,8 +2,8 @@
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import { type ApiToken, type ApiTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS } from '../user-rows.ts';
 import { type Db, uniqueViolation } from './db.ts';
-import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 interface TokenRow {
   t_id: string;

@@ -1,12 +1,10 @@
 // Opening a SQLite database the way the gateway needs it, and applying the numbered migrations.
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { migrationFiles } from '../migration-files.ts';
 
 export type Db = Database.Database;
-
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/sqlite/', import.meta.url));
 
 export function openDatabase(path: string): Db {
   if (path !== ':memory:' && path !== '') createPrivately(path);
@@ -65,27 +63,6 @@ function createPrivately(path: string): void {
   }
 }
 
-interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-let migrations: Migration[] | null = null;
-
-/** The migration files, read once per process: /readyz asks for the state on every probe. */
-function listMigrations(): Migration[] {
-  migrations ??= readdirSync(MIGRATIONS_DIR)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
-    .map((name) => ({
-      version: Number(name.slice(0, 4)),
-      name,
-      sql: readFileSync(`${MIGRATIONS_DIR}${name}`, 'utf8'),
-    }));
-  return migrations;
-}
-
 function ensureLedger(db: Db): void {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
@@ -98,7 +75,7 @@ export function migrationState(db: Db): { applied: string[]; pending: string[] }
       (r) => r.version,
     ),
   );
-  const all = listMigrations();
+  const all = migrationFiles('sqlite');
   return {
     applied: all.filter((m) => applied.has(m.version)).map((m) => m.name),
     pending: all.filter((m) => !applied.has(m.version)).map((m) => m.name),
@@ -115,7 +92,7 @@ export function migrate(db: Db, now: number): string[] {
       ),
     );
     const applied: string[] = [];
-    for (const m of listMigrations()) {
+    for (const m of migrationFiles('sqlite')) {
       if (done.has(m.version)) continue;
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(

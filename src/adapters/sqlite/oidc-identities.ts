@@ -1,8 +1,8 @@
 // Identity-provider accounts in SQLite: each (issuer, subject) belongs to exactly one user.
 import type { Clock } from '../../ports/clock.ts';
 import type { NewOidcIdentity, OidcIdentity, OidcIdentityStore } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS } from '../user-rows.ts';
 import type { Db } from './db.ts';
-import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 interface IdentityRow {
   i_provider: string;

@@ -2,8 +2,8 @@
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Session, SessionOidc, SessionStore } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS } from '../user-rows.ts';
 import type { Db } from './db.ts';
-import { toUser, USER_COLUMNS } from './user-rows.ts';
 
 interface SessionRow {
   s_id: string;

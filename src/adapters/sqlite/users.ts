@@ -9,9 +9,9 @@ import {
   type User,
   type UserStore,
 } from '../../ports/store.ts';
+import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import { type Db, uniqueViolation } from './db.ts';
 import { identityInsert } from './oidc-identities.ts';
-import { toUser, USER_COLUMNS, type UserRow } from './user-rows.ts';
 
 export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const insert = db.prepare(

@@ -1,6 +1,7 @@
-// A user as SQLite returns it, and as the port describes it: shared by every adapter file that joins users,
-// so none of them imports another's store (users.ts needs oidc-identities.ts, which needs these).
-import type { User } from '../../ports/store.ts';
+// A user row as both SQL stores return it (PostgreSQL's bigint instants are parsed to numbers, postgres/db.ts),
+// and as the port describes it: shared by every adapter file that joins users, so none of them imports another's
+// store (users.ts needs oidc-identities.ts, which needs these).
+import type { User } from '../ports/store.ts';
 
 export interface UserRow {
   id: string;
