@@ -1,6 +1,7 @@
 // The authz version pushed to this instance: a dedicated connection LISTENs on `hero_authz`, which every
-// change to users, sessions, grants or tokens notifies (migrations/postgres, hero_bump_authz) when it commits,
-// from any instance or the CLI. The request path reads the last value from memory, never the database.
+// transaction that changed users, sessions, grants or tokens notifies (migrations/postgres, hero_bump_authz)
+// when it commits, from any instance or the CLI. The request path reads the last value from memory, never the
+// database. The pool's connections listen too, so this instance's own changes count before they return.
 //
 // Fail closed: whenever the listener is not connected and caught up, the version is UNKNOWN_VERSION, under which
 // nothing cached is trusted and nothing read is kept (services/authz-freshness.ts) — every request asks the
@@ -9,7 +10,8 @@
 import pg from 'pg';
 import { type AuthzVersion, type AuthzVersions, UNKNOWN_VERSION } from '../../ports/authz-versions.ts';
 
-const CHANNEL = 'hero_authz';
+/** The channel every committed authz change notifies (migrations/postgres, hero_bump_authz). */
+export const AUTHZ_CHANNEL = 'hero_authz';
 /** How the listener's connection shows in pg_stat_activity. */
 export const LISTENER_NAME = 'hero-gateway authz listener';
 const READ = `SELECT value FROM meta WHERE key = 'authz_version'`;
@@ -55,6 +57,22 @@ export class PgAuthzListener implements AuthzVersions {
     return this.#version;
   }
 
+  /**
+   * A version notified on any of this instance's connections: the listener's own, or a pool connection that
+   * just committed a change (it hears its own notification before its COMMIT returns, so a revocation made here
+   * is refused from the very next request, without waiting for the listener's round trip). Bumps are taken in
+   * commit order, but two connections deliver them independently: the highest wins. Ignored while the version
+   * is unknown — only the listener's own catch-up read ends that.
+   */
+  heard(version: number): void {
+    if (typeof this.#version !== 'number') return;
+    if (!Number.isFinite(version)) {
+      this.#lost(this.#client, new Error('a notification without a version'));
+      return;
+    }
+    if (version > this.#version) this.#version = version;
+  }
+
   /** Connects; resolves once listening and caught up, or rejects with the first failure (retries go on). */
   start(): Promise<void> {
     return this.#connect();
@@ -83,14 +101,12 @@ export class PgAuthzListener implements AuthzVersions {
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client, new Error('listener connection ended')));
     client.on('notification', (n) => {
-      if (n.channel !== CHANNEL || this.#client !== client) return;
-      const v = Number(n.payload);
-      // Bumps are serialized by the meta row's lock and delivered in commit order, so the newest is last.
-      this.#version = Number.isFinite(v) ? v : UNKNOWN_VERSION;
+      if (n.channel !== AUTHZ_CHANNEL || this.#client !== client) return;
+      this.heard(Number(n.payload));
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${AUTHZ_CHANNEL}`);
       // Read after LISTEN: a change committed in between is both heard and read, never neither.
       const { rows } = await client.query<{ value: number }>(READ);
       if (this.#closed || this.#client !== client) {
@@ -135,8 +151,8 @@ export class PgAuthzListener implements AuthzVersions {
     );
   }
 
-  #lost(client: pg.Client, err: Error): void {
-    if (this.#client !== client) return; // an older connection's late news, or already handled
+  #lost(client: pg.Client | null, err: Error): void {
+    if (client === null || this.#client !== client) return; // an older connection's late news, or already handled
     const wasListening = this.#version !== UNKNOWN_VERSION;
     this.#client = null;
     this.#version = UNKNOWN_VERSION;

@@ -4,7 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Store } from '../../ports/store.ts';
 import { pgApiTokens } from './api-tokens.ts';
 import { pgAuthz } from './authz.ts';
-import { PgAuthzListener } from './authz-listener.ts';
+import { AUTHZ_CHANNEL, PgAuthzListener } from './authz-listener.ts';
 import { createPool, migrate, migrationState, type PgOptions } from './db.ts';
 import { pgOidcIdentities } from './oidc-identities.ts';
 import { pgOneTimeTokens } from './one-time-tokens.ts';
@@ -25,6 +25,16 @@ export interface PostgresStoreOptions extends PgOptions {
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
   const pool = createPool(opts.url, opts);
+  let listener: PgAuthzListener | null = null;
+  // Every pool connection listens as well: a connection hears its own notification before its COMMIT returns,
+  // so a sign-out or revocation made through this instance is refused by it from the very next request instead
+  // of a listener round trip later. LISTEN is queued ahead of the first query the connection is handed.
+  pool.on('connect', (client) => {
+    client.on('notification', (n) => {
+      if (n.channel === AUTHZ_CHANNEL) listener?.heard(Number(n.payload));
+    });
+    client.query(`LISTEN ${AUTHZ_CHANNEL}`).catch(() => {});
+  });
   try {
     if (opts.migrate !== false) await migrate(pool, opts.clock.now());
   } catch (err) {
@@ -32,7 +42,6 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     throw err;
   }
   const { clock } = opts;
-  let listener: PgAuthzListener | null = null;
   return {
     users: pgUsers(pool, clock),
     apiTokens: pgApiTokens(pool, clock),
