@@ -51,6 +51,7 @@ import { OidcAccounts } from './services/oidc-accounts.ts';
 import { OidcLogin } from './services/oidc-login.ts';
 import { OidcProviders, type RetryPolicy } from './services/oidc-providers.ts';
 import type { OutboxSender } from './services/outbox.ts';
+import { storeReadiness } from './services/readiness.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
 import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './services/throttle.ts';
@@ -255,7 +256,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     const adminApp = Fastify(fastifyOptions(logger.child({ listener: 'admin' })));
     installErrorHandling(adminApp);
     adminApp.addHook('onRequest', adminHostGuard(config.admin.hosts));
-    await adminApp.register(healthRoutes, { ready: () => store.ready() });
+    await adminApp.register(healthRoutes, { readiness: () => storeReadiness(store) });
     await adminApp.register(metricsRoutes, { metrics });
     await adminApp.register(adminApi, {
       tokens,

@@ -314,6 +314,19 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/**
+ * The store answers, but migrations this gateway needs are not applied yet (another instance is applying them,
+ * or `migrate` was not run): readiness says so apart from an unreachable store.
+ */
+export class StoreBehindError extends Error {
+  readonly pending: string[];
+  constructor(pending: string[]) {
+    super(`store has ${pending.length} pending migration(s): ${pending.join(', ')}`);
+    this.name = 'StoreBehindError';
+    this.pending = pending;
+  }
+}
+
 /** A uniqueness rule was violated (username or email taken, duplicate token hash). */
 export class StoreConflictError extends Error {
   readonly field: string;

@@ -32,7 +32,7 @@ test('admin listener: /healthz is alive, /readyz follows the store', async () =>
   await store.close();
   const down = await admin.inject('/readyz');
   assert.equal(down.statusCode, 503);
-  assert.deepEqual(down.json(), { status: 'unavailable' });
+  assert.deepEqual(down.json(), { status: 'unavailable', code: 'store_unreachable' });
   assert.equal((await admin.inject('/healthz')).statusCode, 200, 'alive even when not ready');
   assert.equal((await admin.inject('/nope')).statusCode, 404);
   await gw.close();

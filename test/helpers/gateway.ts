@@ -1,4 +1,7 @@
 // Starts a real gateway (real SQLite file, real listener on port 0) from a TOML snippet, for feature tests.
+//
+// The backend matrix: with HERO_TEST_STORE=postgres, a gateway whose snippet names no store of its own gets a
+// fresh PostgreSQL database instead (dropped on close), so the same feature tests run against both backends.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +13,7 @@ import { ensureSecret } from '../../src/config/secret.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
+import { createTestDatabase, type TestDatabase } from './postgres.ts';
 
 export class TestClock implements Clock {
   t: number;
@@ -54,7 +58,8 @@ export async function startGateway(
   } = {},
 ) {
   const dir = tempDir();
-  const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n${opts.server ?? ''}\n[admin]\nlisten = "${opts.admin ? '127.0.0.1:0' : ''}"\n${toml}`;
+  const backend = await matrixBackend(toml, opts.server ?? '');
+  const text = `[server]\ndata_dir = "${dir}"\nlog_level = "silent"\n${backend.server}${opts.server ?? ''}\n[admin]\nlisten = "${opts.admin ? '127.0.0.1:0' : ''}"\n${backend.store}${toml}`;
   const file = join(dir, 'hero-gateway.toml');
   // The file is written too, so a test can change it and reload.
   writeFileSync(file, text);
@@ -86,7 +91,26 @@ export async function startGateway(
     async close() {
       await gateway.close();
       await store.close();
+      await backend.database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   } satisfies TestGateway;
+}
+
+/** Which backend the feature tests run on: HERO_TEST_STORE=postgres, or SQLite (the default). */
+export const testBackend = process.env.HERO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+/** The config a gateway needs for the matrix's backend, unless the test chose its store itself. */
+async function matrixBackend(
+  toml: string,
+  server: string,
+): Promise<{ server: string; store: string; database?: TestDatabase }> {
+  if (testBackend !== 'postgres' || /^\s*\[store\]/m.test(toml)) return { server: '', store: '' };
+  const database = await createTestDatabase();
+  // A PostgreSQL store needs the secret in the config (every instance shares it); any fixed test value does.
+  return {
+    server: /^\s*secret\s*=/m.test(server) ? '' : `secret = "${'s'.repeat(48)}"\n`,
+    store: `[store]\nurl = "${database.url}"\n`,
+    database,
+  };
 }

@@ -22,6 +22,8 @@ export interface PgOptions {
   statementTimeoutMs?: number;
   /** How long to wait for a free connection or a new one; beyond it the query fails. */
   connectTimeoutMs?: number;
+  /** Prepares each new connection before its first query (awaited: a failure fails that checkout). */
+  onConnect?: (client: pg.PoolClient) => Promise<void>;
 }
 
 export function createPool(url: string, opts: PgOptions = {}): pg.Pool {
@@ -35,6 +37,7 @@ export function createPool(url: string, opts: PgOptions = {}): pg.Pool {
     query_timeout: (opts.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS) + 1000,
     keepAlive: true,
     idleTimeoutMillis: 30_000,
+    ...(opts.onConnect ? { onConnect: opts.onConnect } : {}),
     types: {
       getTypeParser: (oid, format) => (oid === INT8 ? toNumber : pg.types.getTypeParser(oid, format)),
     },

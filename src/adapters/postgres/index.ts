@@ -1,7 +1,7 @@
 // The PostgreSQL store: a bounded pool (db.ts), one module per table group, migrations applied on open under
 // an advisory lock so instances starting together apply each once.
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
+import { type Store, StoreBehindError } from '../../ports/store.ts';
 import { pgApiTokens } from './api-tokens.ts';
 import { pgAuthz } from './authz.ts';
 import { AUTHZ_CHANNEL, PgAuthzListener } from './authz-listener.ts';
@@ -24,16 +24,18 @@ export interface PostgresStoreOptions extends PgOptions {
 }
 
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
-  const pool = createPool(opts.url, opts);
   let listener: PgAuthzListener | null = null;
-  // Every pool connection listens as well: a connection hears its own notification before its COMMIT returns,
-  // so a sign-out or revocation made through this instance is refused by it from the very next request instead
-  // of a listener round trip later. LISTEN is queued ahead of the first query the connection is handed.
-  pool.on('connect', (client) => {
-    client.on('notification', (n) => {
-      if (n.channel === AUTHZ_CHANNEL) listener?.heard(Number(n.payload));
-    });
-    client.query(`LISTEN ${AUTHZ_CHANNEL}`).catch(() => {});
+  const pool = createPool(opts.url, {
+    ...opts,
+    // Every pool connection listens as well: a connection hears its own notification before its COMMIT
+    // returns, so a sign-out or revocation made through this instance is refused by it from the very next
+    // request instead of a listener round trip later.
+    async onConnect(client) {
+      client.on('notification', (n) => {
+        if (n.channel === AUTHZ_CHANNEL) listener?.heard(Number(n.payload));
+      });
+      await client.query(`LISTEN ${AUTHZ_CHANNEL}`);
+    },
   });
   try {
     if (opts.migrate !== false) await migrate(pool, opts.clock.now());
@@ -61,7 +63,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     },
     async ready() {
       const s = await migrationState(pool);
-      if (s.pending.length > 0) throw new Error(`store has ${s.pending.length} pending migration(s)`);
+      if (s.pending.length > 0) throw new StoreBehindError(s.pending);
     },
     migrationState: () => migrationState(pool),
     migrate: () => migrate(pool, clock.now()),

@@ -1,6 +1,6 @@
 // The SQLite store: one connection, prepared statements per table group, migrations applied on open.
 import type { Clock } from '../../ports/clock.ts';
-import type { Store } from '../../ports/store.ts';
+import { type Store, StoreBehindError } from '../../ports/store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
 import { ChangeSignal } from './change-signal.ts';
@@ -55,7 +55,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
         return unmigrated();
       },
       async ready() {
-        throw new Error(`store has ${state.pending.length} pending migration(s)`);
+        throw new StoreBehindError(state.pending);
       },
       async migrationState() {
         return migrationState(db);
@@ -85,7 +85,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     async ready() {
       ping.get();
       const s = migrationState(db);
-      if (s.pending.length > 0) throw new Error(`store has ${s.pending.length} pending migration(s)`);
+      if (s.pending.length > 0) throw new StoreBehindError(s.pending);
     },
     async migrationState() {
       return migrationState(db);
