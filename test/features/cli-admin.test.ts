@@ -21,7 +21,10 @@ describe('CLI administration', () => {
     up = await startUpstream();
     gw = await startGateway(`[[route]]\nname = "app"\nupstream = "${up.url}"\nauth = "local"\n`);
     config = join(gw.dir, 'cli.toml');
-    writeFileSync(config, `[server]\ndata_dir = "${gw.dir}"\n[admin]\nlisten = ""\n`);
+    writeFileSync(
+      config,
+      `[server]\ndata_dir = "${gw.dir}"\n${gw.reach.server}[admin]\nlisten = ""\n${gw.reach.store}`,
+    );
     await createUser(gw.store, {
       username: 'nora',
       email: 'nora@example.com',

@@ -28,7 +28,7 @@ describe('invites and registration modes', () => {
     config = join(gw.dir, 'cli.toml');
     writeFileSync(
       config,
-      `[server]\ndata_dir = "${gw.dir}"\npublic_url = "https://gw.example.com"\n[admin]\nlisten = ""\n${settings('invite')}`,
+      `[server]\ndata_dir = "${gw.dir}"\n${gw.reach.server}public_url = "https://gw.example.com"\n[admin]\nlisten = ""\n${gw.reach.store}${settings('invite')}`,
     );
   });
   after(async () => {

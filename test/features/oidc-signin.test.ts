@@ -1,9 +1,7 @@
 // Sign-in through a real OpenID provider (npm oidc-provider on a local port): the whole round trip, what the
 // app receives, accounts and groups.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import { ensureSecret } from '../../src/config/secret.ts';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { Sealer } from '../../src/crypto/sealed.ts';
@@ -11,6 +9,7 @@ import { createUser } from '../../src/services/users.ts';
 import { BrowserClient } from '../helpers/browser-client.ts';
 import { startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { storeRows } from '../helpers/store-sql.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 describe('OpenID Connect sign-in', () => {
@@ -166,13 +165,11 @@ oidc = ["second"]
   test('the provider’s tokens are kept sealed with the session and never reach the app', async () => {
     const b = new BrowserClient(gw.url);
     await signInVia(b, 'ada-sub');
-    const db = new Database(join(gw.dir, 'gateway.db'), { readonly: true });
-    const row = db
-      .prepare(
-        "SELECT oidc_provider, oidc_subject, oidc_tokens FROM sessions WHERE auth_method = 'oidc:idp' ORDER BY created_at DESC LIMIT 1",
-      )
-      .get() as { oidc_provider: string; oidc_subject: string; oidc_tokens: string };
-    db.close();
+    const [row] = await storeRows<{ oidc_provider: string; oidc_subject: string; oidc_tokens: string }>(
+      gw.config.store.url,
+      "SELECT oidc_provider, oidc_subject, oidc_tokens FROM sessions WHERE auth_method = 'oidc:idp' ORDER BY created_at DESC LIMIT 1",
+    );
+    assert.ok(row);
     assert.equal(row.oidc_provider, 'idp');
     assert.equal(row.oidc_subject, 'ada-sub');
     assert.doesNotMatch(row.oidc_tokens, /eyJ/, 'no JWT in the clear');

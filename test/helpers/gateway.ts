@@ -2,6 +2,7 @@
 //
 // The backend matrix: with HERO_TEST_STORE=postgres, a gateway whose snippet names no store of its own gets a
 // fresh PostgreSQL database instead (dropped on close), so the same feature tests run against both backends.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { createLogger, type Logger } from '../../src/logger.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import { until } from './until.ts';
 
 export class TestClock implements Clock {
   t: number;
@@ -37,6 +39,11 @@ export interface TestGateway {
   clock: Clock;
   dir: string;
   file: string;
+  /**
+   * What a config of its own (a CLI's, say) needs to reach this gateway's store: `server` lines to put under
+   * [server] (the shared secret, for PostgreSQL) and a `store` section. Empty for the default SQLite store.
+   */
+  reach: { server: string; store: string };
   close(): Promise<void>;
 }
 
@@ -88,6 +95,7 @@ export async function startGateway(
     clock,
     dir,
     file,
+    reach: { server: backend.server, store: backend.store },
     async close() {
       await gateway.close();
       await store.close();
@@ -100,17 +108,29 @@ export async function startGateway(
 /** Which backend the feature tests run on: HERO_TEST_STORE=postgres, or SQLite (the default). */
 export const testBackend = process.env.HERO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
+/** The secret every PostgreSQL-backed test gateway (and a CLI config beside it) shares. */
+const TEST_SECRET = `secret = "${'s'.repeat(48)}"\n`;
+
 /** The config a gateway needs for the matrix's backend, unless the test chose its store itself. */
 async function matrixBackend(
   toml: string,
   server: string,
 ): Promise<{ server: string; store: string; database?: TestDatabase }> {
-  if (testBackend !== 'postgres' || /^\s*\[store\]/m.test(toml)) return { server: '', store: '' };
-  const database = await createTestDatabase();
   // A PostgreSQL store needs the secret in the config (every instance shares it); any fixed test value does.
-  return {
-    server: /^\s*secret\s*=/m.test(server) ? '' : `secret = "${'s'.repeat(48)}"\n`,
-    store: `[store]\nurl = "${database.url}"\n`,
-    database,
-  };
+  const secret = /^\s*secret\s*=/m.test(server) ? '' : TEST_SECRET;
+  if (/^\s*\[store\]/m.test(toml))
+    return { server: /^\s*url\s*=\s*"postgres/m.test(toml) ? secret : '', store: '' };
+  if (testBackend !== 'postgres') return { server: '', store: '' };
+  const database = await createTestDatabase();
+  return { server: secret, store: `[store]\nurl = "${database.url}"\n`, database };
+}
+
+/**
+ * Asserts that a change made through another store connection (another instance, the CLI) is in force: on the
+ * very next request with SQLite (its change signal), within a second with PostgreSQL (pushed by NOTIFY to every
+ * instance, which is the guarantee there).
+ */
+export async function seesOtherInstance(what: string, probe: () => Promise<boolean>): Promise<void> {
+  if (testBackend === 'postgres') await until(probe, { what, timeoutMs: 1000, intervalMs: 10 });
+  else assert.ok(await probe(), what);
 }
