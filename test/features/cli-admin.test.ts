@@ -7,7 +7,7 @@ import { hashPassword } from '../../src/crypto/password.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient } from '../helpers/browser-client.ts';
 import { cli } from '../helpers/cli.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { seesOtherInstance, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -49,10 +49,12 @@ describe('CLI administration', () => {
     assert.equal(ids.length, 2);
     const one = await cli(['session', 'end', ids[0] as string, '-c', config]);
     assert.equal(one.code, 0, one.stderr);
-    const statuses = [(await a.get('/x')).status, (await b.get('/x')).status].sort();
-    assert.deepEqual(statuses, [200, 303]);
+    await seesOtherInstance('one session ended', async () => {
+      const statuses = [(await a.get('/x')).status, (await b.get('/x')).status].sort();
+      return statuses.join() === '200,303';
+    });
     assert.equal((await cli(['session', 'end', '--user', 'nora', '-c', config])).code, 0);
-    assert.equal((await a.get('/x')).status, 303);
+    await seesOtherInstance('both sessions ended', async () => (await a.get('/x')).status === 303);
     assert.equal((await b.get('/x')).status, 303);
     assert.equal((await cli(['session', 'end', 'ses_nope', '-c', config])).code, 1);
   });
