@@ -51,7 +51,7 @@ import { OidcAccounts } from './services/oidc-accounts.ts';
 import { OidcLogin } from './services/oidc-login.ts';
 import { OidcProviders, type RetryPolicy } from './services/oidc-providers.ts';
 import type { OutboxSender } from './services/outbox.ts';
-import { storeReadiness } from './services/readiness.ts';
+import { StoreAvailability, storeReadiness } from './services/readiness.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
 import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './services/throttle.ts';
@@ -235,6 +235,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       mailThrottle: new MailThrottle(store, clock),
       oidc: { providers, login: oidcLogin, starts: new MemoryThrottle(clock, START_POLICY) },
       jwks: () => assertions.jwks,
+      availability: new StoreAvailability(store),
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
     },
   });

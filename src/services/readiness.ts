@@ -18,3 +18,47 @@ export async function storeReadiness(store: Pick<Store, 'ready'>): Promise<Readi
     return { ready: false, code: 'store_unreachable', error: err as Error };
   }
 }
+
+/** How long one answer about the store stands before the next page view asks again. */
+const AVAILABILITY_TTL_MS = 2000;
+/** How long a page waits for a fresh answer; past it, the last one known stands. */
+const AVAILABILITY_WAIT_MS = 1000;
+
+/**
+ * Whether the store answers, for pages that would otherwise show a form nobody can use while it is down (the
+ * sign-in page says "temporarily unavailable" instead of inviting a password it would then refuse with 503).
+ * One check at a time, its answer reused for a moment: page views never become a query each, and a database that
+ * stalls instead of refusing holds a page for at most AVAILABILITY_WAIT_MS.
+ */
+export class StoreAvailability {
+  readonly #store: Pick<Store, 'ready'>;
+  readonly #now: () => number;
+  #known = true;
+  #checkedAt = Number.NEGATIVE_INFINITY;
+  #checking: Promise<boolean> | null = null;
+
+  constructor(store: Pick<Store, 'ready'>, now: () => number = Date.now) {
+    this.#store = store;
+    this.#now = now;
+  }
+
+  async available(): Promise<boolean> {
+    if (this.#now() - this.#checkedAt < AVAILABILITY_TTL_MS) return this.#known;
+    this.#checking ??= storeReadiness(this.#store).then((r) => {
+      // Behind is not down: the pages work while another instance finishes migrating.
+      this.#known = r.ready || r.code === 'store_behind';
+      this.#checkedAt = this.#now();
+      this.#checking = null;
+      return this.#known;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(this.#known), AVAILABILITY_WAIT_MS);
+    });
+    try {
+      return await Promise.race([this.#checking, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

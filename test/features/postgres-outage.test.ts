@@ -96,6 +96,17 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
     assert.equal(ready.statusCode, 503);
     assert.deepEqual(ready.json(), { status: 'unavailable', code: 'store_unreachable' });
 
+    // The sign-in page itself says so, rather than offering a form it could only refuse (its answer about the
+    // store stands for 2 s, so it may take that long to notice).
+    const form = await until(
+      async () => {
+        const res = await timed('the sign-in page', () => new BrowserClient(gw.url).get('/auth/login'));
+        return res.status === 503 && res;
+      },
+      { what: 'the sign-in page says unavailable', timeoutMs: 5000 },
+    );
+    assert.match(form.body, /Sign-in is temporarily unavailable/);
+
     // Right and wrong passwords get the same answer: the service is unavailable, never a verdict on the password.
     for (const password of [PASSWORD, 'not the password']) {
       const someone = new BrowserClient(gw.url);
@@ -119,6 +130,9 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
     assert.equal((await api()).status, 200);
     assert.equal((await readyz()).statusCode, 200);
     const again = new BrowserClient(gw.url);
+    await until(async () => (await again.get('/auth/login')).status === 200, {
+      what: 'the sign-in page back',
+    });
     assert.equal((await again.signIn('alice', PASSWORD, '/')).status, 303);
     assert.equal((await again.get('/')).status, 200);
   });

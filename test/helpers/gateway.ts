@@ -108,7 +108,7 @@ export async function startGateway(
 /** Which backend the feature tests run on: HERO_TEST_STORE=postgres, or SQLite (the default). */
 export const testBackend = process.env.HERO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
-/** The secret every PostgreSQL-backed test gateway (and a CLI config beside it) shares. */
+/** The secret every test gateway (and a CLI config beside it) shares. */
 const TEST_SECRET = `secret = "${'s'.repeat(48)}"\n`;
 
 /** The config a gateway needs for the matrix's backend, unless the test chose its store itself. */
@@ -116,11 +116,10 @@ async function matrixBackend(
   toml: string,
   server: string,
 ): Promise<{ server: string; store: string; database?: TestDatabase }> {
-  // A PostgreSQL store needs the secret in the config (every instance shares it); any fixed test value does.
+  // Every test gateway is an instance of one deployment: the same secret, as a PostgreSQL store requires and as
+  // two gateways sharing a SQLite file need (the signing keys in the store are sealed with it).
   const secret = /^\s*secret\s*=/m.test(server) ? '' : TEST_SECRET;
-  if (/^\s*\[store\]/m.test(toml))
-    return { server: /^\s*url\s*=\s*"postgres/m.test(toml) ? secret : '', store: '' };
-  if (testBackend !== 'postgres') return { server: '', store: '' };
+  if (/^\s*\[store\]/m.test(toml) || testBackend !== 'postgres') return { server: secret, store: '' };
   const database = await createTestDatabase();
   return { server: secret, store: `[store]\nurl = "${database.url}"\n`, database };
 }

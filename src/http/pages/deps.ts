@@ -13,6 +13,7 @@ import type { FirstPassword } from '../../services/first-password.ts';
 import type { PasswordLogin } from '../../services/login.ts';
 import type { OidcLogin } from '../../services/oidc-login.ts';
 import type { OidcProviders } from '../../services/oidc-providers.ts';
+import type { StoreAvailability } from '../../services/readiness.ts';
 import type { SessionService } from '../../services/sessions.ts';
 import type { FirstRunSetup } from '../../services/setup.ts';
 import type { MailThrottle, MemoryThrottle } from '../../services/throttle.ts';
@@ -42,4 +43,6 @@ export interface PagesDeps {
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
   /** The public keys of X-Hero-Assertion. */
   jwks: () => { keys: object[] };
+  /** Whether the store answers (the sign-in page says so when it does not). */
+  availability: StoreAvailability;
 }

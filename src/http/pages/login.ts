@@ -21,6 +21,7 @@ import { type SignInDeps, signIn } from './sign-in.ts';
 export type LoginPageDeps = Pick<
   PagesDeps,
   | 'audit'
+  | 'availability'
   | 'clock'
   | 'csrfKey'
   | 'deviceKey'
@@ -95,7 +96,8 @@ function renderLogin(
       // Typed again after a refusal is a chore; the username is no secret to the one who typed it (escaped,
       // and cut to the longest address). Never the password.
       username: (opts.username ?? '').slice(0, 254),
-      invalid: failure !== null,
+      // Nothing typed was wrong when the service itself is unavailable.
+      invalid: failure !== null && failure !== 'store_unavailable',
       password: only === null,
       alternatives: { buttons, links },
     }),
@@ -123,6 +125,12 @@ export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: st
       reply.code(303).header('location', returnTo);
       return reply.send();
     }
+    // A form that could only be refused with 503: say the service is unavailable instead (never a verdict on a
+    // password nobody could check).
+    if (!(await deps.availability.available()))
+      return renderLogin(request, reply, deps, 503, raw === null ? '' : returnTo, 'store_unavailable', {
+        text: 'Sign-in is temporarily unavailable: the gateway cannot reach its account store. Try again in a minute.',
+      });
     const done = typeof query.done === 'string' ? DONE[query.done] : undefined;
     return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null, { ok: done });
   });
