@@ -1,7 +1,7 @@
-// The bench's gateway config and the account its authenticated routes are loaded with: an API token for the
-// bearer route, and a session as a provider sign-in leaves it for the oauth route (the local route's session
-// comes from a real sign-in through the form, bench/signin.ts). Shared by bench/run.ts and
-// bench/instructions.ts.
+// The bench's gateway config (a SQLite store, or a PostgreSQL one) and the account its authenticated routes
+// are loaded with: an API token for the bearer route, and a session as a provider sign-in leaves it for the
+// oauth route (the local route's session comes from a real sign-in through the form, bench/signin.ts). Shared
+// by bench/run.ts, bench/postgres-rows.ts and bench/instructions.ts.
 import { join } from 'node:path';
 import { openStore } from '../src/adapters/open-store.ts';
 import { loadConfigText } from '../src/config/load.ts';
@@ -13,17 +13,24 @@ import { createUser } from '../src/services/users.ts';
 
 export const PASSWORD = 'bench-correct-horse-battery-staple';
 
+/** A PostgreSQL store instead of the default SQLite file: its URL, and the secret such a store requires. */
+export interface PostgresStore {
+  url: string;
+  secret: string;
+}
+
 /** The default config (log_level info: one access line per request) with one route per auth mode. */
-export function benchConfig(dir: string, upstreamUrl: string): string {
+export function benchConfig(dir: string, upstreamUrl: string, postgres?: PostgresStore): string {
   const q = JSON.stringify;
+  const store = postgres?.url ?? `sqlite:${join(dir, 'bench.db')}`;
   return `
 [server]
 listen = "127.0.0.1:0"
 data_dir = ${q(dir)}
-[admin]
+${postgres ? `secret = ${q(postgres.secret)}\n` : ''}[admin]
 listen = ""
 [store]
-url = ${q(`sqlite:${join(dir, 'bench.db')}`)}
+url = ${q(store)}
 [[route]]
 name = "open"
 host = "*"
@@ -63,7 +70,7 @@ export interface BenchAccount {
   token: string;
   /** The oauth route's session cookie value. */
   ssoToken: string;
-  close: () => void;
+  close: () => unknown;
 }
 
 /** Writes the bench account, its token and its provider session into the store the gateways will read. */

@@ -1,7 +1,8 @@
 // A load run whose latencies keep 10 µs resolution, for the paired comparison (bench/paired.ts). autocannon keeps
 // whole milliseconds, and a p99 around 8 ms then moves in steps of 12%: a "within 10%" target could not be
 // read from it. Same shape of load as autocannon's: N keep-alive connections, one GET in flight on each, the
-// generator on its own thread so it shares no event loop with anything it measures.
+// generator on its own thread so it shares no event loop with anything it measures. With a list of cookies
+// instead (bench/scale.ts), each request carries the next one and each is sent once: many distinct sessions.
 import { Worker } from 'node:worker_threads';
 
 export interface FineLoadJob {
@@ -12,8 +13,10 @@ export interface FineLoadJob {
   path: string;
   headers: Record<string, string>;
   connections: number;
-  /** Seconds. */
+  /** Seconds; with `cookies`, only a cap (the run ends when every cookie has been sent and answered). */
   duration: number;
+  /** Cookie header values, each sent once, in order, beside `headers`. */
+  cookies?: string[] | undefined;
 }
 
 export interface FineLoadResult {
@@ -23,6 +26,8 @@ export interface FineLoadResult {
   /** Milliseconds, 10 µs resolution. */
   p50: number;
   p99: number;
+  /** From the first connection opened to the last answer (or to `duration`). */
+  seconds: number;
 }
 
 const running = new Set<Worker>();
@@ -35,6 +40,7 @@ export async function runFineLoad(opts: {
   headers: Record<string, string>;
   connections: number;
   duration: number;
+  cookies?: string[];
 }): Promise<FineLoadResult> {
   const u = new URL(opts.url);
   const job: FineLoadJob = {
@@ -45,6 +51,7 @@ export async function runFineLoad(opts: {
     headers: opts.headers,
     connections: opts.connections,
     duration: opts.duration,
+    cookies: opts.cookies,
   };
   const worker = new Worker(BOOT, { eval: true, workerData: job });
   running.add(worker);

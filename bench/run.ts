@@ -4,30 +4,39 @@
 // stdout into a file), plus the none route with log_level "warn" to show what the access log costs, Apache
 // with mod_auth_openidc signed in through a local provider (bench/apache.ts), and the gateway with one and
 // two workers (bench/workers.ts); then password sign-in latency and the local route's throughput while
-// sign-ins run (bench/signin.ts). The Node processes (bare proxy and gateways) start afresh every round.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// sign-ins run (bench/signin.ts); the bearer and local routes also with a PostgreSQL store, paired against the
+// same routes on SQLite (bench/postgres-rows.ts). The Node processes (bare proxy and gateways) start afresh
+// every round. Then the scale run (bench/scale.ts). Stages: `--only throughput` or `--only scale`.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchConfig, PASSWORD, seedAccount } from './account.ts';
-import { APACHE_ROW, startApache } from './apache.ts';
+import { APACHE_ROW } from './apache.ts';
 import { cpuMicros } from './cpu.ts';
 import { stopFineLoads } from './fine-load.ts';
-import { fmt, log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
-import { startNginx } from './nginx.ts';
-import { medianPairs, type PairResult, type PairTarget, pairWith } from './paired.ts';
-import { startBareProxy, startServe, startUpstream } from './processes.ts';
+import { log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } from './load.ts';
+import { medianPairs, type PairResult, pairWith } from './paired.ts';
+import { PG_TWINS, pairTwins, postgresTargets, postgresVerdicts, printPostgres } from './postgres-rows.ts';
+import { printThroughput } from './print-throughput.ts';
+import { runScale } from './scale.ts';
+import { printScale } from './scale-report.ts';
 import {
   BACKGROUND_SIGNINS,
   printSignIn,
   SIGNIN_CONNECTIONS,
-  type SignInForm,
   type SignInRound,
-  signIn,
-  signInForm,
   signInRound,
   summarize,
 } from './signin.ts';
-import { startWorkerGateways, WORKER_ROWS } from './workers.ts';
+import {
+  ACCESS_LOG,
+  CONTROL,
+  expectStatus,
+  named,
+  startFixed,
+  startRound,
+  type Target,
+} from './throughput-targets.ts';
+import { WORKER_ROWS } from './workers.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
@@ -38,15 +47,12 @@ const TARGET_P99 = 1.1;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Slices per round of the paired comparison (bench/paired.ts), each DURATION seconds. */
 const PAIR_SLICES = 3;
-const CONTROL = 'bare proxy, second process';
 const asJson = process.argv.includes('--json');
-interface Target {
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  /** The serving process, for its CPU time per request. */
-  pid?: number | undefined;
-}
+const STAGES = ['throughput', 'scale'];
+/** `--only STAGE`: that stage alone; all of them by default. */
+const only = process.argv.includes('--only')
+  ? (process.argv[process.argv.indexOf('--only') + 1] ?? '')
+  : undefined;
 const cleanups: Array<() => unknown> = [];
 
 async function cleanup(): Promise<void> {
@@ -62,21 +68,6 @@ async function cleanup(): Promise<void> {
   cleanups.length = 0;
 }
 
-async function expectStatus(t: Target, status: number, headers = t.headers, what = ''): Promise<void> {
-  const res = await fetch(t.url, { headers });
-  await res.arrayBuffer();
-  if (res.status !== status)
-    throw new Error(
-      `${t.name}${what ? ` (${what})` : ''}: GET ${t.url} answered ${res.status}, expected ${status}`,
-    );
-}
-
-function named<T extends { name: string }>(list: T[], name: string): T {
-  const found = list.find((t) => t.name === name);
-  if (!found) throw new Error(`no bench target "${name}"`);
-  return found;
-}
-
 /** Occurrences of `needle` in a file's bytes (three rounds of access lines outgrow any string). */
 function countOf(bytes: Buffer, needle: string): number {
   let n = 0;
@@ -87,7 +78,6 @@ function countOf(bytes: Buffer, needle: string): number {
 const load = (t: Target, duration: number) =>
   runLoad({ url: t.url, headers: t.headers, connections: CONNECTIONS, duration });
 
-const ACCESS_LOG = 'access.log';
 /** The table's row order: references first, then the gateway's routes, then the peers and worker rows. */
 const ROW_ORDER = [
   'direct upstream',
@@ -96,141 +86,24 @@ const ROW_ORDER = [
   'gateway none, log warn',
   'gateway none',
   'gateway bearer',
+  'gateway bearer, postgres',
   'gateway local',
+  'gateway local, postgres',
   'gateway oauth',
   APACHE_ROW,
   ...WORKER_ROWS,
 ];
 const ORDER = (name: string) => ROW_ORDER.indexOf(name);
 
-/** What stays up for the whole run: the upstream, the store's bench account, nginx and Apache. */
-interface Fixed {
-  dir: string;
-  upstreamUrl: string;
-  toml: string;
-  username: string;
-  token: string;
-  ssoToken: string;
-  targets: Target[];
-  /** The local route's session cookie: made once through the real sign-in, valid in every later process. */
-  session: string | null;
-}
-
-async function startFixed(dir: string): Promise<Fixed> {
-  // The upstream runs in its own process, so its work is not counted inside either proxy's numbers.
-  const upstream = await startUpstream();
-  cleanups.push(upstream.stop);
-  const upstreamUrl = upstream.url;
-
-  const toml = benchConfig(dir, upstreamUrl);
-  const { username, token, ssoToken, close } = await seedAccount(toml, join(dir, 'bench.toml'));
-  cleanups.push(close);
-  const targets: Target[] = [
-    { name: 'direct upstream', url: `${upstreamUrl}/`, headers: {}, pid: upstream.pid },
-  ];
-  const nginx = await startNginx(upstreamUrl, dir);
-  if (nginx) {
-    cleanups.push(nginx.stop);
-    targets.push({ name: 'nginx', url: nginx.url, headers: {}, pid: nginx.pid });
-  }
-  const apache = await startApache(upstreamUrl);
-  if (apache) {
-    cleanups.push(apache.stop);
-    targets.push(apache);
-  }
-  return { dir, upstreamUrl, toml, username, token, ssoToken, targets, session: null };
-}
-
-/**
- * The Node processes under comparison, started afresh for each round: the same code and config has been seen
- * to run at quite different CPU cost per request from one start to the next on a small shared machine (the
- * bare proxy too), so one start per round makes each reported median a median over starts, not one draw.
- */
-async function startRound(fixed: Fixed, round: number): Promise<Round> {
-  const { dir, upstreamUrl, toml } = fixed;
-  const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    await Promise.all(stops.map((s) => s()));
-  };
-  try {
-    const bare = await startBareProxy(upstreamUrl);
-    stops.push(bare.stop);
-    // The paired comparison's control: a second, identical bare proxy.
-    const control = await startBareProxy(upstreamUrl);
-    stops.push(control.stop);
-    // The default config (log_level info: one access line per request) and the same with log_level "warn",
-    // each as `hero-gateway serve`, their stdout (the log) into files.
-    const start = async (name: string, text: string, log: string) => {
-      writeFileSync(join(dir, name), text);
-      const gw = await startServe(join(dir, name), join(dir, log));
-      stops.push(gw.stop);
-      return gw;
-    };
-    const gateway = await start('bench.toml', toml, ACCESS_LOG);
-    const quiet = await start(
-      'quiet.toml',
-      toml.replace('[server]\n', '[server]\nlog_level = "warn"\n'),
-      'quiet.log',
-    );
-    const workers = await startWorkerGateways(upstreamUrl, join(dir, `round-${round}`));
-    stops.push(workers.stop);
-    const form = await signInForm(gateway.url, fixed.username, PASSWORD);
-    // The local route's session comes from the real sign-in flow, as a browser gets it.
-    fixed.session ??= await signIn(form);
-    const gw = gateway.url;
-    const targets: Target[] = [
-      { name: 'bare proxy', url: `${bare.url}/`, headers: {}, pid: bare.pid },
-      { name: 'gateway none, log warn', url: `${quiet.url}/open`, headers: {}, pid: quiet.pid },
-      { name: 'gateway none', url: `${gw}/open`, headers: {}, pid: gateway.pid },
-      {
-        name: 'gateway bearer',
-        url: `${gw}/api`,
-        headers: { authorization: `Bearer ${fixed.token}` },
-        pid: gateway.pid,
-      },
-      { name: 'gateway local', url: `${gw}/app`, headers: { cookie: fixed.session }, pid: gateway.pid },
-      {
-        name: 'gateway oauth',
-        url: `${gw}/sso`,
-        headers: { cookie: `__Host-hero_session=${fixed.ssoToken}` },
-        pid: gateway.pid,
-      },
-      ...workers.targets,
-    ];
-    const paired: PairTarget[] = [
-      ...['none', 'bearer', 'local', 'oauth'].map((n) => named(targets, `gateway ${n}`)),
-      { name: CONTROL, url: `${control.url}/`, headers: {}, pid: control.pid },
-    ];
-    for (const t of [...targets, ...paired]) await expectStatus(t, 200);
-    // The bearer, local and oauth routes must really authenticate: without the credential it is a 401.
-    const oauth = named(targets, 'gateway oauth');
-    await expectStatus(named(targets, 'gateway bearer'), 401, {});
-    await expectStatus(named(targets, 'gateway local'), 401, {});
-    await expectStatus(oauth, 401, {});
-    await expectStatus(oauth, 401, { cookie: fixed.session }, 'a password session on the oauth route');
-    return { targets, paired, form, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
-interface Round {
-  targets: Target[];
-  /** What is loaded at the same moment as the bare proxy: the gateway's routes and the control. */
-  paired: PairTarget[];
-  form: SignInForm;
-  stop: () => Promise<void>;
-}
-
-async function main(): Promise<number> {
+/** The throughput stage: the rounds, the paired comparisons, the sign-in measurements; its report. */
+async function throughput(): Promise<{ failed: boolean; json: Record<string, unknown> }> {
   if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
     throw new Error(`BENCH_ROUNDS must be ≥ 1, got "${process.env.BENCH_ROUNDS}"`);
   if (!Number.isInteger(DURATION) || DURATION < 1)
     throw new Error(`BENCH_DURATION must be whole seconds ≥ 1, got "${process.env.BENCH_DURATION}"`);
   const dir = mkdtempSync(join(tmpdir(), 'hero-bench-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const fixed = await startFixed(dir);
+  const fixed = await startFixed(dir, cleanups);
   for (const t of fixed.targets) await expectStatus(t, 200);
 
   // Rounds rotate the order of the targets, so drift on a shared machine does not favour one of them;
@@ -239,6 +112,7 @@ async function main(): Promise<number> {
   let names: string[] = [];
   const signInRounds: SignInRound[] = [];
   const pairedRounds: PairResult[][] = [];
+  const pgRounds: PairResult[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const current = await startRound(fixed, round);
     cleanups.push(current.stop); // Ctrl-C mid-round stops this round's processes too (stop is idempotent)
@@ -276,6 +150,11 @@ async function main(): Promise<number> {
         );
       }
       pairedRounds.push(pairs);
+      if (fixed.pg) {
+        const onSlice = (what: string, i: number) =>
+          log(`round ${round + 1}/${ROUNDS} ${what}: slice ${i + 1}/${PAIR_SLICES}, ${DURATION}s`);
+        pgRounds.push(await pairTwins((n) => named(targets, n), pairTiming, round, onSlice));
+      }
       const local = named(targets, 'gateway local');
       const proxied = { url: local.url, headers: local.headers, connections: CONNECTIONS };
       const timing = { warmup: WARMUP, duration: DURATION, round, rounds: ROUNDS };
@@ -292,6 +171,7 @@ async function main(): Promise<number> {
   const pairs: Array<[string, string]> = [
     ...gated.map((g): [string, string] => [g, 'bare proxy']),
     ['gateway none, log warn', 'bare proxy'],
+    ...PG_TWINS.map(([a, b]): [string, string] => [a, b]),
     ['gateway none', 'gateway none, log warn'],
     ['nginx', 'bare proxy'],
     ['bare proxy', 'direct upstream'],
@@ -326,7 +206,6 @@ async function main(): Promise<number> {
   // log was really on). It writes them out within a second.
   await sleep(1500);
   const logged = countOf(readFileSync(join(dir, ACCESS_LOG)), '"msg":"request"');
-  const failed = rows.some((r) => r.flagged) || paired.some((r) => r.flagged) || signIns.flagged;
   const env = { node: process.version, cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '?' };
   const settings = {
     connections: CONNECTIONS,
@@ -338,62 +217,62 @@ async function main(): Promise<number> {
     backgroundSignInLoops: BACKGROUND_SIGNINS,
   };
 
+  const pgPaired = medianPairs(pgRounds);
+  const failed =
+    rows.some((r) => r.flagged) || [...paired, ...pgPaired].some((r) => r.flagged) || signIns.flagged;
   if (asJson) {
     const targetsMet = { rpsAtLeast: TARGET_RATIO, p99AtMost: TARGET_P99, routes: verdicts };
     const out = { ...env, settings, results: rows, ratios, paired, targets: targetsMet, accessLines: logged };
     const signInNumbers = { signIn: signIns.signIn, underSignIns: signIns.underSignIns };
-    console.log(JSON.stringify({ ...out, ...signInNumbers, ok: !failed }, null, 2));
-    return failed ? 1 : 0;
+    const postgres = fixed.pg && {
+      paired: pgPaired,
+      targets: { ...postgresTargets, routes: postgresVerdicts(pgPaired) },
+    };
+    return { failed, json: { ...out, ...signInNumbers, postgres } };
   }
-  const head = ['target', 'req/s (mean)', 'p50 ms', 'p99 ms', 'CPU µs/req', 'non-2xx', 'errors', ''];
-  const lines = rows.map((r) => {
-    const errs = String(r.errors + r.timeouts);
-    const cpu = r.cpuUs === null ? '-' : fmt(r.cpuUs);
-    const flag = r.flagged ? 'FLAGGED' : '';
-    return [r.target, fmt(r.rps), fmt(r.p50), fmt(r.p99), cpu, String(r.non2xx), errs, flag];
+  const { connections, duration, warmup, rounds } = settings;
+  printThroughput({
+    env,
+    settings: { connections, duration, warmup, rounds, slices: PAIR_SLICES },
+    rows,
+    ratios,
+    paired,
+    control: CONTROL,
+    targets: { rps: TARGET_RATIO, p99: TARGET_P99 },
+    verdicts,
+    logged,
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]?.length ?? 0)));
-  const row = (cells: string[]) => cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[0]!)));
-  console.log(`\nNode ${env.node}, ${env.cpus} CPUs (${env.cpuModel})`);
-  console.log(
-    `${CONNECTIONS} connections, pipelining 1, ${DURATION}s per target after ${WARMUP}s warm-up, ` +
-      `${ROUNDS} rounds in rotating order, Node proxies started afresh each round (medians)`,
-  );
-  console.log(
-    '(latency has 1 ms resolution; load generator on a worker thread; upstream in its own process)\n',
-  );
-  for (const l of [head, ...lines]) console.log(row(l).join('  ').trimEnd());
-  console.log(`\n${'ratio'.padEnd(42)}${'req/s'.padStart(8)}${'p99'.padStart(8)}${'CPU/req'.padStart(9)}`);
-  for (const r of ratios) {
-    const cells = [fmt(r.rps, 3).padStart(8), fmt(r.p99, 3).padStart(8), fmt(r.cpu, 3).padStart(9)];
-    console.log(`${r.label.padEnd(42)}${cells.join('')}`);
-  }
-  console.log(
-    `\npaired: loaded at the same moment as the bare proxy, ${CONNECTIONS} connections each, ` +
-      `${PAIR_SLICES} × ${DURATION}s per round, p99 at 10 µs resolution (medians over rounds)`,
-  );
-  for (const r of paired) {
-    const cells = [
-      fmt(r.rps, 3).padStart(8),
-      fmt(r.p99, 3).padStart(8),
-      fmt(r.cpu ?? Number.NaN, 3).padStart(9),
-    ];
-    const label = `${r.name} / bare proxy${r.name === CONTROL ? ' (noise floor)' : ''}`;
-    console.log(`${label.padEnd(42)}${cells.join('')}${r.flagged ? '  FLAGGED' : ''}`);
-  }
-  const verdict = (ok: boolean) => (ok ? 'PASS' : 'BELOW');
-  console.log(
-    `\ntargets, paired (default logging vs bare proxy): req/s ≥ ${TARGET_RATIO}×, p99 ≤ ${TARGET_P99}× ` +
-      `(the default-config gateway wrote ${logged} access lines)`,
-  );
-  for (const v of verdicts)
-    console.log(`  ${v.route.padEnd(16)} req/s ${fmt(v.rps, 3)}  p99 ${fmt(v.p99, 3)}  ${verdict(v.pass)}`);
+  if (fixed.pg) printPostgres(pgPaired, { connections, slices: PAIR_SLICES, duration, warmup });
   printSignIn({ ...signIns, ...settings, cpus: env.cpus });
   if (failed)
     console.log(
       '\nFLAGGED runs had unexpected statuses (non-2xx, or non-303 for sign-ins), errors or timeouts: ' +
         'their numbers are not valid',
     );
+  return { failed, json: {} };
+}
+
+/** The stages `--only` selects (all by default), one after the other; JSON output gathers them in one object. */
+async function main(): Promise<number> {
+  if (only !== undefined && !STAGES.includes(only))
+    throw new Error(`--only takes one of ${STAGES.join(', ')}, got "${only}"`);
+  let failed = false;
+  const json: Record<string, unknown> = {};
+  if (only !== 'scale') {
+    const t = await throughput();
+    failed ||= t.failed;
+    Object.assign(json, t.json);
+    await cleanup(); // the throughput stage's processes and database are gone before the next stage starts
+  }
+  if (only !== 'throughput') {
+    const scale = await runScale(cleanups);
+    if (scale) {
+      failed ||= scale.flagged;
+      json.scale = scale;
+      if (!asJson) printScale(scale);
+    }
+  }
+  if (asJson) console.log(JSON.stringify({ ...json, ok: !failed }, null, 2));
   return failed ? 1 : 0;
 }
 
