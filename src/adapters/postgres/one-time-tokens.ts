@@ -10,6 +10,7 @@ import {
 } from '../../ports/store.ts';
 import { uniqueViolation } from './db.ts';
 import { outboxInsert } from './outbox.ts';
+import { deleteInBatches } from './purge.ts';
 import { inTransaction, type Queryable } from './tx.ts';
 
 interface Row {
@@ -83,10 +84,9 @@ export function pgOneTimeTokens(pool: pg.Pool, clock: Clock): OneTimeTokenStore 
       return rows[0] ? toToken(rows[0]) : null;
     },
     async purge(before) {
-      const r = await pool.query('DELETE FROM one_time_tokens WHERE expires_at < $1 OR consumed_at < $1', [
+      return deleteInBatches(pool, 'one_time_tokens', 'token_hash', 'expires_at < $1 OR consumed_at < $1', [
         before,
       ]);
-      return r.rowCount ?? 0;
     },
     async deletePurpose(purpose, userId) {
       const r =

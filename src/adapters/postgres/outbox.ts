@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { MailOutboxStore, NewQueuedMail, QueuedMail } from '../../ports/store.ts';
+import { deleteInBatches } from './purge.ts';
 import type { Queryable } from './tx.ts';
 
 interface Row {
@@ -50,7 +51,7 @@ const FAILED = `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at 
   WHERE id = $3 AND sent_at IS NULL`;
 
 // Sent mails, and unsent ones older than any link they could carry (the longest lives 7 days).
-const PURGE = 'DELETE FROM mail_outbox WHERE sent_at < $1 OR created_at < $2';
+const PURGE = 'sent_at < $1 OR created_at < $2';
 
 export function pgOutbox(pool: pg.Pool, clock: Clock): MailOutboxStore {
   return {
@@ -76,8 +77,7 @@ export function pgOutbox(pool: pg.Pool, clock: Clock): MailOutboxStore {
       return rows[0]?.n ?? 0;
     },
     async purge(before) {
-      const r = await pool.query(PURGE, [before, before - 7 * 86_400_000]);
-      return r.rowCount ?? 0;
+      return deleteInBatches(pool, 'mail_outbox', 'id', PURGE, [before, before - 7 * 86_400_000]);
     },
   };
 }

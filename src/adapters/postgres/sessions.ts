@@ -4,6 +4,7 @@ import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Session, SessionOidc, SessionStore } from '../../ports/store.ts';
 import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
+import { deleteInBatches } from './purge.ts';
 
 interface SessionRow {
   s_id: string;
@@ -76,7 +77,7 @@ const REVOKE_OWNED =
   'UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL';
 const REVOKE_ALL = `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND id != $3 AND revoked_at IS NULL
   AND idle_expires_at > $2 AND absolute_expires_at > $2`;
-const DELETE_EXPIRED = `DELETE FROM sessions WHERE absolute_expires_at <= $1 OR idle_expires_at <= $1
+const EXPIRED = `absolute_expires_at <= $1 OR idle_expires_at <= $1
   OR (revoked_at IS NOT NULL AND revoked_at < $2)`;
 
 export function pgSessions(pool: pg.Pool, clock: Clock): SessionStore {
@@ -136,7 +137,7 @@ export function pgSessions(pool: pg.Pool, clock: Clock): SessionStore {
       return (await pool.query(REVOKE_ALL, [userId, now, exceptId ?? ''])).rowCount ?? 0;
     },
     async deleteExpired(now, before) {
-      return (await pool.query(DELETE_EXPIRED, [now, before])).rowCount ?? 0;
+      return deleteInBatches(pool, 'sessions', 'id', EXPIRED, [now, before]);
     },
     async oidcOf(id) {
       const { rows } = await pool.query<SessionOidc>(OIDC_OF, [id]);

@@ -1,6 +1,7 @@
 // Sign-in throttles in PostgreSQL: counters survive restarts and are shared by every instance.
 import type pg from 'pg';
 import type { ThrottleState, ThrottleStore } from '../../ports/store.ts';
+import { deleteInBatches } from './purge.ts';
 import { inTransaction } from './tx.ts';
 
 interface ThrottleRow {
@@ -96,11 +97,10 @@ export function pgThrottles(pool: pg.Pool): ThrottleStore {
       });
     },
     async purge(now, before) {
-      const r = await pool.query('DELETE FROM throttles WHERE blocked_until <= $1 AND last_failure_at < $2', [
+      return deleteInBatches(pool, 'throttles', 'key', 'blocked_until <= $1 AND last_failure_at < $2', [
         now,
         before,
       ]);
-      return r.rowCount ?? 0;
     },
     async clear(keys) {
       if (keys.length === 0) return;
