@@ -1,32 +1,10 @@
 // Identity-provider accounts in PostgreSQL: each (issuer, subject) belongs to exactly one user.
 import type pg from 'pg';
 import type { Clock } from '../../ports/clock.ts';
-import type { NewOidcIdentity, OidcIdentity, OidcIdentityStore } from '../../ports/store.ts';
+import type { NewOidcIdentity, OidcIdentityStore } from '../../ports/store.ts';
+import { IDENTITY_COLUMNS, type IdentityRow, toIdentity } from '../oidc-identity-rows.ts';
 import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import type { Queryable } from './tx.ts';
-
-type IdentityRow = {
-  i_provider: string;
-  i_issuer: string;
-  i_subject: string;
-  i_user_id: string;
-  i_email: string | null;
-  i_created_at: number;
-  i_last_login_at: number | null;
-};
-
-const IDENTITY_COLUMNS = `i.provider AS i_provider, i.issuer AS i_issuer, i.subject AS i_subject,
-  i.user_id AS i_user_id, i.email AS i_email, i.created_at AS i_created_at, i.last_login_at AS i_last_login_at`;
-
-const toIdentity = (r: IdentityRow): OidcIdentity => ({
-  provider: r.i_provider,
-  issuer: r.i_issuer,
-  subject: r.i_subject,
-  userId: r.i_user_id,
-  email: r.i_email,
-  createdAt: r.i_created_at,
-  lastLoginAt: r.i_last_login_at,
-});
 
 /**
  * The INSERT for a new link; also used by user creation, inside its transaction. False when (issuer, subject)

@@ -2,28 +2,13 @@
 import type pg from 'pg';
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { MailOutboxStore, NewQueuedMail, QueuedMail } from '../../ports/store.ts';
+import type { MailOutboxStore, NewQueuedMail } from '../../ports/store.ts';
+import { OUTBOX_COLUMNS, type OutboxRow, toMail } from '../outbox-rows.ts';
 import { deleteInBatches } from './purge.ts';
 import type { Queryable } from './tx.ts';
 
-interface Row {
-  id: string;
-  recipient: string;
-  template: string;
-  payload: string;
-  attempts: number;
-  created_at: number;
-  next_attempt_at: number;
-}
-
-const toMail = (r: Row): QueuedMail => ({
-  id: r.id,
-  recipient: r.recipient,
-  template: r.template,
-  payload: r.payload,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-});
+// A claimed row also carries when it fell due: RETURNING keeps no order, so claimDue sorts on it.
+type ClaimedRow = OutboxRow & { next_attempt_at: number };
 
 const INSERT = `INSERT INTO mail_outbox (id, recipient, template, payload, created_at, next_attempt_at)
   VALUES ($1, $2, $3, $4, $5, $5)`;
@@ -41,7 +26,7 @@ const CLAIM = `UPDATE mail_outbox SET locked_until = $2
     WHERE sent_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
     ORDER BY next_attempt_at, created_at LIMIT $3
     FOR UPDATE SKIP LOCKED)
-  RETURNING id, recipient, template, payload, attempts, created_at, next_attempt_at`;
+  RETURNING ${OUTBOX_COLUMNS}, next_attempt_at`;
 
 const SENT = `UPDATE mail_outbox SET sent_at = $1, payload = '', locked_until = NULL, attempts = attempts + 1
   WHERE id = $2`;
@@ -59,7 +44,7 @@ export function pgOutbox(pool: pg.Pool, clock: Clock): MailOutboxStore {
       await outboxInsert(pool, clock, mail);
     },
     async claimDue(now, limit, leaseMs) {
-      const { rows } = await pool.query<Row>(CLAIM, [now, now + leaseMs, limit]);
+      const { rows } = await pool.query<ClaimedRow>(CLAIM, [now, now + leaseMs, limit]);
       // RETURNING keeps no order: hand them out oldest due first, as the SELECT chose them.
       rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
       return rows.map(toMail);

@@ -2,46 +2,14 @@
 import type pg from 'pg';
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { Session, SessionOidc, SessionStore } from '../../ports/store.ts';
+import type { SessionOidc, SessionStore } from '../../ports/store.ts';
+import { SESSION_COLUMNS, type SessionRow, toSession } from '../session-rows.ts';
 import { toUser, USER_COLUMNS, type UserRow } from '../user-rows.ts';
 import { deleteInBatches } from './purge.ts';
-
-interface SessionRow {
-  s_id: string;
-  s_user_id: string;
-  s_auth_method: string;
-  s_created_at: number;
-  s_last_seen_at: number;
-  s_idle_expires_at: number;
-  s_absolute_expires_at: number;
-  s_revoked_at: number | null;
-  s_ip: string | null;
-  s_user_agent: string | null;
-}
-
-const SESSION_COLUMNS = `s.id AS s_id, s.user_id AS s_user_id, s.auth_method AS s_auth_method,
-  s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.idle_expires_at AS s_idle_expires_at,
-  s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.ip AS s_ip,
-  s.user_agent AS s_user_agent`;
 
 /** Usable at the instant bound to parameter `$n`. */
 const usable = (n: number) =>
   `s.revoked_at IS NULL AND s.idle_expires_at > $${n} AND s.absolute_expires_at > $${n}`;
-
-function toSession(r: SessionRow): Session {
-  return {
-    id: r.s_id,
-    userId: r.s_user_id,
-    authMethod: r.s_auth_method,
-    createdAt: r.s_created_at,
-    lastSeenAt: r.s_last_seen_at,
-    idleExpiresAt: r.s_idle_expires_at,
-    absoluteExpiresAt: r.s_absolute_expires_at,
-    revokedAt: r.s_revoked_at,
-    ip: r.s_ip,
-    userAgent: r.s_user_agent,
-  };
-}
 
 const INSERT = `INSERT INTO sessions AS s (id, token_hash, user_id, auth_method, created_at, last_seen_at,
     idle_expires_at, absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens)

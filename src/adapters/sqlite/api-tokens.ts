@@ -1,37 +1,10 @@
 // API tokens in SQLite: only the SHA-256 of each token is stored.
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import { type ApiToken, type ApiTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { type ApiTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { TOKEN_COLUMNS, type TokenRow, toToken } from '../api-token-rows.ts';
 import { toUser, USER_COLUMNS } from '../user-rows.ts';
 import { type Db, uniqueViolation } from './db.ts';
-
-interface TokenRow {
-  t_id: string;
-  t_user_id: string;
-  t_name: string;
-  t_claims: string | null;
-  t_created_at: number;
-  t_expires_at: number | null;
-  t_last_used_at: number | null;
-  t_revoked_at: number | null;
-}
-
-const TOKEN_COLUMNS = `t.id AS t_id, t.user_id AS t_user_id, t.name AS t_name, t.claims AS t_claims,
-  t.created_at AS t_created_at, t.expires_at AS t_expires_at, t.last_used_at AS t_last_used_at,
-  t.revoked_at AS t_revoked_at`;
-
-function toToken(r: TokenRow): ApiToken {
-  return {
-    id: r.t_id,
-    userId: r.t_user_id,
-    name: r.t_name,
-    claims: r.t_claims === null ? null : (JSON.parse(r.t_claims) as string[]),
-    createdAt: r.t_created_at,
-    expiresAt: r.t_expires_at,
-    lastUsedAt: r.t_last_used_at,
-    revokedAt: r.t_revoked_at,
-  };
-}
 
 export function sqliteApiTokens(db: Db, clock: Clock): ApiTokenStore {
   const insert = db.prepare(

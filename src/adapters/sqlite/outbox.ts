@@ -1,26 +1,9 @@
 // The mail outbox in SQLite: queued mails survive restarts; a lease keeps two senders off one mail.
 import { newId } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { MailOutboxStore, NewQueuedMail, QueuedMail } from '../../ports/store.ts';
+import type { MailOutboxStore, NewQueuedMail } from '../../ports/store.ts';
+import { OUTBOX_COLUMNS, type OutboxRow, toMail } from '../outbox-rows.ts';
 import type { Db } from './db.ts';
-
-interface Row {
-  id: string;
-  recipient: string;
-  template: string;
-  payload: string;
-  attempts: number;
-  created_at: number;
-}
-
-const toMail = (r: Row): QueuedMail => ({
-  id: r.id,
-  recipient: r.recipient,
-  template: r.template,
-  payload: r.payload,
-  attempts: r.attempts,
-  createdAt: r.created_at,
-});
 
 /** Prepared once per database: also used inside the one-time-token transaction. */
 export function outboxInsert(db: Db, clock: Clock): (mail: NewQueuedMail) => void {
@@ -37,14 +20,14 @@ export function outboxInsert(db: Db, clock: Clock): (mail: NewQueuedMail) => voi
 export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
   const enqueue = outboxInsert(db, clock);
   const due = db.prepare(
-    `SELECT id, recipient, template, payload, attempts, created_at FROM mail_outbox
+    `SELECT ${OUTBOX_COLUMNS} FROM mail_outbox
      WHERE sent_at IS NULL AND next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now)
      ORDER BY next_attempt_at, created_at LIMIT @limit`,
   );
   const lease = db.prepare('UPDATE mail_outbox SET locked_until = ? WHERE id = ?');
   // IMMEDIATE: the select and the lease are one step for every process on the file.
   const claim = db.transaction((now: number, limit: number, leaseMs: number) => {
-    const rows = due.all({ now, limit }) as Row[];
+    const rows = due.all({ now, limit }) as OutboxRow[];
     for (const r of rows) lease.run(now + leaseMs, r.id);
     return rows.map(toMail);
   });
