@@ -1,16 +1,15 @@
 // Composition root: builds the services and the two Fastify instances (main and admin) from a config and a
 // store. Wiring only — behaviour lives in http/, services/ and core/.
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
+import { readLegacySigningKeys } from './adapters/legacy-signing-keys.ts';
 import { openidDiscovery } from './adapters/openid/client.ts';
 import { polledAuthzVersions } from './adapters/polled-authz-versions.ts';
 import type { Config, LoadResult } from './config/load.ts';
 import { SigningKey } from './crypto/keys.ts';
 import { Sealer } from './crypto/sealed.ts';
-import { loadSigningKeys } from './crypto/signing-keys.ts';
 import { adminApi } from './http/admin/api/index.ts';
 import { healthRoutes } from './http/admin/health.ts';
 import { adminHostGuard } from './http/admin/host-guard.ts';
@@ -54,6 +53,7 @@ import type { OutboxSender } from './services/outbox.ts';
 import { StoreAvailability, storeReadiness } from './services/readiness.ts';
 import { SessionService } from './services/sessions.ts';
 import { FirstRunSetup } from './services/setup.ts';
+import { SigningKeyRing } from './services/signing-keys.ts';
 import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './services/throttle.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
@@ -71,6 +71,8 @@ export interface GatewayDeps {
   oidc?: { discovery?: OidcDiscovery; retry?: RetryPolicy };
   /** Authz versions pushed by the store's backend; without it the store's version is read once per request. */
   authzVersions?: AuthzVersions;
+  /** How often the signing keys are re-read from the store (default KEY_REFRESH_MS; tests go faster). */
+  signingKeys?: { refreshMs?: number };
 }
 
 export interface Gateway {
@@ -110,6 +112,21 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   // First, before anything is opened: an unusable certificate stops the start with one line.
   const tls = tlsAtStart(config);
   const snapshots = new SnapshotHolder(compileSnapshot(config));
+  // The keys live in the store, shared by every instance; a key sealed under another secret stops the start.
+  const keyLog = logger.child({ component: 'signing-keys' });
+  const { ring: keys, outcome: keysFound } = await SigningKeyRing.open(
+    { store, clock, secret: deps.secret, legacyKeys: () => readLegacySigningKeys(config.server.data_dir) },
+    {
+      changed: (kids) => keyLog.info({ kids }, 'signing keys changed'),
+      refreshFailed: (err) =>
+        keyLog.warn({ err }, 'could not re-read the signing keys; keeping the current ones'),
+    },
+  );
+  if (keysFound === 'imported')
+    keyLog.info(
+      { dir: config.server.data_dir },
+      'imported the signing keys of data_dir/signing-keys.json into the store; the file is no longer read',
+    );
   // Pushed by the database where it can (no store read per request), else asked on each request.
   const freshness = new AuthzFreshness(
     deps.authzVersions ?? store.authzVersions?.() ?? polledAuthzVersions(store.authz),
@@ -131,7 +148,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     requireVerifiedEmail: () => snapshots.current.config.accounts.require_verified_email,
     onRehashError: (err) => logger.warn({ err }, 'could not upgrade a password hash'),
   });
-  const setup = new FirstRunSetup(store, clock);
+  const setup = new FirstRunSetup(store, clock, deps.secret);
   const oidcLog = logger.child({ component: 'oidc' });
   const providers = new OidcProviders(deps.oidc?.discovery ?? openidDiscovery({ clock }), {
     ...(deps.oidc?.retry ? { retry: deps.oidc.retry } : {}),
@@ -149,7 +166,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     tokenSealer: new Sealer(deps.secret, 'oidc-tokens'),
   });
   const assertions = new IdentityAssertions(
-    loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), clock.now()),
+    () => keys.keys,
     clock,
     () => snapshots.current.config.server.public_url.replace(/\/$/, ''),
   );
@@ -282,6 +299,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     mailer,
     startBackground() {
       outbox.start();
+      keys.start(deps.signingKeys?.refreshMs);
       providers.start();
       const housekeeping = () =>
         purgeStale(store, clock).then(
@@ -307,6 +325,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       // Handlers whose client hung up still run (a sign-in mid-argon2): let them finish with the store open.
       await inFlight.drained();
       await outbox.stop();
+      await keys.stop();
       await mailer.close();
       await auditFile?.flushed();
     },

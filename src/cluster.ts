@@ -1,16 +1,16 @@
 // `workers = N`: N processes (node:cluster) share the listen sockets. The primary prepares what must exist once
-// (secret, signing keys, migrations) before forking, starts the first worker alone (a start that fails — a busy
-// port, an unusable certificate — fails once, reported by the primary as one line), restarts a worker that dies
-// later, passes SIGHUP on, and on SIGTERM lets every worker shut down gracefully. All state that matters lives
-// in the store, so sessions, throttles and revocations hold across workers.
+// (secret, migrations, the first signing key) before forking, starts the first worker alone (a start that
+// fails — a busy port, an unusable certificate — fails once, reported by the primary as one line), restarts a
+// worker that dies later, passes SIGHUP on, and on SIGTERM lets every worker shut down gracefully. All state
+// that matters lives in the store, so sessions, throttles, revocations and signing keys hold across workers.
 import cluster, { type Worker } from 'node:cluster';
-import { join } from 'node:path';
-import { openStore } from './adapters/open-store.ts';
+import { readLegacySigningKeys } from './adapters/legacy-signing-keys.ts';
+import { openConfiguredStore } from './adapters/open-store.ts';
 import type { Config } from './config/load.ts';
 import { ensureSecret } from './config/secret.ts';
-import { loadSigningKeys } from './crypto/signing-keys.ts';
 import type { Logger } from './logger.ts';
 import { systemClock } from './ports/clock.ts';
+import { SigningKeyRing } from './services/signing-keys.ts';
 
 /** How long the primary waits before starting again a replacement worker that could not start. */
 const RESTART_RETRY_MS = 5_000;
@@ -75,10 +75,20 @@ export async function runPrimary(
   config: Config,
   logger: Logger,
 ): Promise<Listening & { stop(): Promise<void> }> {
-  ensureSecret(config);
-  loadSigningKeys(join(config.server.data_dir, 'signing-keys.json'), systemClock.now());
-  const store = await openStore(config.store.url, systemClock); // applies pending migrations, once
-  await store.close();
+  const { secret } = ensureSecret(config);
+  const store = await openConfiguredStore(config.store.url, systemClock); // applies pending migrations, once
+  try {
+    // The first signing key (or the import of the old key file), once; a store whose keys another secret
+    // sealed is reported here as one line rather than by every worker.
+    await SigningKeyRing.open({
+      store,
+      clock: systemClock,
+      secret,
+      legacyKeys: () => readLegacySigningKeys(config.server.data_dir),
+    });
+  } finally {
+    await store.close();
+  }
 
   let stopping = false;
   const retries = new Set<NodeJS.Timeout>();

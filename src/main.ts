@@ -3,7 +3,7 @@
 
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import { openStore } from './adapters/open-store.ts';
+import { openConfiguredStore } from './adapters/open-store.ts';
 import { buildGateway, type Gateway } from './app.ts';
 import { reportReady, reportStartFailure, runPrimary } from './cluster.ts';
 import { parseListen } from './config/listen.ts';
@@ -115,7 +115,17 @@ async function startServing(
   const secret = ensureSecret(config);
   if (secret.generated) logger.info({ dir: config.server.data_dir }, 'generated a server secret');
   if (secret.warning) logger.warn(secret.warning);
-  const store = await openStore(config.store.url, systemClock);
+  const store = await openConfiguredStore(config.store.url, systemClock, {
+    // While the listener is lost this instance trusts no cached identity and reads the store on every request:
+    // correct, but slower, and the operator should know.
+    onListenerState: (state, err) =>
+      state === 'lost'
+        ? logger.warn(
+            { err },
+            'store change listener lost: reading the store on every request until it is back',
+          )
+        : logger.info('store change listener listening'),
+  });
   let gw: Gateway | null = null;
   let redirect: Server | null = null;
   let url: string;
@@ -163,14 +173,14 @@ async function startServing(
   gateway.startBackground();
   if (!config.mail.smtp_url)
     logger.warn('mail.smtp_url is not set: mails are printed to the console (development only)');
-  // With several workers only the first one prints the setup link (a second would void the first's).
-  const setupToken =
-    (process.env.HERO_WORKER_INDEX ?? '0') === '0' ? await gateway.setup.issueIfNeeded() : null;
-  if (setupToken) {
-    // The one place the token exists in plain text: the operator's console, once.
-    const link = `${config.server.public_url.replace(/\/$/, '')}${config.server.auth_prefix}/setup?token=${setupToken}`;
+  // With several workers only the first one prints the setup link (every worker would print the same one).
+  const setup = (process.env.HERO_WORKER_INDEX ?? '0') === '0' ? await gateway.setup.issueIfNeeded() : null;
+  if (setup) {
+    // The one place the token exists in plain text: the operator's console.
+    const link = `${config.server.public_url.replace(/\/$/, '')}${config.server.auth_prefix}/setup?token=${setup.token}`;
+    const until = new Date(setup.expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
     logger.warn('no user exists yet: open the setup link to create the first administrator');
-    process.stderr.write(`\n  First-run setup (valid 24 hours, once):\n  ${link}\n\n`);
+    process.stderr.write(`\n  First-run setup (valid until ${until}, once):\n  ${link}\n\n`);
   }
   // Supervisors and operators wait for the start-up lines: they do not wait in the buffer.
   void flushLogger(logger);

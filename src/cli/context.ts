@@ -1,10 +1,11 @@
 // The CLI's own small composition: the config named by -c, the store it points at (migrated on open), and
-// the account use cases over it. Commands get the use cases, never the store.
+// the use cases over it (accounts, signing keys). Commands get the use cases, never the store.
 
 import { userInfo } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { fileAuditLog } from '../adapters/audit-file.ts';
-import { openStore } from '../adapters/open-store.ts';
+import { readLegacySigningKeys } from '../adapters/legacy-signing-keys.ts';
+import { openConfiguredStore } from '../adapters/open-store.ts';
 import { type Config, configPath, type LoadResult, loadConfigFile } from '../config/load.ts';
 import { ensureSecret } from '../config/secret.ts';
 import type { MigrationState } from '../core/records.ts';
@@ -14,6 +15,7 @@ import { systemClock } from '../ports/clock.ts';
 import { AccountError, type Actor, operator } from '../services/accounts/actor.ts';
 import { type Accounts, buildAccounts } from '../services/accounts/index.ts';
 import { ApiTokenService } from '../services/api-tokens.ts';
+import { SigningKeyAdmin } from '../services/signing-key-admin.ts';
 import { CliError, note } from './io.ts';
 
 /** Audit events from the CLI name the operating-system user who ran the command. */
@@ -75,6 +77,8 @@ export interface CliContext {
    */
   deliverMail(): Promise<boolean>;
   migrations: { state(): Promise<MigrationState>; apply(): Promise<string[]> };
+  /** The assertion signing keys (`keys list|rotate|remove`). */
+  signingKeys: SigningKeyAdmin;
 }
 
 export async function withAccounts<T>(
@@ -83,11 +87,11 @@ export async function withAccounts<T>(
   opts: { migrate?: boolean } = {},
 ): Promise<T> {
   const config = loadConfigOrFail(flag);
-  let store: Awaited<ReturnType<typeof openStore>>;
+  let store: Awaited<ReturnType<typeof openConfiguredStore>>;
   try {
-    store = await openStore(config.store.url, systemClock, opts);
+    store = await openConfiguredStore(config.store.url, systemClock, opts);
   } catch (err) {
-    throw new CliError(`cannot open the store ${config.store.url}: ${(err as Error).message}`, 2);
+    throw new CliError((err as Error).message, 2);
   }
   const file = config.server.audit_log
     ? fileAuditLog(config.server.audit_log, systemClock, (err) =>
@@ -129,6 +133,12 @@ export async function withAccounts<T>(
       actor: operator(cliActor()),
       deliverMail,
       migrations: { state: () => store.migrationState(), apply: () => store.migrate() },
+      signingKeys: new SigningKeyAdmin({
+        store,
+        clock: systemClock,
+        secret: () => ensureSecret(config).secret,
+        legacyKeys: () => readLegacySigningKeys(config.server.data_dir),
+      }),
     });
   } catch (err) {
     // A use case's refusal is one line for the operator.

@@ -11,8 +11,10 @@ import { grantCommand, groupCommand, roleCommand } from './commands/authz.ts';
 import { backupCommand } from './commands/backup.ts';
 import { checkCommand } from './commands/check.ts';
 import { explainCommand } from './commands/explain.ts';
+import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { sessionCommand } from './commands/sessions.ts';
+import { storeCommand } from './commands/store.ts';
 import { tokenCommand } from './commands/tokens.ts';
 import { userCommand } from './commands/users.ts';
 import { loadConfigOrFail } from './context.ts';
@@ -65,6 +67,8 @@ async function run(argv: string[]): Promise<number> {
       return tokenCommand(sub, args, f);
     case 'session':
       return sessionCommand(sub, args, f);
+    case 'store':
+      return storeCommand(f);
     case 'role':
       return roleCommand(sub, args, f);
     case 'group':
@@ -72,6 +76,8 @@ async function run(argv: string[]): Promise<number> {
     case 'grant':
     case 'revoke':
       return grantCommand(group, args, f);
+    case 'keys':
+      return keysCommand(sub, args, f);
     case 'whoami-upstream': {
       const { host, port } = parseListen(f.listen ?? '127.0.0.1:3000');
       const server = createWhoami();

@@ -26,6 +26,8 @@ export const OPTIONS = {
   context: { type: 'string', value: 'C' },
   listen: { type: 'string', value: 'ADDR' },
   force: { type: 'boolean' },
+  from: { type: 'string', value: 'URL' },
+  to: { type: 'string', value: 'URL' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -102,6 +104,26 @@ export const COMMANDS: readonly (CommandSpec | GroupSpec)[] = [
     summary: 'a consistent copy of the SQLite store, safe while serve runs (written with mode 0600)',
     example: 'hero-gateway backup /var/backups/hero-gateway-$(date +%F).db',
   }),
+  {
+    name: 'store',
+    summary: 'move an installation between stores',
+    example: 'hero-gateway store copy --from sqlite:./data/gateway.db --to postgres://gw@db.internal/gateway',
+    subcommands: [
+      cmd({
+        name: 'store copy',
+        args: [],
+        options: {
+          from: 'the store to copy (sqlite:PATH or postgres://…); read, never changed',
+          to: 'the new store: migrated first, refused unless empty',
+        },
+        required: ['from', 'to'],
+        summary: 'copy every user, session, token and grant into a new, empty store in one transaction',
+        example:
+          'hero-gateway store copy --from sqlite:./data/gateway.db --to postgres://gw@db.internal/gateway',
+        noConfig: true,
+      }),
+    ],
+  },
   {
     name: 'user',
     summary: 'create and manage users',
@@ -295,6 +317,36 @@ export const COMMANDS: readonly (CommandSpec | GroupSpec)[] = [
     summary: 'take a granted role away',
     example: 'hero-gateway revoke @sre deployer --context ops',
   }),
+  {
+    name: 'keys',
+    summary: 'the keys that sign X-Hero-Assertion (kept in the store, shared by every instance)',
+    example: 'hero-gateway keys rotate',
+    subcommands: [
+      cmd({
+        name: 'keys list',
+        args: [],
+        options: {},
+        summary: 'every signing key with its status and when it signs or may be removed',
+        example: 'hero-gateway keys list',
+      }),
+      cmd({
+        name: 'keys rotate',
+        args: [],
+        options: {},
+        summary:
+          'add a new signing key: published at once, signing a minute later; the old one stays published',
+        example: 'hero-gateway keys rotate',
+      }),
+      cmd({
+        name: 'keys remove',
+        args: ['KID'],
+        options: {},
+        summary:
+          'stop publishing a retired key (refused for the signing key and while its assertions are valid)',
+        example: 'hero-gateway keys remove key_…',
+      }),
+    ],
+  },
   cmd({
     name: 'whoami-upstream',
     args: [],

@@ -10,7 +10,9 @@ export type KeyPurpose =
   | 'outbox'
   | 'oidc-state'
   | 'oidc-tokens'
-  | 'token-flash';
+  | 'token-flash'
+  | 'signing-keys'
+  | 'setup-link';
 
 /** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

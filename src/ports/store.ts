@@ -17,6 +17,7 @@ import type {
 } from '../core/records.ts';
 
 import type { AuthzVersions } from './authz-versions.ts';
+import type { StoreTransfer } from './store-transfer.ts';
 
 // Every layer's records; the store's interfaces below are written in them.
 export type * from '../core/records.ts';
@@ -218,6 +219,16 @@ export interface OneTimeTokenStore {
   peek(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
   /** Uses the token up: of any number of concurrent callers exactly one gets it, the others null. */
   consume(tokenHash: string, purpose: OneTimePurpose, now: number): Promise<OneTimeToken | null>;
+  /**
+   * For a purpose of which only one token may be live at a time (the first-run setup link): in one transaction,
+   * serialized against concurrent callers (instances starting together), returns the token of that purpose
+   * that is unconsumed and unexpired at `now` if there is one; otherwise deletes the purpose's dead tokens,
+   * stores `token` and returns it. `issued` says which happened.
+   */
+  issueIfNone(
+    token: NewOneTimeToken,
+    now: number,
+  ): Promise<{ tokenHash: string; token: OneTimeToken; issued: boolean }>;
   /** Deletes every token of a purpose (for one user, when given); returns how many. */
   deletePurpose(purpose: OneTimePurpose, userId?: string): Promise<number>;
   /** Deletes tokens that expired or were used before `before`. */
@@ -292,6 +303,33 @@ export interface OidcIdentityStore {
   listForUser(userId: string): Promise<OidcIdentity[]>;
 }
 
+/** An assertion signing key as stored: its private half only sealed with a key derived from the server secret. */
+export interface StoredSigningKey {
+  kid: string;
+  createdAt: number;
+  /** From this instant on it may sign; it is published from the moment it is stored. */
+  activeFrom: number;
+  /** The public JWK (EC P-256: kty, crv, x, y). */
+  publicJwk: Record<string, string>;
+  /** The private JWK, sealed (AES-256-GCM); never stored in clear. */
+  sealedPrivateJwk: string;
+}
+
+/** The keys every instance publishes in its JWKS and signs X-Hero-Assertion with. */
+export interface SigningKeyStore {
+  /** Every stored key, earliest activation first. */
+  list(): Promise<StoredSigningKey[]>;
+  /**
+   * Stores `keys` only if the store holds no key at all, serialized against concurrent callers (instances
+   * starting together on an empty store): of any number of them exactly one stores its keys. True if this did.
+   */
+  addIfEmpty(keys: readonly StoredSigningKey[]): Promise<boolean>;
+  /** Throws StoreConflictError when the kid is taken. */
+  add(key: StoredSigningKey): Promise<void>;
+  /** False when no such key. */
+  remove(kid: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly users: UserStore;
   readonly apiTokens: ApiTokenStore;
@@ -301,6 +339,7 @@ export interface Store {
   readonly oneTimeTokens: OneTimeTokenStore;
   readonly outbox: MailOutboxStore;
   readonly oidcIdentities: OidcIdentityStore;
+  readonly signingKeys: SigningKeyStore;
   /**
    * The authz version as the database pushes it to this process, for a backend that can (PostgreSQL's
    * LISTEN/NOTIFY); absent for one that can only be asked. Starts listening on the first call.
@@ -311,6 +350,8 @@ export interface Store {
   migrationState(): Promise<MigrationState>;
   /** Applies pending migrations; returns their names. */
   migrate(): Promise<string[]>;
+  /** Whole tables out and in, for moving an installation to another store (`store copy`). */
+  readonly transfer?: StoreTransfer;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
 
 import { BoundedCache } from '../core/bounded-cache.ts';
 import type { Principal } from '../core/principal.ts';
-import type { SigningKeys } from '../crypto/signing-keys.ts';
+import type { SigningKeySet } from '../crypto/signing-keys.ts';
 import type { Clock } from '../ports/clock.ts';
 
 export const ASSERTION_LIFETIME_S = 60;
@@ -17,20 +17,21 @@ interface Issued {
 }
 
 export class IdentityAssertions {
-  readonly #keys: SigningKeys;
+  /** The keys as this instance holds them now (a rotation swaps the set; the request path reads memory only). */
+  readonly #keys: () => SigningKeySet;
   readonly #clock: Clock;
   readonly #issuer: () => string;
   // Keyed by every fact the token states, so a change of claims or email is a different entry.
   readonly #cache = new BoundedCache<string, Issued>(20_000);
 
-  constructor(keys: SigningKeys, clock: Clock, issuer: () => string) {
+  constructor(keys: () => SigningKeySet, clock: Clock, issuer: () => string) {
     this.#keys = keys;
     this.#clock = clock;
     this.#issuer = issuer;
   }
 
   get jwks() {
-    return this.#keys.jwks;
+    return this.#keys().jwks;
   }
 
   for(principal: Principal, context: string, claims: readonly string[]): string {
@@ -38,22 +39,26 @@ export class IdentityAssertions {
     const iss = this.#issuer();
     const verified = user.emailVerifiedAt !== null;
     const key = `${iss}\0${user.id}\0${user.username}\0${user.email}\0${verified}\0${method}\0${context}\0${claims.join(',')}`;
-    const now = Math.floor(this.#clock.now() / 1000);
+    const nowMs = this.#clock.now();
+    const now = Math.floor(nowMs / 1000);
     const cached = this.#cache.get(key);
     if (cached && cached.exp - now > REISSUE_BEFORE_S) return cached.jwt;
     const exp = now + ASSERTION_LIFETIME_S;
-    const jwt = this.#keys.signJwt({
-      iss,
-      aud: context,
-      sub: user.id,
-      iat: now,
-      exp,
-      username: user.username,
-      email: user.email,
-      email_verified: verified,
-      claims,
-      auth_method: method,
-    });
+    const jwt = this.#keys().signJwt(
+      {
+        iss,
+        aud: context,
+        sub: user.id,
+        iat: now,
+        exp,
+        username: user.username,
+        email: user.email,
+        email_verified: verified,
+        claims,
+        auth_method: method,
+      },
+      nowMs,
+    );
     this.#cache.set(key, { jwt, exp });
     return jwt;
   }

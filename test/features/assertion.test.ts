@@ -1,12 +1,13 @@
 // X-Hero-Assertion end to end: an app verifies the gateway's signed identity with jose against the JWKS.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLocalJWKSet, decodeJwt, type JSONWebKeySet, jwtVerify } from 'jose';
+import { ensureSecret } from '../../src/config/secret.ts';
 import { hashPassword } from '../../src/crypto/password.ts';
-import { loadSigningKeys } from '../../src/crypto/signing-keys.ts';
 import { ApiTokenService } from '../../src/services/api-tokens.ts';
+import { SigningKeyRing } from '../../src/services/signing-keys.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, send } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
@@ -110,13 +111,25 @@ describe('X-Hero-Assertion', () => {
     assert.equal(up.seen.at(-1)?.headers['x-hero-assertion'], undefined, 'stripped on an open route');
   });
 
-  test('the signing key is generated once into data_dir (0600) and kept across restarts', async () => {
-    const file = join(gw.dir, 'signing-keys.json');
-    assert.equal(statSync(file).mode & 0o777, 0o600);
+  test('the signing key is made once into the store, its private half sealed, and kept across restarts', async () => {
+    assert.equal(existsSync(join(gw.dir, 'signing-keys.json')), false, 'nothing on this instance’s disk');
+    const stored = await gw.store.signingKeys.list();
+    assert.equal(stored.length, 1);
+    const [key] = stored;
     const served = JSON.parse((await send(`${gw.url}/auth/.well-known/jwks.json`)).body);
-    const reloaded = loadSigningKeys(file, clock.now()).jwks;
-    assert.deepEqual(reloaded, served, 'a restart publishes (and signs with) the same key');
     assert.equal(served.keys.length, 1);
+    assert.equal(served.keys[0].kid, key?.kid);
     assert.equal(served.keys[0].d, undefined, 'never the private part');
+    assert.equal(key?.publicJwk.d, undefined);
+    assert.match(key?.sealedPrivateJwk ?? '', /^v1\./, 'sealed, not in clear');
+    // What a restart (or another instance with the same secret) publishes and signs with: the same key.
+    const { ring, outcome } = await SigningKeyRing.open({
+      store: gw.store,
+      clock,
+      secret: ensureSecret(gw.config).secret,
+      legacyKeys: () => null,
+    });
+    assert.equal(outcome, 'present');
+    assert.deepEqual(ring.keys.jwks, served);
   });
 });

@@ -56,7 +56,9 @@ describe('backup and store file modes', () => {
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM users').get();
       await addUsers(store, 'b', 20);
-      writeFileSync(join(data, 'signing-keys.json'), '[]', { mode: 0o600 });
+      writeFileSync(join(data, 'secret'), `${'s'.repeat(48)}\n`, { mode: 0o600 });
+      // A key file from before the store held the keys is not needed beside a copy: the keys are in it.
+      writeFileSync(join(data, 'signing-keys.json'), '{"keys":[]}', { mode: 0o600 });
 
       const target = join(dir, 'copy.db');
       const [r] = await Promise.all([cli(['backup', target, '-c', config]), addUsers(store, 'c', 20)]);
@@ -67,7 +69,8 @@ describe('backup and store file modes', () => {
         lines[0] ?? '',
         new RegExp(`^backed up the store to ${target} \\(\\d+\\.\\d KB, mode 0600\\)`),
       );
-      assert.match(lines[0] ?? '', /signing-keys\.json \(assertion signing keys\)/);
+      assert.match(lines[0] ?? '', /secret \(server secret\)/);
+      assert.doesNotMatch(lines[0] ?? '', /signing-keys/);
       assert.equal(mode(target), 0o600);
 
       const copy = new Database(target, { readonly: true });

@@ -140,8 +140,8 @@ describe('three instances on one PostgreSQL database', () => {
         const run = await cli(['session', 'end', '--user', 'alice', '-c', files[C] as string]);
         assert.equal(run.code, 0, run.stderr);
       }
+      // A script's request (no Accept: text/html) is answered 401 rather than sent to the sign-in page.
       for (const i of [A, B])
-        // A script's request (no Accept: text/html) is answered 401 rather than sent to the sign-in page.
         delays.push(
           await within(`${end}: refused on ${i}`, async () => (await status(i, '/x', cookie)) === 401),
         );

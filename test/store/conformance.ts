@@ -7,6 +7,7 @@ import type { TestClock } from '../helpers/gateway.ts';
 import { accountLinksConformance } from './conformance-account-links.ts';
 import { oidcConformance } from './conformance-oidc.ts';
 import { ownershipConformance } from './conformance-ownership.ts';
+import { sharedStartConformance } from './conformance-shared-start.ts';
 import { signInConformance } from './conformance-sign-in.ts';
 
 export interface StoreUnderTest {
@@ -240,5 +241,6 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
     oidcConformance(() => s);
     ownershipConformance(() => s);
     accountLinksConformance(() => s);
+    sharedStartConformance(() => s);
   });
 }

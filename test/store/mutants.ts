@@ -1,7 +1,7 @@
 // Deliberately broken variants of a store, kept only so the race tests can prove they would notice:
 // each replaces one atomic operation with the read-then-write a hurried rewrite might produce. Never used by
 // the gateway; the race tests run against them and must go red (test/store/race.test.ts).
-import type { OneTimeTokenStore, Store, ThrottleStore } from '../../src/ports/store.ts';
+import type { OneTimeTokenStore, SigningKeyStore, Store, ThrottleStore } from '../../src/ports/store.ts';
 
 /**
  * The gap between the read and the write: one round trip of a networked database. Without it the window of
@@ -9,12 +9,41 @@ import type { OneTimeTokenStore, Store, ThrottleStore } from '../../src/ports/st
  */
 const roundTrip = () => new Promise((resolve) => setTimeout(resolve, 1));
 
-export type StoreVariant = 'real' | 'naive-consume' | 'racy-throttle';
+export type StoreVariant = 'real' | 'naive-consume' | 'racy-throttle' | 'racy-first-key' | 'racy-single-link';
 
 export function storeVariant(store: Store, variant: StoreVariant): Store {
   if (variant === 'naive-consume') return { ...store, oneTimeTokens: naiveConsume(store.oneTimeTokens) };
   if (variant === 'racy-throttle') return { ...store, throttles: racyThrottle(store.throttles) };
+  if (variant === 'racy-first-key') return { ...store, signingKeys: racyFirstKey(store.signingKeys) };
+  if (variant === 'racy-single-link') return { ...store, oneTimeTokens: racySingleLink(store.oneTimeTokens) };
   return store;
+}
+
+/** Look whether the store is empty, then add: every contender that looked before the first add adds its own. */
+function racyFirstKey(real: SigningKeyStore): SigningKeyStore {
+  return {
+    ...real,
+    async addIfEmpty(keys) {
+      if ((await real.list()).length > 0) return false;
+      await roundTrip();
+      for (const k of keys) await real.add(k);
+      return true;
+    },
+  };
+}
+
+/** What every start did before links were shared: drop the earlier link, store its own. */
+function racySingleLink(real: OneTimeTokenStore): OneTimeTokenStore {
+  return {
+    ...real,
+    async issueIfNone(token, now) {
+      await real.deletePurpose(token.purpose);
+      await roundTrip();
+      await real.create(token);
+      const stored = await real.peek(token.tokenHash, token.purpose, now);
+      return { tokenHash: token.tokenHash, token: stored ?? { ...token, createdAt: now }, issued: true };
+    },
+  };
 }
 
 /** Select, then update: whoever read the token unconsumed believes it won, whatever the update did. */

@@ -13,7 +13,11 @@ export type RaceOp =
   /** `attempts` single-key counter updates (+1 each). */
   | { kind: 'update'; key: string; attempts: number; now: number }
   /** Create a user; answers "created" or "conflict:<field>". */
-  | { kind: 'create-user'; username: string; email: string };
+  | { kind: 'create-user'; username: string; email: string }
+  /** Store a first signing key `kid` unless the store holds one; answers whether this contender's was stored. */
+  | { kind: 'first-signing-key'; kid: string; now: number }
+  /** Start like an instance on a store without users: answers the setup link's token it would print. */
+  | { kind: 'setup-link'; secret: string; now: number };
 
 export type WorkerMessage =
   | { type: 'open'; target: string; now: number; variant: StoreVariant }

@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createPostgresStore } from '../../src/adapters/postgres/index.ts';
 import { createSqliteStore } from '../../src/adapters/sqlite/index.ts';
 import { type Store, StoreConflictError } from '../../src/ports/store.ts';
+import { FirstRunSetup } from '../../src/services/setup.ts';
 import { storeVariant } from './mutants.ts';
 import type { RaceOp, WorkerMessage } from './race-pool.ts';
 
@@ -80,6 +81,22 @@ async function run(s: Store, op: RaceOp): Promise<unknown> {
         }));
       }
       return op.attempts;
+    }
+    case 'first-signing-key': {
+      step();
+      return s.signingKeys.addIfEmpty([
+        {
+          kid: op.kid,
+          createdAt: op.now,
+          activeFrom: op.now,
+          publicJwk: { kty: 'EC', crv: 'P-256', x: op.kid, y: op.kid },
+          sealedPrivateJwk: `v1.${op.kid}`,
+        },
+      ]);
+    }
+    case 'setup-link': {
+      step();
+      return (await new FirstRunSetup(s, { now: () => op.now }, op.secret).issueIfNeeded())?.token ?? null;
     }
     case 'create-user': {
       try {

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPostgresStore } from '../../src/adapters/postgres/index.ts';
 import { createSqliteStore } from '../../src/adapters/sqlite/index.ts';
+import { hashToken } from '../../src/crypto/tokens.ts';
 import type { Store } from '../../src/ports/store.ts';
 import { tempDir } from '../helpers/gateway.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
@@ -12,6 +13,7 @@ import type { StoreVariant } from './mutants.ts';
 import type { RacePool } from './race-pool.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
+const SECRET = 'race-secret-race-secret-race-secret-race';
 
 export type RaceBackend = 'sqlite' | 'postgres';
 
@@ -137,6 +139,48 @@ export function usernameRace(pool: RacePool, variant: StoreVariant, rounds: numb
       if (created !== 1 || conflicts !== pool.size - 1) violations.push(`${username}: ${got.join(', ')}`);
       if ((await store.users.list()).filter((u) => u.username === username).length !== 1)
         violations.push(`${username}: stored ${created} times`);
+    }
+    return violations;
+  });
+}
+
+/** Each round, on a store without keys: every contender adds a first key. Exactly one may be stored. */
+export function firstKeyRace(pool: RacePool, variant: StoreVariant, rounds: number): Promise<string[]> {
+  return withStore(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const k of await store.signingKeys.list()) await store.signingKeys.remove(k.kid);
+      const won = (await pool.race((i) => ({
+        kind: 'first-signing-key',
+        kid: `key-${r}-${i}`,
+        now: NOW,
+      }))) as boolean[];
+      const stored = (await store.signingKeys.list()).map((k) => k.kid);
+      const winners = won.flatMap((w, i) => (w ? [`key-${r}-${i}`] : []));
+      if (winners.length !== 1 || stored.length !== 1 || stored[0] !== winners[0])
+        violations.push(`round ${r}: won by ${winners.join(', ') || 'nobody'}, stored ${stored.join(', ')}`);
+    }
+    return violations;
+  });
+}
+
+/**
+ * Each round, on a store without users or setup link: every contender starts like an instance. All must print
+ * the same token, and it must be the one live setup link (exactly one stored).
+ */
+export function setupLinkRace(pool: RacePool, variant: StoreVariant, rounds: number): Promise<string[]> {
+  return withStore(pool, variant, async (store) => {
+    const violations: string[] = [];
+    for (let r = 0; r < rounds; r++) {
+      await store.oneTimeTokens.deletePurpose('setup');
+      const tokens = (await pool.race(() => ({ kind: 'setup-link', secret: SECRET, now: NOW }))) as string[];
+      const distinct = new Set(tokens);
+      const live = await store.oneTimeTokens.peek(hashToken(tokens[0] ?? ''), 'setup', NOW);
+      const rows = await store.oneTimeTokens.deletePurpose('setup');
+      if (distinct.size !== 1 || live === null || rows !== 1)
+        violations.push(
+          `round ${r}: ${distinct.size} different links, ${rows} stored, first ${live ? 'live' : 'dead'}`,
+        );
     }
     return violations;
   });

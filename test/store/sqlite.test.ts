@@ -57,6 +57,7 @@ test('an unmigrated store reports pending migrations and is not ready until migr
     '0002_sessions_revocation.sql',
     '0003_oidc_sessions.sql',
     '0004_drop_audit_events.sql',
+    '0005_signing_keys.sql',
   ]);
   await store.close();
   const reopened = createSqliteStore({ path, clock: new TestClock(), migrate: false });

@@ -10,7 +10,9 @@ import { pgOidcIdentities } from './oidc-identities.ts';
 import { pgOneTimeTokens } from './one-time-tokens.ts';
 import { pgOutbox } from './outbox.ts';
 import { pgSessions } from './sessions.ts';
+import { pgSigningKeys } from './signing-keys.ts';
 import { pgThrottles } from './throttles.ts';
+import { pgTransfer } from './transfer.ts';
 import { pgUsers } from './users.ts';
 
 export interface PostgresStoreOptions extends PgOptions {
@@ -53,6 +55,8 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     oneTimeTokens: pgOneTimeTokens(pool, clock),
     outbox: pgOutbox(pool, clock),
     oidcIdentities: pgOidcIdentities(pool, clock),
+    transfer: pgTransfer(pool),
+    signingKeys: pgSigningKeys(pool),
     authzVersions() {
       if (listener === null) {
         listener = new PgAuthzListener({ url: opts.url, onState: opts.onListenerState });

@@ -50,6 +50,9 @@ const DROP_EARLIER_FOR_USER =
 const DROP_EARLIER_FOR_EMAIL =
   'DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id IS NULL AND email = $2 AND consumed_at IS NULL';
 
+const LIVE = `SELECT token_hash, ${COLUMNS} FROM one_time_tokens
+  WHERE purpose = $1 AND consumed_at IS NULL AND expires_at > $2 ORDER BY created_at LIMIT 1`;
+
 async function insert(q: Queryable, clock: Clock, t: NewOneTimeToken): Promise<void> {
   const payload = t.payload === null ? null : JSON.stringify(t.payload);
   await q.query(INSERT, [t.tokenHash, t.purpose, t.userId, t.email, payload, clock.now(), t.expiresAt]);
@@ -73,6 +76,26 @@ export function pgOneTimeTokens(pool: pg.Pool, clock: Clock): OneTimeTokenStore 
         else if (t.email !== null) await c.query(DROP_EARLIER_FOR_EMAIL, [t.purpose, t.email]);
         await insert(c, clock, t);
         if (mail) await outboxInsert(c, clock, mail);
+      });
+    },
+    async issueIfNone(t, now) {
+      return inTransaction(pool, async (c) => {
+        // Read committed would let two instances starting together both find no live token and each store
+        // (and print) its own. A transaction-scoped advisory lock keyed by the purpose makes them take turns;
+        // each after the first finds the token the first committed.
+        await c.query(
+          `SELECT pg_advisory_xact_lock(hashtextextended('hero-gateway one_time_tokens ' || $1, 0))`,
+          [t.purpose],
+        );
+        const { rows } = await c.query<Row & { token_hash: string }>(LIVE, [t.purpose, now]);
+        const found = rows[0];
+        if (found) return { tokenHash: found.token_hash, token: toToken(found), issued: false };
+        await c.query('DELETE FROM one_time_tokens WHERE purpose = $1', [t.purpose]);
+        await insert(c, clock, t);
+        const stored = (
+          await c.query<Row>(`SELECT ${COLUMNS} FROM one_time_tokens WHERE token_hash = $1`, [t.tokenHash])
+        ).rows[0] as Row;
+        return { tokenHash: t.tokenHash, token: toToken(stored), issued: true };
       });
     },
     async peek(hash, purpose, now) {

@@ -9,7 +9,9 @@ import { sqliteOidcIdentities } from './oidc-identities.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
 import { sqliteOutbox } from './outbox.ts';
 import { sqliteSessions } from './sessions.ts';
+import { sqliteSigningKeys } from './signing-keys.ts';
 import { sqliteThrottles } from './throttles.ts';
+import { sqliteTransfer } from './transfer.ts';
 import { sqliteUsers } from './users.ts';
 
 export interface SqliteStoreOptions {
@@ -54,6 +56,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       get oidcIdentities() {
         return unmigrated();
       },
+      get signingKeys() {
+        return unmigrated();
+      },
       async ready() {
         throw new StoreBehindError(state.pending);
       },
@@ -82,6 +87,8 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
     outbox: sqliteOutbox(db, opts.clock),
     oidcIdentities: sqliteOidcIdentities(db, opts.clock),
+    transfer: sqliteTransfer(db),
+    signingKeys: sqliteSigningKeys(db),
     async ready() {
       ping.get();
       const s = migrationState(db);

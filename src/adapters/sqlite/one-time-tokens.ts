@@ -70,6 +70,19 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
     if (mail) enqueue(mail);
   });
 
+  const live = db.prepare(
+    `SELECT token_hash, ${COLUMNS} FROM one_time_tokens
+     WHERE purpose = ? AND consumed_at IS NULL AND expires_at > ? ORDER BY created_at LIMIT 1`,
+  );
+  const byHash = db.prepare(`SELECT ${COLUMNS} FROM one_time_tokens WHERE token_hash = ?`);
+  const issueIfNone = db.transaction((t: NewOneTimeToken, now: number) => {
+    const found = live.get(t.purpose, now) as (Row & { token_hash: string }) | undefined;
+    if (found) return { tokenHash: found.token_hash, token: toToken(found), issued: false };
+    deletePurpose.run(t.purpose);
+    insert.run(row(t));
+    return { tokenHash: t.tokenHash, token: toToken(byHash.get(t.tokenHash) as Row), issued: true };
+  });
+
   return {
     async create(t) {
       try {
@@ -81,6 +94,11 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
     },
     async issue(t, mail) {
       issue.immediate(t, mail);
+    },
+    async issueIfNone(t, now) {
+      // IMMEDIATE: the write lock is taken before the look for a live token, so two processes starting
+      // together cannot both find none and each store (and print) a different one.
+      return issueIfNone.immediate(t, now);
     },
     async peek(hash, purpose, now) {
       const row = peek.get(hash, purpose, now) as Row | undefined;

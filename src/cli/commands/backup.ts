@@ -16,12 +16,11 @@ function size(bytes: number): string {
 function companions(config: Config): string[] {
   const dir = config.server.data_dir;
   const files: string[] = [];
-  // Without the secret, CSRF and device cookies made with it stop verifying; with a configured one, nothing
-  // is on disk to copy.
+  // Without the secret, the signing keys sealed in the store do not open (the gateway refuses to start) and
+  // CSRF and device cookies made with it stop verifying; with a configured one, nothing is on disk to copy.
+  // The signing keys themselves are in the store.
   if (!config.server.secret && existsSync(join(dir, 'secret')))
     files.push(`${join(dir, 'secret')} (server secret)`);
-  const keys = join(dir, 'signing-keys.json');
-  if (existsSync(keys)) files.push(`${keys} (assertion signing keys)`);
   if (config.server.audit_log && existsSync(config.server.audit_log))
     files.push(`${config.server.audit_log} (audit log)`);
   return files;

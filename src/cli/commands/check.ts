@@ -1,6 +1,7 @@
 // `check`: validate a config file, print every problem, or the compiled route table.
 import { configPath, loadConfigFile } from '../../config/load.ts';
 import { compileRoutes } from '../../core/routes.ts';
+import { hidePassword } from '../../core/url-password.ts';
 import { readTlsPair } from '../../http/tls.ts';
 import { failLoad } from '../context.ts';
 import { out, table } from '../io.ts';
@@ -26,7 +27,9 @@ export async function checkCommand(flag: string | undefined): Promise<number> {
   }
   const t = compileRoutes(config.route);
   out(`${file}: ok`);
-  out(`public_url ${config.server.public_url}, listen ${config.server.listen}, store ${config.store.url}`);
+  out(
+    `public_url ${config.server.public_url}, listen ${config.server.listen}, store ${hidePassword(config.store.url)}`,
+  );
   if (t.routes.length === 0) {
     out('no routes: every request will get 404');
     return 0;

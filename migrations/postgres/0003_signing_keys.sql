@@ -1,0 +1,10 @@
+-- The keys that sign X-Hero-Assertion, in the store rather than in one instance's data_dir, so every instance
+-- and worker publishes the same JWKS and signs with the same key. The private JWK is sealed (AES-256-GCM, key
+-- derived from server.secret): a copy of the database alone does not reveal it.
+CREATE TABLE signing_keys (
+  kid                text PRIMARY KEY,
+  created_at         bigint NOT NULL,
+  active_from        bigint NOT NULL,                  -- signs from this instant on; published from insertion
+  public_jwk         text NOT NULL,                    -- JSON {kty, crv, x, y}
+  sealed_private_jwk text NOT NULL                     -- "v1." + base64url(iv | tag | ciphertext)
+);
