@@ -5,12 +5,20 @@ const MASK = '***';
 /** scheme://userinfo@ — userinfo up to the LAST "@" of the authority, as URL parsers read an unencoded "@". */
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
 
-/** The password in `url`'s userinfo (as written, and decoded), or [] when it has none. */
+/** `password=` in the query string, which the PostgreSQL driver reads as well as the userinfo's. */
+const QUERY_PASSWORD = /([?&]password=)([^&#]*)/gi;
+
+/** The passwords in `url`'s userinfo and query (as written, and decoded), or [] when it has none. */
 function passwordsIn(url: string): string[] {
   const info = USERINFO.exec(url)?.[2];
   const colon = info?.indexOf(':') ?? -1;
-  if (info === undefined || colon < 0) return [];
-  const raw = info.slice(colon + 1);
+  const found = [...url.matchAll(QUERY_PASSWORD)].flatMap((m) => written(m[2] as string));
+  if (info === undefined || colon < 0) return found;
+  return [...found, ...written(info.slice(colon + 1))];
+}
+
+/** A password as written and decoded. */
+function written(raw: string): string[] {
   if (raw === '') return [];
   let decoded = raw;
   try {
@@ -21,12 +29,14 @@ function passwordsIn(url: string): string[] {
   return decoded === raw ? [raw] : [raw, decoded];
 }
 
-/** `url` with its password replaced by *** (the user name stays: it says which account was used). */
+/** `url` with its passwords replaced by *** (the user name stays: it says which account was used). */
 export function hidePassword(url: string): string {
-  return url.replace(USERINFO, (_all, scheme: string, info: string) => {
-    const colon = info.indexOf(':');
-    return colon < 0 ? `${scheme}${info}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
-  });
+  return url
+    .replace(USERINFO, (_all, scheme: string, info: string) => {
+      const colon = info.indexOf(':');
+      return colon < 0 ? `${scheme}${info}@` : `${scheme}${info.slice(0, colon)}:${MASK}@`;
+    })
+    .replace(QUERY_PASSWORD, (_all, key: string, value: string) => (value === '' ? key : `${key}${MASK}`));
 }
 
 /**

@@ -26,6 +26,7 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
   let gw: TestGateway;
   let browser: BrowserClient;
   let token: string;
+  let adminToken: string;
 
   before(async () => {
     cluster = await startPgCluster();
@@ -44,6 +45,20 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
       await new ApiTokenService(gw.store, gw.clock).issue({
         userId: alice.id,
         name: 'outage',
+        claims: null,
+        expiresAt: null,
+      })
+    ).token;
+    const root = await createUser(gw.store, {
+      username: 'root',
+      email: 'root@example.com',
+      emailVerified: true,
+      admin: true,
+    });
+    adminToken = (
+      await new ApiTokenService(gw.store, gw.clock).issue({
+        userId: root.id,
+        name: 'admin',
         claims: null,
         expiresAt: null,
       })
@@ -71,11 +86,16 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
   const api = () =>
     timed('the API', () => fetch(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${token}` } }));
   const readyz = () => timed('/readyz', () => gw.gateway.admin!.inject('/readyz'));
+  const adminApi = () =>
+    timed('the admin API', () =>
+      gw.gateway.admin!.inject({ url: '/api/v1/users', headers: { authorization: `Bearer ${adminToken}` } }),
+    );
 
   test('up: the cookie and the token are admitted', async () => {
     assert.equal((await page()).status, 200);
     assert.equal((await api()).status, 200);
     assert.equal((await readyz()).statusCode, 200);
+    assert.equal((await adminApi()).statusCode, 200);
   });
 
   test('stopped: protected routes 503 and nothing reaches the app; /readyz 503; sign-in says unavailable', async () => {
@@ -91,6 +111,10 @@ describe('postgres outage: fail closed, recover without a restart', { skip }, ()
       assert.equal(((await bearer.json()) as { code: string }).code, 'store_unavailable');
     }
     assert.equal(up.seen.length, seen, 'nothing forwarded while identities cannot be verified');
+
+    const api503 = await adminApi();
+    assert.equal(api503.statusCode, 503, 'the admin API answers 503 too, never a 500');
+    assert.equal(api503.json().code, 'store_unavailable');
 
     const ready = await readyz();
     assert.equal(ready.statusCode, 503);

@@ -140,4 +140,26 @@ describe('postgres: the authz version moves at commit', () => {
       assert.notEqual(versions.current(), before, `round ${i}: the revoking instance already knows`);
     }
   });
+
+  test('a forged notification (any role may NOTIFY) neither freezes the version nor drops the listener', async () => {
+    const c = await client();
+    try {
+      for (const payload of ['9007199254740991', 'not a number', '-1']) {
+        const before = versions.current();
+        await c.query(`SELECT pg_notify('hero_authz', $1)`, [payload]);
+        await until(() => versions.current() !== before, { what: `the forged ${payload} heard` });
+        assert.equal(typeof versions.current(), 'number', 'still listening');
+        const { sessions } = await userWithSessions(1);
+        const heard = versions.current();
+        // Revoked through another connection (another instance): the listener must still move on it.
+        await c.query('UPDATE sessions SET revoked_at = $1 WHERE id = $2', [clock.now(), sessions[0]!.id]);
+        await until(() => versions.current() !== heard, {
+          what: `a real revocation after ${payload}`,
+          timeoutMs: 1000,
+        });
+      }
+    } finally {
+      await c.end();
+    }
+  });
 });

@@ -13,6 +13,15 @@ test('hidePassword masks the password and keeps the rest', () => {
     // An unencoded "@" or ":" in the password: everything up to the last "@" of the authority is userinfo.
     ['postgres://gw:p@ss:w@rd@db/gateway', 'postgres://gw:***@db/gateway'],
     ['postgres://gw:p%40ss@db/gateway', 'postgres://gw:***@db/gateway'],
+    // The driver also reads a password from the query string.
+    [
+      'postgres://gw@db/gateway?password=s3cret&sslmode=require',
+      'postgres://gw@db/gateway?password=***&sslmode=require',
+    ],
+    [
+      'postgres://gw:a@db/gateway?sslmode=require&PASSWORD=b',
+      'postgres://gw:***@db/gateway?sslmode=require&PASSWORD=***',
+    ],
     ['sqlite:./data/gateway.db', 'sqlite:./data/gateway.db'],
     ['sqlite:/srv/a@b/gateway.db', 'sqlite:/srv/a@b/gateway.db'],
   ];
@@ -26,4 +35,8 @@ test('scrubPasswords masks every password of the URLs in a message, encoded or d
     'cannot connect to postgres://gw:***@db/gateway: auth "***" refused',
   );
   assert.equal(scrubPasswords('nothing secret here', urls), 'nothing secret here');
+  assert.equal(
+    scrubPasswords('auth s3cret-q refused', ['postgres://gw@db/gateway?password=s3cret-q']),
+    'auth *** refused',
+  );
 });

@@ -40,6 +40,15 @@ export interface AuthzListenerOptions {
 export class PgAuthzListener implements AuthzVersions {
   readonly #opts: AuthzListenerOptions;
   #version: AuthzVersion = UNKNOWN_VERSION;
+  /**
+   * This process's own count of changes heard. A notification is only a signal, never a value to adopt: NOTIFY
+   * needs no privilege, so any role that can connect to the database could send `hero_authz` a huge number
+   * and, were it taken as the version, freeze every instance's caches. Counting instead, a forged notification
+   * costs one cache clear and can never hide a real change.
+   */
+  #count = 0;
+  /** The stored version as last read, to notice a change no notification announced (or a restored database). */
+  #stored: number | null = null;
   /** The connection being opened or in use; news from any other (an older one ending late) is ignored. */
   #client: pg.Client | null = null;
   #attempt = 0;
@@ -58,19 +67,13 @@ export class PgAuthzListener implements AuthzVersions {
   }
 
   /**
-   * A version notified on any of this instance's connections: the listener's own, or a pool connection that
-   * just committed a change (it hears its own notification before its COMMIT returns, so a revocation made here
-   * is refused from the very next request, without waiting for the listener's round trip). Bumps are taken in
-   * commit order, but two connections deliver them independently: the highest wins. Ignored while the version
-   * is unknown — only the listener's own catch-up read ends that.
+   * A change notified on any of this instance's connections: the listener's own, or a pool connection that just
+   * committed one (it hears its own notification before its COMMIT returns, so a revocation made here is refused
+   * from the very next request, without waiting for the listener's round trip). Ignored while the version is
+   * unknown: the reconnect that ends that counts as a change itself.
    */
-  heard(version: number): void {
-    if (typeof this.#version !== 'number') return;
-    if (!Number.isFinite(version)) {
-      this.#lost(this.#client, new Error('a notification without a version'));
-      return;
-    }
-    if (version > this.#version) this.#version = version;
+  heard(): void {
+    if (typeof this.#version === 'number') this.#version = ++this.#count;
   }
 
   /** Connects; resolves once listening and caught up, or rejects with the first failure (retries go on). */
@@ -102,7 +105,7 @@ export class PgAuthzListener implements AuthzVersions {
     client.on('end', () => this.#lost(client, new Error('listener connection ended')));
     client.on('notification', (n) => {
       if (n.channel !== AUTHZ_CHANNEL || this.#client !== client) return;
-      this.heard(Number(n.payload));
+      this.heard();
     });
     try {
       await client.connect();
@@ -113,7 +116,10 @@ export class PgAuthzListener implements AuthzVersions {
         await client.end();
         return;
       }
-      this.#version = versionOf(rows);
+      this.#stored = versionOf(rows);
+      // Whatever happened while it was away (or while this connection caught up) counts as a change: nothing
+      // cached before is trusted after it.
+      this.#version = ++this.#count;
       this.#attempt = 0;
       this.#checking = false;
       this.#opts.onState?.('listening');
@@ -144,8 +150,11 @@ export class PgAuthzListener implements AuthzVersions {
           this.#lost(client, err as Error);
           return;
         }
-        // A notification can be handled just before this answer: a read never moves the version backwards.
-        this.#version = typeof this.#version === 'number' ? Math.max(this.#version, read) : read;
+        // Moved without a notification reaching us (or moved back: a restored database): a change all the same.
+        if (read !== this.#stored) {
+          this.#stored = read;
+          this.heard();
+        }
       },
       (err: Error) => this.#lost(client, err),
     );

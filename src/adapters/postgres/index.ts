@@ -34,7 +34,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     // request instead of a listener round trip later.
     async onConnect(client) {
       client.on('notification', (n) => {
-        if (n.channel === AUTHZ_CHANNEL) listener?.heard(Number(n.payload));
+        if (n.channel === AUTHZ_CHANNEL) listener?.heard();
       });
       await client.query(`LISTEN ${AUTHZ_CHANNEL}`);
     },

@@ -9,7 +9,8 @@ export const PURGE_BATCH = 5000;
  * sessions never runs into the statement timeout (which would roll the whole purge back, every hour, while the
  * table grows), never locks every row it deletes at once, and keeps what it did if a later batch fails. The
  * condition is checked again on each row as it is deleted, so a row that changed after the batch was chosen
- * (a throttle counter that saw a new failure) stays. Returns how many rows went.
+ * (a throttle counter that saw a new failure) stays. `table`, `key` and `where` are constants of the callers,
+ * never input. Returns how many rows went.
  */
 export async function deleteInBatches(
   db: Queryable,
@@ -18,7 +19,10 @@ export async function deleteInBatches(
   where: string,
   params: unknown[],
 ): Promise<number> {
-  const sql = `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ${PURGE_BATCH})
+  // Rows another transaction holds (a sign-in charging a throttle counter) are skipped, not waited for: a purge
+  // and a sign-in locking the same rows in different orders would otherwise deadlock. They go next time.
+  const sql = `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where}
+      ORDER BY ${key} LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)
     AND (${where})`;
   let total = 0;
   for (;;) {

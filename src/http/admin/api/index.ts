@@ -1,7 +1,8 @@
 // The admin REST API under /api/v1 on the admin listener: token authentication, the endpoint table, and an
 // OpenAPI document generated from that same table.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { codeForStatus, HeroError } from '../../../errors.ts';
 import { sendProblem } from '../../problem.ts';
 import { adminAuth } from './auth.ts';
 import { authzEndpoints } from './authz.ts';
@@ -67,6 +68,22 @@ export async function adminApi(app: FastifyInstance, deps: AdminDeps): Promise<v
   await app.register(
     async (api) => {
       api.addHook('onRequest', adminAuth(deps));
+      // The API's one dependency that fails at run time is the store (a database that is down or stalled): 503,
+      // as the proxy answers then, never a 500. Client errors keep their status; refusals are HeroErrors.
+      api.setErrorHandler((err: FastifyError | HeroError, request, reply) => {
+        if (err instanceof HeroError) {
+          (err.status >= 500 ? request.log.error : request.log.info).call(
+            request.log,
+            { code: err.code, err },
+            'admin API call refused',
+          );
+          return sendProblem(reply, err.code);
+        }
+        const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+        if (status < 500) return sendProblem(reply, codeForStatus(status));
+        request.log.error({ err }, 'admin API call failed');
+        return sendProblem(reply, 'store_unavailable');
+      });
       api.get('/openapi.json', async () => document);
       registerEndpoints(api, endpoints);
       // Unknown paths under the API answer 404 only to an authenticated caller (the hook ran first).
