@@ -6,7 +6,8 @@
 // two workers (bench/workers.ts); then password sign-in latency and the local route's throughput while
 // sign-ins run (bench/signin.ts); the bearer and local routes also with a PostgreSQL store, paired against the
 // same routes on SQLite (bench/postgres-rows.ts). The Node processes (bare proxy and gateways) start afresh
-// every round. Then the scale run (bench/scale.ts). Stages: `--only throughput` or `--only scale`.
+// every round. Then revocation across two instances (bench/revocation.ts) and the scale run (bench/scale.ts).
+// Stages: `--only throughput`, `--only revocation` or `--only scale`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { log, median, medianRow, type Row, runLoad, sleep, stopLoads, toRow } fr
 import { medianPairs, type PairResult, pairWith } from './paired.ts';
 import { PG_TWINS, pairTwins, postgresTargets, postgresVerdicts, printPostgres } from './postgres-rows.ts';
 import { printThroughput } from './print-throughput.ts';
+import { printRevocation, runRevocation } from './revocation.ts';
 import { runScale } from './scale.ts';
 import { printScale } from './scale-report.ts';
 import {
@@ -48,7 +50,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Slices per round of the paired comparison (bench/paired.ts), each DURATION seconds. */
 const PAIR_SLICES = 3;
 const asJson = process.argv.includes('--json');
-const STAGES = ['throughput', 'scale'];
+const STAGES = ['throughput', 'revocation', 'scale'];
 /** `--only STAGE`: that stage alone; all of them by default. */
 const only = process.argv.includes('--only')
   ? (process.argv[process.argv.indexOf('--only') + 1] ?? '')
@@ -258,13 +260,22 @@ async function main(): Promise<number> {
     throw new Error(`--only takes one of ${STAGES.join(', ')}, got "${only}"`);
   let failed = false;
   const json: Record<string, unknown> = {};
-  if (only !== 'scale') {
+  if (only === undefined || only === 'throughput') {
     const t = await throughput();
     failed ||= t.failed;
     Object.assign(json, t.json);
     await cleanup(); // the throughput stage's processes and database are gone before the next stage starts
   }
-  if (only !== 'throughput') {
+  if (only === undefined || only === 'revocation') {
+    const revocation = await runRevocation(cleanups);
+    if (revocation) {
+      failed ||= !revocation.ok;
+      json.revocation = revocation;
+      if (!asJson) printRevocation(revocation);
+    }
+    await cleanup();
+  }
+  if (only === undefined || only === 'scale') {
     const scale = await runScale(cleanups);
     if (scale) {
       failed ||= scale.flagged;

