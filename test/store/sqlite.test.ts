@@ -58,6 +58,7 @@ test('an unmigrated store reports pending migrations and is not ready until migr
     '0003_oidc_sessions.sql',
     '0004_drop_audit_events.sql',
     '0005_signing_keys.sql',
+    '0006_expiry_indexes.sql',
   ]);
   await store.close();
   const reopened = createSqliteStore({ path, clock: new TestClock(), migrate: false });

@@ -10,6 +10,7 @@ import {
 } from '../../ports/store.ts';
 import { type Db, uniqueViolation } from './db.ts';
 import { outboxInsert } from './outbox.ts';
+import { batchedDelete } from './purge.ts';
 
 interface Row {
   purpose: OneTimePurpose;
@@ -56,7 +57,7 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
     'DELETE FROM one_time_tokens WHERE purpose = ? AND user_id IS NULL AND email = ? AND consumed_at IS NULL',
   );
   const enqueue = outboxInsert(db, clock);
-  const purge = db.prepare('DELETE FROM one_time_tokens WHERE expires_at < ? OR consumed_at < ?');
+  const purge = batchedDelete(db, 'one_time_tokens', 'expires_at < @before OR consumed_at < @before');
   const row = (t: NewOneTimeToken) => ({
     ...t,
     payload: t.payload === null ? null : JSON.stringify(t.payload),
@@ -109,7 +110,7 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
       return row ? toToken(row) : null;
     },
     async purge(before) {
-      return purge.run(before, before).changes;
+      return purge({ before });
     },
     async deletePurpose(purpose, userId) {
       return (userId === undefined ? deletePurpose.run(purpose) : deletePurposeFor.run(purpose, userId))

@@ -4,6 +4,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { MailOutboxStore, NewQueuedMail } from '../../ports/store.ts';
 import { OUTBOX_COLUMNS, type OutboxRow, toMail } from '../outbox-rows.ts';
 import type { Db } from './db.ts';
+import { batchedDelete } from './purge.ts';
 
 /** Prepared once per database: also used inside the one-time-token transaction. */
 export function outboxInsert(db: Db, clock: Clock): (mail: NewQueuedMail) => void {
@@ -41,7 +42,7 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
   );
   const depth = db.prepare('SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL').pluck();
   // Sent mails, and unsent ones older than any link they could carry (the longest lives 7 days).
-  const purge = db.prepare('DELETE FROM mail_outbox WHERE sent_at < ? OR created_at < ?');
+  const purge = batchedDelete(db, 'mail_outbox', 'sent_at < @sent OR created_at < @created');
 
   return {
     async enqueue(mail) {
@@ -60,7 +61,7 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
       return depth.get() as number;
     },
     async purge(before) {
-      return purge.run(before, before - 7 * 86_400_000).changes;
+      return purge({ sent: before, created: before - 7 * 86_400_000 });
     },
   };
 }

@@ -5,6 +5,7 @@ import type { SessionOidc, SessionStore } from '../../ports/store.ts';
 import { SESSION_COLUMNS, type SessionRow, toSession } from '../session-rows.ts';
 import { toUser, USER_COLUMNS } from '../user-rows.ts';
 import type { Db } from './db.ts';
+import { batchedDelete } from './purge.ts';
 
 const USABLE = 's.revoked_at IS NULL AND s.idle_expires_at > @now AND s.absolute_expires_at > @now';
 
@@ -52,9 +53,10 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
     `UPDATE sessions SET revoked_at = @now WHERE user_id = @userId AND id != @except AND revoked_at IS NULL
        AND idle_expires_at > @now AND absolute_expires_at > @now`,
   );
-  const deleteExpired = db.prepare(
-    `DELETE FROM sessions WHERE absolute_expires_at <= @now OR idle_expires_at <= @now
-       OR (revoked_at IS NOT NULL AND revoked_at < @before)`,
+  const deleteExpired = batchedDelete(
+    db,
+    'sessions',
+    'absolute_expires_at <= @now OR idle_expires_at <= @now OR (revoked_at IS NOT NULL AND revoked_at < @before)',
   );
 
   return {
@@ -98,7 +100,7 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
       return revokeAll.run({ userId, now, except: exceptId ?? '' }).changes;
     },
     async deleteExpired(now, before) {
-      return deleteExpired.run({ now, before }).changes;
+      return deleteExpired({ now, before });
     },
     async oidcOf(id) {
       return (oidcOf.get(id) as SessionOidc | undefined) ?? null;

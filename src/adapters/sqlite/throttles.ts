@@ -1,6 +1,7 @@
 // Sign-in throttles in SQLite: counters survive restarts and are shared by every process on the file.
 import type { ThrottleCharge, ThrottleState, ThrottleStore } from '../../ports/store.ts';
 import type { Db } from './db.ts';
+import { batchedDelete } from './purge.ts';
 
 interface ThrottleRow {
   key: string;
@@ -42,7 +43,7 @@ export function sqliteThrottles(db: Db): ThrottleStore {
     });
     return 0;
   });
-  const purge = db.prepare('DELETE FROM throttles WHERE blocked_until <= ? AND last_failure_at < ?');
+  const purge = batchedDelete(db, 'throttles', 'blocked_until <= @now AND last_failure_at < @before');
 
   return {
     async get(keys) {
@@ -60,7 +61,7 @@ export function sqliteThrottles(db: Db): ThrottleStore {
       return update.immediate(key, next);
     },
     async purge(now, before) {
-      return purge.run(now, before).changes;
+      return purge({ now, before });
     },
     async clear(keys) {
       for (const key of keys) del.run(key);
