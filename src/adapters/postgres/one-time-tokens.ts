@@ -1,56 +1,31 @@
 // One-time tokens (setup, invites, resets, magic links) in PostgreSQL: stored as SHA-256, consumed atomically.
 import type pg from 'pg';
 import type { Clock } from '../../ports/clock.ts';
-import {
-  type NewOneTimeToken,
-  type OneTimePurpose,
-  type OneTimeToken,
-  type OneTimeTokenStore,
-  StoreConflictError,
-} from '../../ports/store.ts';
+import { type NewOneTimeToken, type OneTimeTokenStore, StoreConflictError } from '../../ports/store.ts';
+import { ONE_TIME_TOKEN_COLUMNS, type OneTimeTokenRow, toToken } from '../one-time-token-rows.ts';
 import { uniqueViolation } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 import { deleteInBatches } from './purge.ts';
 import { inTransaction, type Queryable } from './tx.ts';
 
-interface Row {
-  purpose: OneTimePurpose;
-  user_id: string | null;
-  email: string | null;
-  payload: string | null;
-  created_at: number;
-  expires_at: number;
-}
-
-const toToken = (r: Row): OneTimeToken => ({
-  purpose: r.purpose,
-  userId: r.user_id,
-  email: r.email,
-  payload: r.payload === null ? null : (JSON.parse(r.payload) as Record<string, unknown>),
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
-
-const COLUMNS = 'purpose, user_id, email, payload, created_at, expires_at';
-
 const INSERT = `INSERT INTO one_time_tokens (token_hash, purpose, user_id, email, payload, created_at, expires_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7)`;
 
-const PEEK = `SELECT ${COLUMNS} FROM one_time_tokens
+const PEEK = `SELECT ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens
   WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3`;
 
 // One UPDATE … RETURNING: the row is marked used in the same statement that reads it (a concurrent one waits on
 // the row lock, then re-checks consumed_at), so of any number of concurrent presentations exactly one wins.
 const CONSUME = `UPDATE one_time_tokens SET consumed_at = $3
   WHERE token_hash = $1 AND purpose = $2 AND consumed_at IS NULL AND expires_at > $3
-  RETURNING ${COLUMNS}`;
+  RETURNING ${ONE_TIME_TOKEN_COLUMNS}`;
 
 const DROP_EARLIER_FOR_USER =
   'DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id = $2 AND consumed_at IS NULL';
 const DROP_EARLIER_FOR_EMAIL =
   'DELETE FROM one_time_tokens WHERE purpose = $1 AND user_id IS NULL AND email = $2 AND consumed_at IS NULL';
 
-const LIVE = `SELECT token_hash, ${COLUMNS} FROM one_time_tokens
+const LIVE = `SELECT token_hash, ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens
   WHERE purpose = $1 AND consumed_at IS NULL AND expires_at > $2 ORDER BY created_at LIMIT 1`;
 
 async function insert(q: Queryable, clock: Clock, t: NewOneTimeToken): Promise<void> {
@@ -87,23 +62,26 @@ export function pgOneTimeTokens(pool: pg.Pool, clock: Clock): OneTimeTokenStore 
           `SELECT pg_advisory_xact_lock(hashtextextended('hero-gateway one_time_tokens ' || $1, 0))`,
           [t.purpose],
         );
-        const { rows } = await c.query<Row & { token_hash: string }>(LIVE, [t.purpose, now]);
+        const { rows } = await c.query<OneTimeTokenRow & { token_hash: string }>(LIVE, [t.purpose, now]);
         const found = rows[0];
         if (found) return { tokenHash: found.token_hash, token: toToken(found), issued: false };
         await c.query('DELETE FROM one_time_tokens WHERE purpose = $1', [t.purpose]);
         await insert(c, clock, t);
         const stored = (
-          await c.query<Row>(`SELECT ${COLUMNS} FROM one_time_tokens WHERE token_hash = $1`, [t.tokenHash])
-        ).rows[0] as Row;
+          await c.query<OneTimeTokenRow>(
+            `SELECT ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens WHERE token_hash = $1`,
+            [t.tokenHash],
+          )
+        ).rows[0] as OneTimeTokenRow;
         return { tokenHash: t.tokenHash, token: toToken(stored), issued: true };
       });
     },
     async peek(hash, purpose, now) {
-      const { rows } = await pool.query<Row>(PEEK, [hash, purpose, now]);
+      const { rows } = await pool.query<OneTimeTokenRow>(PEEK, [hash, purpose, now]);
       return rows[0] ? toToken(rows[0]) : null;
     },
     async consume(hash, purpose, now) {
-      const { rows } = await pool.query<Row>(CONSUME, [hash, purpose, now]);
+      const { rows } = await pool.query<OneTimeTokenRow>(CONSUME, [hash, purpose, now]);
       return rows[0] ? toToken(rows[0]) : null;
     },
     async purge(before) {

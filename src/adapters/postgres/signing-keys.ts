@@ -2,24 +2,9 @@
 // first key holds a table lock, so instances starting together on an empty database store exactly one.
 import type pg from 'pg';
 import { type SigningKeyStore, StoreConflictError, type StoredSigningKey } from '../../ports/store.ts';
+import { type SigningKeyRow, toKey } from '../signing-key-rows.ts';
 import { uniqueViolation } from './db.ts';
 import { inTransaction, type Queryable } from './tx.ts';
-
-interface Row {
-  kid: string;
-  created_at: number;
-  active_from: number;
-  public_jwk: string;
-  sealed_private_jwk: string;
-}
-
-const toKey = (r: Row): StoredSigningKey => ({
-  kid: r.kid,
-  createdAt: r.created_at,
-  activeFrom: r.active_from,
-  publicJwk: JSON.parse(r.public_jwk) as Record<string, string>,
-  sealedPrivateJwk: r.sealed_private_jwk,
-});
 
 const LIST = `SELECT kid, created_at, active_from, public_jwk, sealed_private_jwk FROM signing_keys
   ORDER BY active_from, kid`;
@@ -34,7 +19,7 @@ async function insert(q: Queryable, k: StoredSigningKey): Promise<void> {
 export function pgSigningKeys(pool: pg.Pool): SigningKeyStore {
   return {
     async list() {
-      return (await pool.query<Row>(LIST)).rows.map(toKey);
+      return (await pool.query<SigningKeyRow>(LIST)).rows.map(toKey);
     },
     async addIfEmpty(keys) {
       return inTransaction(pool, async (c) => {

@@ -1,21 +1,9 @@
 // Sign-in throttles in PostgreSQL: counters survive restarts and are shared by every instance.
 import type pg from 'pg';
 import type { ThrottleState, ThrottleStore } from '../../ports/store.ts';
+import { type ThrottleRow, toState } from '../throttle-rows.ts';
 import { deleteInBatches } from './purge.ts';
 import { inTransaction } from './tx.ts';
-
-interface ThrottleRow {
-  key: string;
-  failures: number;
-  last_failure_at: number;
-  blocked_until: number;
-}
-
-const toState = (r: ThrottleRow): ThrottleState => ({
-  failures: r.failures,
-  lastFailureAt: r.last_failure_at,
-  blockedUntil: r.blocked_until,
-});
 
 const COLUMNS = 'key, failures, last_failure_at, blocked_until';
 

@@ -3,34 +3,13 @@ import type { Clock } from '../../ports/clock.ts';
 import {
   type NewOneTimeToken,
   type NewQueuedMail,
-  type OneTimePurpose,
-  type OneTimeToken,
   type OneTimeTokenStore,
   StoreConflictError,
 } from '../../ports/store.ts';
+import { ONE_TIME_TOKEN_COLUMNS, type OneTimeTokenRow, toToken } from '../one-time-token-rows.ts';
 import { type Db, uniqueViolation } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 import { batchedDelete } from './purge.ts';
-
-interface Row {
-  purpose: OneTimePurpose;
-  user_id: string | null;
-  email: string | null;
-  payload: string | null;
-  created_at: number;
-  expires_at: number;
-}
-
-const toToken = (r: Row): OneTimeToken => ({
-  purpose: r.purpose,
-  userId: r.user_id,
-  email: r.email,
-  payload: r.payload === null ? null : (JSON.parse(r.payload) as Record<string, unknown>),
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-});
-
-const COLUMNS = 'purpose, user_id, email, payload, created_at, expires_at';
 
 export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
   const insert = db.prepare(
@@ -38,7 +17,7 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
      VALUES (@tokenHash, @purpose, @userId, @email, @payload, @now, @expiresAt)`,
   );
   const peek = db.prepare(
-    `SELECT ${COLUMNS} FROM one_time_tokens
+    `SELECT ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens
      WHERE token_hash = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?`,
   );
   // One UPDATE … RETURNING: the row is marked used in the same statement that reads it, so two concurrent
@@ -46,7 +25,7 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
   const consume = db.prepare(
     `UPDATE one_time_tokens SET consumed_at = @now
      WHERE token_hash = @hash AND purpose = @purpose AND consumed_at IS NULL AND expires_at > @now
-     RETURNING ${COLUMNS}`,
+     RETURNING ${ONE_TIME_TOKEN_COLUMNS}`,
   );
   const deletePurpose = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ?');
   const deletePurposeFor = db.prepare('DELETE FROM one_time_tokens WHERE purpose = ? AND user_id = ?');
@@ -72,16 +51,20 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
   });
 
   const live = db.prepare(
-    `SELECT token_hash, ${COLUMNS} FROM one_time_tokens
+    `SELECT token_hash, ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens
      WHERE purpose = ? AND consumed_at IS NULL AND expires_at > ? ORDER BY created_at LIMIT 1`,
   );
-  const byHash = db.prepare(`SELECT ${COLUMNS} FROM one_time_tokens WHERE token_hash = ?`);
+  const byHash = db.prepare(`SELECT ${ONE_TIME_TOKEN_COLUMNS} FROM one_time_tokens WHERE token_hash = ?`);
   const issueIfNone = db.transaction((t: NewOneTimeToken, now: number) => {
-    const found = live.get(t.purpose, now) as (Row & { token_hash: string }) | undefined;
+    const found = live.get(t.purpose, now) as (OneTimeTokenRow & { token_hash: string }) | undefined;
     if (found) return { tokenHash: found.token_hash, token: toToken(found), issued: false };
     deletePurpose.run(t.purpose);
     insert.run(row(t));
-    return { tokenHash: t.tokenHash, token: toToken(byHash.get(t.tokenHash) as Row), issued: true };
+    return {
+      tokenHash: t.tokenHash,
+      token: toToken(byHash.get(t.tokenHash) as OneTimeTokenRow),
+      issued: true,
+    };
   });
 
   return {
@@ -102,11 +85,11 @@ export function sqliteOneTimeTokens(db: Db, clock: Clock): OneTimeTokenStore {
       return issueIfNone.immediate(t, now);
     },
     async peek(hash, purpose, now) {
-      const row = peek.get(hash, purpose, now) as Row | undefined;
+      const row = peek.get(hash, purpose, now) as OneTimeTokenRow | undefined;
       return row ? toToken(row) : null;
     },
     async consume(hash, purpose, now) {
-      const row = consume.get({ hash, purpose, now }) as Row | undefined;
+      const row = consume.get({ hash, purpose, now }) as OneTimeTokenRow | undefined;
       return row ? toToken(row) : null;
     },
     async purge(before) {

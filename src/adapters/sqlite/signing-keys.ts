@@ -1,25 +1,10 @@
 // Assertion signing keys in SQLite. The private half arrives sealed and is stored as it came; adding the first
 // key is one IMMEDIATE transaction, so processes starting together on an empty store store exactly one.
 import { type SigningKeyStore, StoreConflictError, type StoredSigningKey } from '../../ports/store.ts';
+import { type SigningKeyRow, toKey } from '../signing-key-rows.ts';
 import { type Db, uniqueViolation } from './db.ts';
 
-interface Row {
-  kid: string;
-  created_at: number;
-  active_from: number;
-  public_jwk: string;
-  sealed_private_jwk: string;
-}
-
-const toKey = (r: Row): StoredSigningKey => ({
-  kid: r.kid,
-  createdAt: r.created_at,
-  activeFrom: r.active_from,
-  publicJwk: JSON.parse(r.public_jwk) as Record<string, string>,
-  sealedPrivateJwk: r.sealed_private_jwk,
-});
-
-const toRow = (k: StoredSigningKey): Row => ({
+const toRow = (k: StoredSigningKey): SigningKeyRow => ({
   kid: k.kid,
   created_at: k.createdAt,
   active_from: k.activeFrom,
@@ -45,7 +30,7 @@ export function sqliteSigningKeys(db: Db): SigningKeyStore {
   });
   return {
     async list() {
-      return (list.all() as Row[]).map(toKey);
+      return (list.all() as SigningKeyRow[]).map(toKey);
     },
     async addIfEmpty(keys) {
       // IMMEDIATE takes the write lock at BEGIN, before the emptiness check: two processes can never both

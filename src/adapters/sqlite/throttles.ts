@@ -1,20 +1,8 @@
 // Sign-in throttles in SQLite: counters survive restarts and are shared by every process on the file.
 import type { ThrottleCharge, ThrottleState, ThrottleStore } from '../../ports/store.ts';
+import { type ThrottleRow, toState } from '../throttle-rows.ts';
 import type { Db } from './db.ts';
 import { batchedDelete } from './purge.ts';
-
-interface ThrottleRow {
-  key: string;
-  failures: number;
-  last_failure_at: number;
-  blocked_until: number;
-}
-
-const toState = (r: ThrottleRow): ThrottleState => ({
-  failures: r.failures,
-  lastFailureAt: r.last_failure_at,
-  blockedUntil: r.blocked_until,
-});
 
 export function sqliteThrottles(db: Db): ThrottleStore {
   const get = db.prepare('SELECT key, failures, last_failure_at, blocked_until FROM throttles WHERE key = ?');
