@@ -3,6 +3,7 @@
 // gateways still hold connections to it. Where no server answers, the PostgreSQL rows are skipped with a note.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { hidePassword } from '../src/core/url-password.ts';
 import { log } from './load.ts';
 
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -31,7 +32,7 @@ export async function createBenchDatabase(): Promise<BenchDatabase | null> {
   try {
     await admin((c) => c.query(`CREATE DATABASE ${name}`));
   } catch (err) {
-    log(`PostgreSQL at ${redacted(ADMIN_URL)} is not usable (${String(err)}): its rows are skipped`);
+    log(`PostgreSQL at ${hidePassword(ADMIN_URL)} is not usable (${String(err)}): its rows are skipped`);
     return null;
   }
   const url = new URL(ADMIN_URL);
@@ -47,11 +48,4 @@ export async function createBenchDatabase(): Promise<BenchDatabase | null> {
       dropped = true;
     },
   };
-}
-
-/** The URL without its password, for messages. */
-function redacted(href: string): string {
-  const u = new URL(href);
-  if (u.password) u.password = '***';
-  return u.href;
 }
