@@ -3,6 +3,7 @@
 // problem+json: see failure.ts); the detail goes to the log with the request id.
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeForStatus, HeroError } from '../errors.ts';
+import { StoreUnavailableError } from '../ports/store-fault.ts';
 import { sendProblem } from './problem.ts';
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -12,6 +13,11 @@ export function installErrorHandling(app: FastifyInstance): void {
         err.status >= 500 ? request.log.error.bind(request.log) : request.log.info.bind(request.log);
       log({ code: err.code, detail: err.internal, err: err.cause }, 'request failed');
       return sendProblem(reply, err.code);
+    }
+    // A store that cannot serve right now (locked, full, away) is the store's fault, not a bug: 503, as everywhere.
+    if (err instanceof StoreUnavailableError) {
+      request.log.error({ err, reason: err.reason }, 'store unavailable');
+      return sendProblem(reply, 'store_unavailable');
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     const code = codeForStatus(status);

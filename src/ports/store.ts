@@ -21,6 +21,7 @@ import type { StoreTransfer } from './store-transfer.ts';
 
 // Every layer's records; the store's interfaces below are written in them.
 export type * from '../core/records.ts';
+export { type StoreFault, StoreUnavailableError } from './store-fault.ts';
 
 export interface NewUser {
   username: string;

@@ -1,20 +1,55 @@
 // Whether this instance can serve: the store answers and its schema is the one this version runs on. Told apart,
 // because they need different fixes: an unreachable database versus migrations another instance (or `migrate`)
 // has not applied yet.
-import { type Store, StoreBehindError } from '../ports/store.ts';
+import { type Store, StoreBehindError, type StoreFault, StoreUnavailableError } from '../ports/store.ts';
 
 export type Readiness =
   | { ready: true }
   | { ready: false; code: 'store_behind'; pending: string[]; error: Error }
-  | { ready: false; code: 'store_unreachable'; error: Error };
+  | { ready: false; code: `store_${StoreFault}`; error: Error };
 
-export async function storeReadiness(store: Pick<Store, 'ready'>): Promise<Readiness> {
+/** The longest a readiness answer waits for the store: a probe must answer even while the store does not. */
+export const READY_WAIT_MS = 2000;
+
+/** One probe at a time per store: probes every 100 ms against a stalled database must not pile up. */
+const inFlight = new WeakMap<object, Promise<Readiness>>();
+
+/**
+ * Whether the store can serve now: it answers a read and a small write (a full disk or a lock held elsewhere
+ * refuses only writes) within READY_WAIT_MS, and its schema is the one this version runs on.
+ */
+export async function storeReadiness(
+  store: Pick<Store, 'ready'>,
+  waitMs = READY_WAIT_MS,
+): Promise<Readiness> {
+  let probe = inFlight.get(store);
+  if (!probe) {
+    probe = probeOnce(store).finally(() => inFlight.delete(store));
+    inFlight.set(store, probe);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(() => {
+      const error = new StoreUnavailableError('timeout', `the store did not answer within ${waitMs} ms`);
+      resolve({ ready: false, code: 'store_timeout', error });
+    }, waitMs);
+  });
+  try {
+    return await Promise.race([probe, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function probeOnce(store: Pick<Store, 'ready'>): Promise<Readiness> {
   try {
     await store.ready();
     return { ready: true };
   } catch (err) {
     if (err instanceof StoreBehindError)
       return { ready: false, code: 'store_behind', pending: err.pending, error: err };
+    if (err instanceof StoreUnavailableError)
+      return { ready: false, code: `store_${err.reason}`, error: err };
     return { ready: false, code: 'store_unreachable', error: err as Error };
   }
 }

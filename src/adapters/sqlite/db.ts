@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrationFiles } from '../migration-files.ts';
+import { BUSY_TIMEOUT_MS } from './lock-wait.ts';
 
 export type Db = Database.Database;
 
@@ -12,16 +13,24 @@ export function openDatabase(path: string): Db {
   db.pragma('journal_mode = WAL'); // readers never block the writer; CLI and server share the file
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Opening and migrating happen before anything is served: waiting for a lock in SQLite's busy handler is fine
+  // then. servingLockWaits() shortens it once the store serves (lock-wait.ts).
   db.pragma('busy_timeout = 5000');
   return db;
 }
 
+/** From here on a lock held elsewhere is waited for on timers, never in SQLite's handler (lock-wait.ts). */
+export function servingLockWaits(db: Db): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+}
+
 /**
  * Calls `onWrite` after every statement through this connection that may have written (a prepared statement
- * that is not read-only, or `exec`), whichever method ran it: the ChangeSignal learns of this process's own
- * writes at once, not when its file watch reports them.
+ * that is not read-only, or `exec`), whichever method ran it, with whether it succeeded: the ChangeSignal learns
+ * of this process's own writes at once, not when its file watch reports them, and a store call that met a lock
+ * knows whether it had already written (then it is never run again; lock-wait.ts).
  */
-export function trackWrites(db: Db, onWrite: () => void): void {
+export function trackWrites(db: Db, onWrite: (ok: boolean) => void): void {
   const prepare = db.prepare.bind(db);
   const exec = db.exec.bind(db);
   db.prepare = ((source: string) => {
@@ -30,20 +39,26 @@ export function trackWrites(db: Db, onWrite: () => void): void {
     for (const method of ['run', 'get', 'all', 'iterate'] as const) {
       const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
       (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        let ok = false;
         try {
-          return original(...args);
+          const result = original(...args);
+          ok = true;
+          return result;
         } finally {
-          onWrite();
+          onWrite(ok);
         }
       };
     }
     return statement;
   }) as Db['prepare'];
   db.exec = ((source: string) => {
+    let ok = false;
     try {
-      return exec(source);
+      const result = exec(source);
+      ok = true;
+      return result;
     } finally {
-      onWrite();
+      onWrite(ok);
     }
   }) as Db['exec'];
 }

@@ -4,7 +4,8 @@ import { type Store, StoreBehindError } from '../../ports/store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { sqliteAuthz } from './authz.ts';
 import { ChangeSignal } from './change-signal.ts';
-import { migrate, migrationState, openDatabase, trackWrites } from './db.ts';
+import { migrate, migrationState, openDatabase, servingLockWaits, trackWrites } from './db.ts';
+import { retryWhileLocked, type WriteCount, waitingForLocks } from './lock-wait.ts';
 import { sqliteOidcIdentities } from './oidc-identities.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
 import { sqliteOutbox } from './outbox.ts';
@@ -21,6 +22,9 @@ export interface SqliteStoreOptions {
   /** Apply pending migrations before building statements (serve and most commands do). */
   migrate?: boolean;
 }
+
+/** Readiness answers within about this, locked or not. */
+const READY_LOCK_WAIT_MS = 1000;
 
 export function createSqliteStore(opts: SqliteStoreOptions): Store {
   const db = openDatabase(opts.path);
@@ -73,26 +77,38 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       },
     };
   }
-  // Statements are prepared below, after trackWrites: every write through them marks the version stale.
+  servingLockWaits(db);
+  // Statements are prepared below, after trackWrites: every write through them marks the version stale, and
+  // counts for the lock waits (a call that already wrote is never run again).
   const changes = new ChangeSignal();
-  trackWrites(db, () => changes.wrote());
+  const writes: WriteCount = { count: 0 };
+  trackWrites(db, (ok) => {
+    changes.wrote();
+    if (ok) writes.count++;
+  });
   changes.watch(opts.path);
-  const ping = db.prepare('SELECT COUNT(*) FROM schema_migrations').pluck();
+  // Readiness writes too: a store that answers reads but refuses writes (a full disk, a lock held elsewhere,
+  // a read-only file) cannot sign anyone in or out, and must not be reported ready.
+  const probe = db.prepare(
+    `INSERT INTO meta (key, value) VALUES ('ready_probe', ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  );
+  const lockSafe = <T extends object>(part: T) => waitingForLocks(part, writes);
   return {
-    users: sqliteUsers(db, opts.clock),
-    apiTokens: sqliteApiTokens(db, opts.clock),
-    authz: sqliteAuthz(db, opts.clock, changes),
-    sessions: sqliteSessions(db, opts.clock),
-    throttles: sqliteThrottles(db),
-    oneTimeTokens: sqliteOneTimeTokens(db, opts.clock),
-    outbox: sqliteOutbox(db, opts.clock),
-    oidcIdentities: sqliteOidcIdentities(db, opts.clock),
+    users: lockSafe(sqliteUsers(db, opts.clock)),
+    apiTokens: lockSafe(sqliteApiTokens(db, opts.clock)),
+    authz: lockSafe(sqliteAuthz(db, opts.clock, changes)),
+    sessions: lockSafe(sqliteSessions(db, opts.clock)),
+    throttles: lockSafe(sqliteThrottles(db)),
+    oneTimeTokens: lockSafe(sqliteOneTimeTokens(db, opts.clock)),
+    outbox: lockSafe(sqliteOutbox(db, opts.clock)),
+    oidcIdentities: lockSafe(sqliteOidcIdentities(db, opts.clock)),
     transfer: sqliteTransfer(db),
-    signingKeys: sqliteSigningKeys(db),
+    signingKeys: lockSafe(sqliteSigningKeys(db)),
     async ready() {
-      ping.get();
-      const s = migrationState(db);
+      const s = await retryWhileLocked(() => migrationState(db), READY_LOCK_WAIT_MS);
       if (s.pending.length > 0) throw new StoreBehindError(s.pending);
+      await retryWhileLocked(() => probe.run(opts.clock.now()), READY_LOCK_WAIT_MS);
     },
     async migrationState() {
       return migrationState(db);

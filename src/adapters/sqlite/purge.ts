@@ -2,6 +2,7 @@
 // loop: one DELETE over half a million expired sessions held every listener for 16 s. In small batches, with the
 // event loop free between them, requests are answered while a purge of any size runs.
 import type { Db } from './db.ts';
+import { retryWhileLocked } from './lock-wait.ts';
 
 /** What one batch may hold the event loop: a request spans a few loop turns, each may wait for one batch. */
 const STEP_MS = 2;
@@ -28,9 +29,14 @@ export function batchedDelete(
     let total = 0;
     let limit = FIRST_BATCH;
     for (;;) {
-      const t0 = performance.now();
-      const n = step.run({ ...params, limit }).changes;
-      const ms = performance.now() - t0;
+      // Each step is one statement: after a lock error it is simply run again (earlier steps stay done).
+      let ms = 0;
+      const n = await retryWhileLocked(() => {
+        const t0 = performance.now();
+        const changes = step.run({ ...params, limit }).changes;
+        ms = performance.now() - t0;
+        return changes;
+      });
       total += n;
       if (n < limit) return total;
       limit = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, (limit * STEP_MS) / Math.max(ms, 0.1))));
