@@ -10,6 +10,10 @@ export interface OutgoingMail {
 export interface Mailer {
   /** Where mail goes, for the start-up log ("smtp://mail.example.com:587", "the console"). */
   readonly describe: string;
-  send(mail: OutgoingMail): Promise<void>;
+  /**
+   * `signal` ends an attempt the caller gave up on (its deadline passed): the transport may drop it or close its
+   * connection; whatever it does later is not looked at.
+   */
+  send(mail: OutgoingMail, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

@@ -198,6 +198,12 @@ export interface MailOutboxStore {
    * sender (another worker) takes them meanwhile.
    */
   claimDue(now: number, limit: number, leaseMs: number): Promise<QueuedMail[]>;
+  /**
+   * Extends a lease its sender still holds, to `until`: only while the mail is unsent and leased until exactly
+   * `heldUntil` (what the claim or the last renewal set), so a sender whose lease lapsed and was claimed by
+   * another learns it (false) instead of extending the other's.
+   */
+  renewLease(id: string, heldUntil: number, until: number): Promise<boolean>;
   /** Delivered: never sent again; the sealed payload is dropped. */
   markSent(id: string, now: number): Promise<void>;
   /** Not delivered: try again at `nextAttemptAt`. */

@@ -1,22 +1,45 @@
-// The outbox sender: delivers queued mails in the background, retries with exponential back-off, survives
-// restarts (the queue is in the store), and marks each mail sent right after the transport accepts it.
+// The outbox sender: delivers queued mails in the background, a few at a time and each attempt bounded in time,
+// retries with back-off, survives restarts (the queue is in the store), and marks each mail sent right after the
+// transport accepts it.
 import type { Sealer } from '../crypto/sealed.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Mailer } from '../ports/mailer.ts';
+import type { Mailer, OutgoingMail } from '../ports/mailer.ts';
 import type { QueuedMail, Store } from '../ports/store.ts';
 import { type Branding, type MailData, type MailTemplate, renderMail } from './mail-templates.ts';
 
-// One mail per claim: the lease covers exactly the mail being sent, so a slow server never lets another
-// sender (a second worker, the CLI) take a mail that is still on its way. Longer than one delivery can
-// take (the SMTP timeouts are 10–30 s); a crashed sender's lease simply expires.
-const LEASE_MS = 120_000;
+/**
+ * Mails in flight at once: a server that accepts and then hangs holds one slot, not the queue. The SMTP pool
+ * keeps as many connections (adapters/mail/smtp.ts).
+ */
+const PARALLEL = 4;
+/**
+ * An attempt not finished by then has failed and is retried with back-off. It is aborted, so the transport
+ * closes its connection (freeing the slot) and a late "accepted" is never counted on top of the failure. Above
+ * what a healthy submission server takes to answer, below nodemailer's 30 s idle-socket timeout: a hanging
+ * server costs 15 s per slot, not 30.
+ */
+const ATTEMPT_TIMEOUT_MS = 15_000;
+// A claim leases only the mails it starts at once, and only for a short while: a sender that dies (killed,
+// host gone) blocks its mails for at most LEASE_MS. A live one renews the lease while the attempt runs, so the
+// lease need not outlast the slowest attempt.
+const LEASE_MS = 30_000;
+const RENEW_MS = 10_000;
 /** Never again: a permanent refusal, or a payload that cannot be opened. Housekeeping removes it later. */
 const NEVER = 100 * 365 * 86_400_000;
+const HOUR = 3_600_000;
+// Why 30 s and not hourly: a mail waits out its back-off even after the server is back, and most of these mails
+// carry links that die within 15 minutes (sign-in) to an hour (reset): a long back-off delivers dead links. At most
+// 30 s between attempts finds a returning server within the half minute; what the retries cost a dead server is
+// bounded by PARALLEL (a hanging one) or is one refused connection (a stopped one).
+const RETRY_CAP_MS = 30_000;
 
-/** 5 s, 10 s, 20 s, … up to an hour between attempts. An outage delays mail; it never drops it. */
-export function retryDelay(attempts: number): number {
-  return Math.min(5_000 * 2 ** Math.min(attempts, 20), 3_600_000);
+/** 5 s, 10 s, 20 s, then every `capMs` (30 s) between attempts. An outage delays mail; it never drops it. */
+export function retryDelay(attempts: number, capMs = RETRY_CAP_MS): number {
+  return Math.min(5_000 * 2 ** Math.min(attempts, 20), capMs);
 }
+
+/** Another sender claimed the mail after this one's lease lapsed: this attempt must not count for anything. */
+class LeaseLost extends Error {}
 
 export interface OutboxLog {
   warn(obj: object, msg: string): void;
@@ -34,6 +57,10 @@ export class OutboxSender {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<number> | null = null;
   #stopped = true;
+  #stopping = false;
+  // runOnce() during a pass: the pass claims again at once instead of when a slot frees.
+  #again = false;
+  #wake: () => void = () => {};
 
   constructor(
     deps: {
@@ -57,6 +84,7 @@ export class OutboxSender {
 
   start(): void {
     this.#stopped = false;
+    this.#stopping = false;
     this.kick();
   }
 
@@ -76,8 +104,13 @@ export class OutboxSender {
       });
   }
 
-  /** Delivers every mail that is due now; returns how many were sent. One pass at a time. */
+  /**
+   * Delivers every mail that is due now, PARALLEL at a time; returns how many were sent. One pass at a time: a
+   * call during a pass makes it look at the queue again, and returns when it ends.
+   */
   runOnce(): Promise<number> {
+    this.#again = true;
+    this.#wake();
     this.#running ??= this.#pass().finally(() => {
       this.#running = null;
     });
@@ -86,15 +119,53 @@ export class OutboxSender {
 
   async #pass(): Promise<number> {
     let sent = 0;
+    let fault: unknown = null;
+    const inFlight = new Set<Promise<void>>();
     for (;;) {
-      const [mail] = await this.#store.outbox.claimDue(this.#clock.now(), 1, LEASE_MS);
-      if (!mail) return sent;
-      if (await this.#deliver(mail)) sent++;
-      if (this.#stopped) return sent;
+      this.#again = false;
+      const free = PARALLEL - inFlight.size;
+      if (free > 0 && !this.#stopping && fault === null) {
+        // Only as many as start now: a claimed mail's lease runs from the claim, none waits here for a slot.
+        const now = this.#clock.now();
+        let mails: QueuedMail[] = [];
+        try {
+          mails = await this.#store.outbox.claimDue(now, free, LEASE_MS);
+        } catch (err) {
+          fault = err;
+        }
+        for (const mail of mails) {
+          const delivery: Promise<void> = this.#deliver(mail, now + LEASE_MS)
+            .then(
+              (ok) => {
+                if (ok) sent++;
+              },
+              (err) => {
+                fault ??= err;
+              },
+            )
+            .finally(() => inFlight.delete(delivery));
+          inFlight.add(delivery);
+        }
+      }
+      if (this.#again) continue;
+      if (inFlight.size === 0) break;
+      // Until a slot frees, someone calls runOnce (a mail was queued), or a poll interval passes (a mail's
+      // back-off ended): the mails in flight never hold up the ones that are due.
+      let poll: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        void Promise.race(inFlight).then(resolve);
+        if (inFlight.size < PARALLEL) poll = setTimeout(resolve, this.#pollMs);
+      });
+      clearTimeout(poll);
+      this.#wake = () => {};
     }
+    // A store fault (claim, mark) ends the pass once the mails in flight have settled; the caller logs it.
+    if (fault !== null) throw fault;
+    return sent;
   }
 
-  async #deliver(mail: QueuedMail): Promise<boolean> {
+  async #deliver(mail: QueuedMail, leasedUntil: number): Promise<boolean> {
     const data = this.#sealer.open(mail.payload) as MailData | null;
     if (!data) {
       // Sealed under another secret (it was rotated): it can never be sent; keep it out of the way.
@@ -110,28 +181,14 @@ export class OutboxSender {
       return false;
     }
     const rendered = renderMail(mail.template as MailTemplate, data, this.#branding());
-    try {
-      await this.#mailer.send({ to: mail.recipient, ...rendered });
-    } catch (err) {
-      // A 5xx refusal of the recipient is the server's final word on this mail (no such mailbox): retrying
-      // only repeats it. Anything else (refused credentials, a dead server) is ours to fix: retry.
-      const e = err as { responseCode?: number; code?: string; command?: string };
-      const permanent =
-        typeof e.responseCode === 'number' &&
-        e.responseCode >= 500 &&
-        (e.code === 'EENVELOPE' || /^RCPT/i.test(e.command ?? ''));
-      const next = this.#clock.now() + (permanent ? NEVER : retryDelay(mail.attempts));
-      await this.#store.outbox.markFailed(mail.id, next, (err as Error).message ?? String(err));
-      // Never the payload or the link: they hold a one-time token.
-      this.#log.warn(
-        {
-          mail: mail.id,
-          template: mail.template,
-          attempts: mail.attempts + 1,
-          error: (err as Error).message,
-        },
-        'mail delivery failed; will retry',
-      );
+    const err = await this.#attempt(mail, { to: mail.recipient, ...rendered }, leasedUntil);
+    if (err instanceof LeaseLost) {
+      // The mail is another sender's now: marking it, sent or failed, would override that sender's outcome.
+      this.#log.warn({ mail: mail.id }, 'mail outbox: lease lost during a delivery attempt');
+      return false;
+    }
+    if (err !== null) {
+      await this.#failed(mail, err);
       return false;
     }
     await this.#store.outbox.markSent(mail.id, this.#clock.now());
@@ -139,15 +196,92 @@ export class OutboxSender {
     return true;
   }
 
+  /**
+   * One delivery attempt, decided once: null (accepted), or its error, the deadline's or a lost lease's
+   * included. Whichever settles first wins; a send that completes after the deadline is not looked at, so a
+   * mail given up on is never also marked sent.
+   */
+  async #attempt(mail: QueuedMail, out: OutgoingMail, leasedUntil: number): Promise<unknown> {
+    const abort = new AbortController();
+    const gaveUp = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
+    });
+    const deadline = setTimeout(
+      () => abort.abort(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`)),
+      ATTEMPT_TIMEOUT_MS,
+    );
+    let held = leasedUntil;
+    let renewing = false;
+    const renew = setInterval(() => {
+      // One renewal at a time: a second one would present the lease value the first is replacing.
+      if (renewing) return;
+      renewing = true;
+      const until = this.#clock.now() + LEASE_MS;
+      this.#store.outbox
+        .renewLease(mail.id, held, until)
+        .then(
+          (ok) => {
+            if (ok) held = until;
+            else abort.abort(new LeaseLost('lease lost'));
+          },
+          // The store did not answer: the lease still runs; the next renewal tries again.
+          (err) => this.#log.warn({ err, mail: mail.id }, 'mail outbox: could not renew a lease'),
+        )
+        .finally(() => {
+          renewing = false;
+        });
+    }, RENEW_MS);
+    try {
+      await Promise.race([this.#mailer.send(out, abort.signal), gaveUp]);
+      return null;
+    } catch (err) {
+      return err;
+    } finally {
+      clearTimeout(deadline);
+      clearInterval(renew);
+    }
+  }
+
+  async #failed(mail: QueuedMail, err: unknown): Promise<void> {
+    // A 5xx refusal of the recipient is the server's final word on this mail (no such mailbox): retrying only
+    // repeats it. Anything else (a dead or hanging server, refused credentials) is ours to fix: retry.
+    const e = err as { responseCode?: number; code?: string; command?: string };
+    const permanent =
+      typeof e.responseCode === 'number' &&
+      e.responseCode >= 500 &&
+      (e.code === 'EENVELOPE' || /^RCPT/i.test(e.command ?? ''));
+    // Refused credentials wait for an operator, and a server that sees failed logins every half minute bans
+    // the sender: those keep doubling, up to hourly.
+    const delay = permanent ? NEVER : retryDelay(mail.attempts, e.code === 'EAUTH' ? HOUR : RETRY_CAP_MS);
+    await this.#store.outbox.markFailed(
+      mail.id,
+      this.#clock.now() + delay,
+      (err as Error).message ?? String(err),
+    );
+    // Never the payload or the link: they hold a one-time token.
+    this.#log.warn(
+      {
+        mail: mail.id,
+        template: mail.template,
+        attempts: mail.attempts + 1,
+        error: (err as Error).message,
+      },
+      'mail delivery failed; will retry',
+    );
+  }
+
   /** Queue length (for metrics and readiness). */
   depth(): Promise<number> {
     return this.#store.outbox.depth();
   }
 
+  /** Claims nothing more; waits for the attempts in flight (each ends by its deadline). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#wake();
     await this.#running?.catch(() => {});
   }
 }

@@ -206,4 +206,33 @@ export function signInConformance(current: () => StoreUnderTest): void {
       'sent mails never come back',
     );
   });
+
+  test('outbox: a lease is renewed only by its holder, and only while the mail is unsent', async () => {
+    const s = current();
+    const { store } = s;
+    const now = s.clock.now() + 10_000_000;
+    for (const m of await store.outbox.claimDue(now, 100, 1)) await store.outbox.markSent(m.id, now);
+    await store.outbox.enqueue({ recipient: 'a@example.com', template: 't', payload: 'p1' });
+    const [a] = await store.outbox.claimDue(now, 10, 30_000);
+    assert.ok(a);
+    assert.equal(await store.outbox.renewLease(a.id, now + 30_000, now + 50_000), true);
+    assert.deepEqual(await store.outbox.claimDue(now + 40_000, 10, 30_000), [], 'held past the first lease');
+    assert.equal(
+      await store.outbox.renewLease(a.id, now + 30_000, now + 60_000),
+      false,
+      'the lease it held before is no longer the one it holds',
+    );
+    // Its holder died: the lease lapses, another sender claims the mail, and the dead one's renewal is refused.
+    const [again] = await store.outbox.claimDue(now + 50_000, 10, 30_000);
+    assert.equal(again?.id, a.id);
+    assert.equal(await store.outbox.renewLease(a.id, now + 50_000, now + 70_000), false, "another's lease");
+    assert.equal(await store.outbox.renewLease(a.id, now + 80_000, now + 100_000), true, 'its new holder');
+    await store.outbox.markFailed(a.id, now + 90_000, 'timed out');
+    assert.equal(await store.outbox.renewLease(a.id, now + 100_000, now + 120_000), false, 'released');
+    const [retry] = await store.outbox.claimDue(now + 90_000, 10, 30_000);
+    assert.equal(retry?.id, a.id, 'a failed mail is claimable at its next attempt');
+    await store.outbox.markSent(a.id, now + 90_000);
+    assert.equal(await store.outbox.renewLease(a.id, now + 120_000, now + 150_000), false, 'sent');
+    assert.equal(await store.outbox.renewLease('mail_none', now + 120_000, now + 150_000), false);
+  });
 }

@@ -1,7 +1,7 @@
 // Mail over SMTP with nodemailer: `smtp://` (upgraded with STARTTLS when the server offers it) or `smtps://`
 // (TLS from the first byte), with credentials from the URL.
 import { createTransport } from 'nodemailer';
-import type { Mailer } from '../../ports/mailer.ts';
+import type { Mailer, OutgoingMail } from '../../ports/mailer.ts';
 
 export function smtpMailer(url: string, from: string): Mailer {
   const u = new URL(url);
@@ -14,9 +14,10 @@ export function smtpMailer(url: string, from: string): Mailer {
       ...(u.username
         ? { auth: { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } }
         : {}),
-      // A couple of kept-open connections: a burst of mails does not pay a handshake each.
+      // Kept-open connections, one for each attempt the outbox runs at once (PARALLEL, services/outbox.ts): a
+      // burst of mails does not pay a handshake each, and no mail queues in nodemailer behind a hanging one.
       pool: true,
-      maxConnections: 2,
+      maxConnections: 4,
       // Short enough that a dead server fails one delivery attempt rather than holding the outbox.
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
@@ -26,7 +27,9 @@ export function smtpMailer(url: string, from: string): Mailer {
   );
   return {
     describe: `${u.protocol}//${u.host}`,
-    async send(mail) {
+    // The signal ends an attempt the outbox gave up on: nodemailer drops it from its queue, or closes the
+    // connection carrying it (freeing the pool slot), and ignores whatever that connection would still answer.
+    async send(mail: OutgoingMail, signal?: AbortSignal) {
       // An address object, not a string: nodemailer must not parse the recipient into a list.
       await transport.sendMail({
         to: { name: '', address: mail.to },
@@ -35,6 +38,7 @@ export function smtpMailer(url: string, from: string): Mailer {
         html: mail.html,
         // RFC 3834: machine-sent, so auto-responders (vacation replies) stay quiet.
         headers: { 'Auto-Submitted': 'auto-generated' },
+        signal,
       });
     },
     async close() {

@@ -28,6 +28,10 @@ const CLAIM = `UPDATE mail_outbox SET locked_until = $2
     FOR UPDATE SKIP LOCKED)
   RETURNING ${OUTBOX_COLUMNS}, next_attempt_at`;
 
+// Fenced on the lease value the holder knows: another sender's lease (after this one lapsed) is never extended.
+const RENEW = `UPDATE mail_outbox SET locked_until = $3
+  WHERE id = $1 AND sent_at IS NULL AND locked_until = $2`;
+
 const SENT = `UPDATE mail_outbox SET sent_at = $1, payload = '', locked_until = NULL, attempts = attempts + 1
   WHERE id = $2`;
 
@@ -48,6 +52,10 @@ export function pgOutbox(pool: pg.Pool, clock: Clock): MailOutboxStore {
       // RETURNING keeps no order: hand them out oldest due first, as the SELECT chose them.
       rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.created_at - b.created_at);
       return rows.map(toMail);
+    },
+    async renewLease(id, heldUntil, until) {
+      const { rowCount } = await pool.query(RENEW, [id, heldUntil, until]);
+      return rowCount === 1;
     },
     async markSent(id, now) {
       await pool.query(SENT, [now, id]);

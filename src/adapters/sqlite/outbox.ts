@@ -32,6 +32,11 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
     for (const r of rows) lease.run(now + leaseMs, r.id);
     return rows.map(toMail);
   });
+  // Fenced on the lease value the holder knows: another sender's lease (after this one lapsed) is never extended.
+  const renew = db.prepare(
+    `UPDATE mail_outbox SET locked_until = @until
+     WHERE id = @id AND sent_at IS NULL AND locked_until = @held`,
+  );
   const sent = db.prepare(
     `UPDATE mail_outbox SET sent_at = ?, payload = '', locked_until = NULL, attempts = attempts + 1
      WHERE id = ?`,
@@ -50,6 +55,9 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
     },
     async claimDue(now, limit, leaseMs) {
       return claim.immediate(now, limit, leaseMs);
+    },
+    async renewLease(id, heldUntil, until) {
+      return renew.run({ id, held: heldUntil, until }).changes === 1;
     },
     async markSent(id, now) {
       sent.run(now, id);
