@@ -1,6 +1,7 @@
 // Composition root: builds the services and the two Fastify instances (main and admin) from a config and a
 // store. Wiring only — behaviour lives in http/, services/ and core/.
 import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { fileAuditLog } from './adapters/audit-file.ts';
@@ -15,6 +16,7 @@ import { healthRoutes } from './http/admin/health.ts';
 import { adminHostGuard } from './http/admin/host-guard.ts';
 import { metricsRoutes } from './http/admin/metrics.ts';
 import { authRoutes } from './http/auth-routes.ts';
+import { ListenerConnections } from './http/connections.ts';
 import { frameworkErrors, installErrorHandling } from './http/error-handler.ts';
 import { forwardAuthRoutes } from './http/forward-auth.ts';
 import { InFlight } from './http/in-flight.ts';
@@ -287,6 +289,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     });
     admin = adminApp;
   }
+  const mainConnections = new ListenerConnections(app.server as unknown as HttpServer);
+  const adminConnections = admin ? new ListenerConnections(admin.server) : null;
 
   return {
     app,
@@ -317,8 +321,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       // Connections that were busy when closing began go idle as their answers finish; keep-alive would
       // hold them (and the shutdown) open for a minute, so idle ones are closed as they appear.
       const sweep = setInterval(() => {
-        app.server.closeIdleConnections();
-        admin?.server.closeIdleConnections();
+        mainConnections.sweep();
+        adminConnections?.sweep();
       }, 100);
       await Promise.allSettled([app.close(), admin?.close()]);
       clearInterval(sweep);

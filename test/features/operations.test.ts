@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN } from '../helpers/cli.ts';
@@ -111,6 +112,23 @@ describe('operations', () => {
     } finally {
       up.delayMs = 0;
     }
+  });
+
+  test('SIGTERM: a connection that never sent a request does not hold the exit', async () => {
+    const file = join(dir, 'gw.toml');
+    writeFileSync(file, config(['one']));
+    await start(file);
+    // A client's spare connection: open, nothing sent. Node's idle sweep skips it until its 60 s headers timeout.
+    const { port, hostname } = new URL(base);
+    const spare = connect(Number(port), hostname);
+    await new Promise((resolve) => spare.once('connect', resolve));
+    spare.on('error', () => {});
+    assert.equal(await status('/one/x'), 200);
+    const t0 = performance.now();
+    assert.equal(await stop(), 0);
+    const ms = performance.now() - t0;
+    spare.destroy();
+    assert.ok(ms < 5000, `the exit took ${Math.round(ms)} ms`);
   });
 
   test('workers = 2: two processes share the socket; a token and its revocation hold across them', async () => {
