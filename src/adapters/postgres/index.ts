@@ -6,6 +6,7 @@ import { pgApiTokens } from './api-tokens.ts';
 import { pgAuthz } from './authz.ts';
 import { AUTHZ_CHANNEL, PgAuthzListener } from './authz-listener.ts';
 import { createPool, migrate, migrationState, type PgOptions } from './db.ts';
+import { namingFaults, pgFault } from './faults.ts';
 import { pgOidcIdentities } from './oidc-identities.ts';
 import { pgOneTimeTokens } from './one-time-tokens.ts';
 import { pgOutbox } from './outbox.ts';
@@ -13,7 +14,11 @@ import { pgSessions } from './sessions.ts';
 import { pgSigningKeys } from './signing-keys.ts';
 import { pgThrottles } from './throttles.ts';
 import { pgTransfer } from './transfer.ts';
+import { inTransaction } from './tx.ts';
 import { pgUsers } from './users.ts';
+
+/** Readiness answers within about this, however slow the database: its statements get no longer. */
+const READY_STATEMENT_TIMEOUT_MS = 1500;
 
 export interface PostgresStoreOptions extends PgOptions {
   /** postgres:// or postgresql:// URL (`?sslmode=` as libpq reads it). */
@@ -47,16 +52,16 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
   }
   const { clock } = opts;
   return {
-    users: pgUsers(pool, clock),
-    apiTokens: pgApiTokens(pool, clock),
-    authz: pgAuthz(pool, clock),
-    sessions: pgSessions(pool, clock),
-    throttles: pgThrottles(pool),
-    oneTimeTokens: pgOneTimeTokens(pool, clock),
-    outbox: pgOutbox(pool, clock),
-    oidcIdentities: pgOidcIdentities(pool, clock),
+    users: namingFaults(pgUsers(pool, clock)),
+    apiTokens: namingFaults(pgApiTokens(pool, clock)),
+    authz: namingFaults(pgAuthz(pool, clock)),
+    sessions: namingFaults(pgSessions(pool, clock)),
+    throttles: namingFaults(pgThrottles(pool)),
+    oneTimeTokens: namingFaults(pgOneTimeTokens(pool, clock)),
+    outbox: namingFaults(pgOutbox(pool, clock)),
+    oidcIdentities: namingFaults(pgOidcIdentities(pool, clock)),
     transfer: pgTransfer(pool),
-    signingKeys: pgSigningKeys(pool),
+    signingKeys: namingFaults(pgSigningKeys(pool)),
     authzVersions() {
       if (listener === null) {
         listener = new PgAuthzListener({ url: opts.url, onState: opts.onListenerState });
@@ -66,8 +71,26 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
       return listener;
     },
     async ready() {
-      const s = await migrationState(pool);
-      if (s.pending.length > 0) throw new StoreBehindError(s.pending);
+      try {
+        const s = await migrationState(pool);
+        if (s.pending.length > 0) throw new StoreBehindError(s.pending);
+        // What serving needs: reads of the tables every request may ask (a lock on one of them stalls
+        // requests), and a small write (a read-only standby or a full disk refuses only writes).
+        await inTransaction(pool, async (c) => {
+          await c.query(`SET LOCAL statement_timeout = ${READY_STATEMENT_TIMEOUT_MS}`);
+          await c.query(
+            `SELECT (SELECT 1 FROM users LIMIT 1), (SELECT 1 FROM sessions LIMIT 1),
+                    (SELECT 1 FROM api_tokens LIMIT 1), (SELECT value FROM meta WHERE key = 'authz_version')`,
+          );
+          await c.query(
+            `INSERT INTO meta (key, value) VALUES ('ready_probe', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+            [clock.now()],
+          );
+        });
+      } catch (err) {
+        throw pgFault(err) ?? err;
+      }
     },
     migrationState: () => migrationState(pool),
     migrate: () => migrate(pool, clock.now()),
