@@ -39,8 +39,8 @@ function isBusy(code: string): boolean {
 }
 
 const FAULTS: [prefix: string, reason: StoreFault, what: string][] = [
-  ['SQLITE_FULL', 'full', 'the disk holding the store is full'],
-  ['SQLITE_READONLY', 'read_only', 'the store file cannot be written'],
+  ['SQLITE_FULL', 'full', 'the disk holding the store is full: free some space (nothing was changed)'],
+  ['SQLITE_READONLY', 'read_only', 'the store file cannot be written: check its permissions and file system'],
   ['SQLITE_IOERR', 'unreachable', 'the store file could not be read or written'],
   ['SQLITE_CANTOPEN', 'unreachable', 'the store file could not be opened'],
   ['SQLITE_CORRUPT', 'unreachable', 'the store file is damaged'],
