@@ -59,6 +59,11 @@ import { SigningKeyRing } from './services/signing-keys.ts';
 import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './services/throttle.ts';
 
 const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
+/**
+ * The first purge waits this long after start: a restart (a deploy, a crash loop) is when a backlog of expired
+ * rows is largest and when clients come back all at once; their first requests never share the loop with it.
+ */
+const HOUSEKEEPING_FIRST_DELAY_MS = 60_000;
 
 export interface GatewayDeps {
   config: Config;
@@ -305,17 +310,27 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       outbox.start();
       keys.start(deps.signingKeys?.refreshMs);
       providers.start();
-      const housekeeping = () =>
+      const housekeeping = () => {
+        const t0 = performance.now();
         purgeStale(store, clock).then(
-          (purged) => logger.debug({ purged }, 'housekeeping done'),
-          (err) => logger.warn({ err }, 'housekeeping failed'),
+          (purged) => {
+            const ms = Math.round(performance.now() - t0);
+            // Quiet when there was nothing to do; otherwise what went and how long it took, for the operator.
+            const any = Object.values(purged).some((n) => n > 0);
+            (any ? logger.info : logger.debug).call(logger, { purged, ms }, 'housekeeping done');
+          },
+          (err) => logger.warn({ err, ms: Math.round(performance.now() - t0) }, 'housekeeping failed'),
         );
-      housekeeping();
-      background = setInterval(housekeeping, HOUSEKEEPING_INTERVAL_MS);
+      };
+      background = setTimeout(() => {
+        housekeeping();
+        background = setInterval(housekeeping, HOUSEKEEPING_INTERVAL_MS);
+        background.unref();
+      }, HOUSEKEEPING_FIRST_DELAY_MS);
       background.unref();
     },
     async close() {
-      if (background) clearInterval(background);
+      if (background) clearTimeout(background);
       tunnels.closeAll();
       providers.stop();
       // Connections that were busy when closing began go idle as their answers finish; keep-alive would
