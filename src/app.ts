@@ -60,10 +60,11 @@ import { MailThrottle, MemoryThrottle, SignInThrottle, START_POLICY } from './se
 
 const HOUSEKEEPING_INTERVAL_MS = 3_600_000;
 /**
- * The first purge waits this long after start: a restart (a deploy, a crash loop) is when a backlog of expired
- * rows is largest and when clients come back all at once; their first requests never share the loop with it.
+ * The first purge waits this long after start: a restart (a deploy) is when clients come back all at once, and
+ * their first requests never share the loop with a backlog purge. Short enough that a process restarted every
+ * minute or so (a crash loop, when the backlog grows) still purges.
  */
-const HOUSEKEEPING_FIRST_DELAY_MS = 60_000;
+const HOUSEKEEPING_FIRST_DELAY_MS = 15_000;
 
 export interface GatewayDeps {
   config: Config;

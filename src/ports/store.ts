@@ -206,8 +206,11 @@ export interface MailOutboxStore {
   renewLease(id: string, heldUntil: number, until: number): Promise<boolean>;
   /** Delivered: never sent again; the sealed payload is dropped. */
   markSent(id: string, now: number): Promise<void>;
-  /** Not delivered: try again at `nextAttemptAt`. */
-  markFailed(id: string, nextAttemptAt: number, error: string): Promise<void>;
+  /**
+   * Not delivered: try again at `nextAttemptAt`. With `heldUntil`, only while the lease is still the one the
+   * sender holds: a sender whose lease lapsed and was taken over changes nothing (it would free the other's).
+   */
+  markFailed(id: string, nextAttemptAt: number, error: string, heldUntil?: number): Promise<void>;
   /** Mails not yet delivered. */
   depth(): Promise<number>;
   /** Forgets mails delivered before `before`, and undelivered ones queued a week before that. */

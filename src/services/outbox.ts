@@ -14,11 +14,12 @@ import { type Branding, type MailData, type MailTemplate, renderMail } from './m
 const PARALLEL = 4;
 /**
  * An attempt not finished by then has failed and is retried with back-off. It is aborted, so the transport
- * closes its connection (freeing the slot) and a late "accepted" is never counted on top of the failure. Above
- * what a healthy submission server takes to answer, below nodemailer's 30 s idle-socket timeout: a hanging
- * server costs 15 s per slot, not 30.
+ * closes its connection (freeing the slot) and a late "accepted" is never counted on top of the failure. A server
+ * that goes silent fails sooner, at nodemailer's 30 s idle-socket timeout; this bounds one that trickles. Not
+ * shorter: a server that is only slow to answer the end of the message (content filters take tens of seconds;
+ * RFC 5321 allows 10 minutes) has delivered it, and every attempt given up on there is a second copy.
  */
-const ATTEMPT_TIMEOUT_MS = 15_000;
+const ATTEMPT_TIMEOUT_MS = 60_000;
 // A claim leases only the mails it starts at once, and only for a short while: a sender that dies (killed,
 // host gone) blocks its mails for at most LEASE_MS. A live one renews the lease while the attempt runs, so the
 // lease need not outlast the slowest attempt.
@@ -30,7 +31,9 @@ const HOUR = 3_600_000;
 // Why 30 s and not hourly: a mail waits out its back-off even after the server is back, and most of these mails
 // carry links that die within 15 minutes (sign-in) to an hour (reset): a long back-off delivers dead links. At most
 // 30 s between attempts finds a returning server within the half minute; what the retries cost a dead server is
-// bounded by PARALLEL (a hanging one) or is one refused connection (a stopped one).
+// one refused connection. Only for failures that cannot have delivered the mail: after a timeout the server may
+// have taken it (it went silent after the message), so those keep doubling, up to hourly, and a server that is
+// always slower than the deadline gets a handful of copies, not one every half minute for a week.
 const RETRY_CAP_MS = 30_000;
 
 /** 5 s, 10 s, 20 s, then every `capMs` (30 s) between attempts. An outage delays mail; it never drops it. */
@@ -173,6 +176,7 @@ export class OutboxSender {
         mail.id,
         this.#clock.now() + 365 * 86_400_000,
         'payload cannot be opened',
+        leasedUntil,
       );
       this.#log.warn(
         { mail: mail.id },
@@ -181,14 +185,14 @@ export class OutboxSender {
       return false;
     }
     const rendered = renderMail(mail.template as MailTemplate, data, this.#branding());
-    const err = await this.#attempt(mail, { to: mail.recipient, ...rendered }, leasedUntil);
+    const { err, held } = await this.#attempt(mail, { to: mail.recipient, ...rendered }, leasedUntil);
     if (err instanceof LeaseLost) {
       // The mail is another sender's now: marking it, sent or failed, would override that sender's outcome.
       this.#log.warn({ mail: mail.id }, 'mail outbox: lease lost during a delivery attempt');
       return false;
     }
     if (err !== null) {
-      await this.#failed(mail, err);
+      await this.#failed(mail, err, held);
       return false;
     }
     await this.#store.outbox.markSent(mail.id, this.#clock.now());
@@ -199,25 +203,31 @@ export class OutboxSender {
   /**
    * One delivery attempt, decided once: null (accepted), or its error, the deadline's or a lost lease's
    * included. Whichever settles first wins; a send that completes after the deadline is not looked at, so a
-   * mail given up on is never also marked sent.
+   * mail given up on is never also marked sent. Also the lease as this sender last held it.
    */
-  async #attempt(mail: QueuedMail, out: OutgoingMail, leasedUntil: number): Promise<unknown> {
+  async #attempt(
+    mail: QueuedMail,
+    out: OutgoingMail,
+    leasedUntil: number,
+  ): Promise<{ err: unknown; held: number }> {
     const abort = new AbortController();
     const gaveUp = new Promise<never>((_, reject) => {
       abort.signal.addEventListener('abort', () => reject(abort.signal.reason), { once: true });
     });
     const deadline = setTimeout(
-      () => abort.abort(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`)),
+      () =>
+        abort.abort(
+          Object.assign(new Error(`no answer within ${ATTEMPT_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }),
+        ),
       ATTEMPT_TIMEOUT_MS,
     );
     let held = leasedUntil;
-    let renewing = false;
+    let renewing: Promise<void> | null = null;
     const renew = setInterval(() => {
       // One renewal at a time: a second one would present the lease value the first is replacing.
       if (renewing) return;
-      renewing = true;
       const until = this.#clock.now() + LEASE_MS;
-      this.#store.outbox
+      renewing = this.#store.outbox
         .renewLease(mail.id, held, until)
         .then(
           (ok) => {
@@ -228,35 +238,43 @@ export class OutboxSender {
           (err) => this.#log.warn({ err, mail: mail.id }, 'mail outbox: could not renew a lease'),
         )
         .finally(() => {
-          renewing = false;
+          renewing = null;
         });
     }, RENEW_MS);
+    let err: unknown = null;
     try {
       await Promise.race([this.#mailer.send(out, abort.signal), gaveUp]);
-      return null;
-    } catch (err) {
-      return err;
+    } catch (e) {
+      err = e;
     } finally {
       clearTimeout(deadline);
       clearInterval(renew);
     }
+    // A renewal still on its way decides which lease this sender holds: the failure is marked under that one.
+    await renewing;
+    return { err, held };
   }
 
-  async #failed(mail: QueuedMail, err: unknown): Promise<void> {
+  async #failed(mail: QueuedMail, err: unknown, held: number): Promise<void> {
     // A 5xx refusal of the recipient is the server's final word on this mail (no such mailbox): retrying only
     // repeats it. Anything else (a dead or hanging server, refused credentials) is ours to fix: retry.
-    const e = err as { responseCode?: number; code?: string; command?: string };
+    const e = err as { responseCode?: number; code?: string; command?: string; timeoutType?: string };
     const permanent =
       typeof e.responseCode === 'number' &&
       e.responseCode >= 500 &&
       (e.code === 'EENVELOPE' || /^RCPT/i.test(e.command ?? ''));
     // Refused credentials wait for an operator, and a server that sees failed logins every half minute bans
-    // the sender: those keep doubling, up to hourly.
-    const delay = permanent ? NEVER : retryDelay(mail.attempts, e.code === 'EAUTH' ? HOUR : RETRY_CAP_MS);
+    // the sender; a timeout may have delivered the mail (RETRY_CAP_MS): those keep doubling, up to hourly.
+    // (Timeouts before the session was set up — connect, greeting, TLS — cannot have delivered anything.)
+    const mayHaveDelivered =
+      e.code === 'ETIMEDOUT' && !/^(CONNECT|GREETING|UPGRADE)_TIMEOUT$/.test(e.timeoutType ?? '');
+    const doubling = e.code === 'EAUTH' || mayHaveDelivered;
+    const delay = permanent ? NEVER : retryDelay(mail.attempts, doubling ? HOUR : RETRY_CAP_MS);
     await this.#store.outbox.markFailed(
       mail.id,
       this.#clock.now() + delay,
       (err as Error).message ?? String(err),
+      held,
     );
     // Never the payload or the link: they hold a one-time token.
     this.#log.warn(

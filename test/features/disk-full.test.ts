@@ -196,7 +196,16 @@ describe('a full disk under the SQLite store', { skip }, () => {
       config,
       `[server]\n${gw.reach.server}data_dir = "${gw.dir}"\n[store]\nurl = "${gw.config.store.url}"\n`,
     );
-    const run = await cli(['user', 'add', 'erin', '--email', 'erin@example.com', '--no-password', '-c', config]);
+    const run = await cli([
+      'user',
+      'add',
+      'erin',
+      '--email',
+      'erin@example.com',
+      '--no-password',
+      '-c',
+      config,
+    ]);
     t.diagnostic(`CLI: exit ${run.code}: ${run.stderr.trim()}`);
     assert.equal(run.code, 2);
     assert.equal(run.stderr.trim().split('\n').length, 1, 'one line');

@@ -111,6 +111,22 @@ describe('postgres: tables locked by another session', () => {
     assert.equal((await timed(`${gw.url}/api/after`, { authorization: `Bearer ${token}` })).status, 200);
   });
 
+  test("another instance's probe stuck mid-transaction does not make this one unready", async () => {
+    assert.equal((await timed(`${admin}/readyz`)).status, 200); // the probe row exists
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query("UPDATE meta SET value = value WHERE key = 'ready_probe'");
+      const ready = await timed(`${admin}/readyz`);
+      assert.equal(ready.status, 200, ready.body);
+      assert.ok(ready.ms < 1000, `/readyz took ${Math.round(ready.ms)} ms`);
+    } finally {
+      await c.query('ROLLBACK');
+      await c.end();
+    }
+  });
+
   test('a client that gave up while its lookup waited is not forwarded once the lock goes', async () => {
     const gone = await issue('client-gone');
     const kept = await issue('client-kept');

@@ -227,7 +227,10 @@ export function signInConformance(current: () => StoreUnderTest): void {
     assert.equal(again?.id, a.id);
     assert.equal(await store.outbox.renewLease(a.id, now + 50_000, now + 70_000), false, "another's lease");
     assert.equal(await store.outbox.renewLease(a.id, now + 80_000, now + 100_000), true, 'its new holder');
-    await store.outbox.markFailed(a.id, now + 90_000, 'timed out');
+    // The dead one's failure, marked under its old lease, changes nothing: the new holder keeps its lease.
+    await store.outbox.markFailed(a.id, now + 60_000, 'late failure', now + 30_000);
+    assert.equal(await store.outbox.renewLease(a.id, now + 100_000, now + 110_000), true, 'still held');
+    await store.outbox.markFailed(a.id, now + 90_000, 'timed out', now + 110_000);
     assert.equal(await store.outbox.renewLease(a.id, now + 100_000, now + 120_000), false, 'released');
     const [retry] = await store.outbox.claimDue(now + 90_000, 10, 30_000);
     assert.equal(retry?.id, a.id, 'a failed mail is claimable at its next attempt');

@@ -82,11 +82,19 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
             `SELECT (SELECT 1 FROM users LIMIT 1), (SELECT 1 FROM sessions LIMIT 1),
                     (SELECT 1 FROM api_tokens LIMIT 1), (SELECT value FROM meta WHERE key = 'authz_version')`,
           );
-          await c.query(
-            `INSERT INTO meta (key, value) VALUES ('ready_probe', $1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          // SKIP LOCKED: every instance writes this one row, and a probe held up by another's (an instance
+          // paused mid-probe) must not make the whole fleet look down. A row taken counts: its taker is writing.
+          const written = await c.query(
+            `UPDATE meta SET value = $1 WHERE key IN
+               (SELECT key FROM meta WHERE key = 'ready_probe' FOR UPDATE SKIP LOCKED)`,
             [clock.now()],
           );
+          if (written.rowCount === 0)
+            await c.query(
+              `INSERT INTO meta (key, value) SELECT 'ready_probe', $1
+                WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'ready_probe') ON CONFLICT (key) DO NOTHING`,
+              [clock.now()],
+            );
         });
       } catch (err) {
         throw pgFault(err) ?? err;

@@ -37,7 +37,7 @@ const SENT = `UPDATE mail_outbox SET sent_at = $1, payload = '', locked_until = 
 
 const FAILED = `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2,
     locked_until = NULL
-  WHERE id = $3 AND sent_at IS NULL`;
+  WHERE id = $3 AND sent_at IS NULL AND ($4::bigint IS NULL OR locked_until = $4)`;
 
 // Sent mails, and unsent ones older than any link they could carry (the longest lives 7 days).
 const PURGE = 'sent_at < $1 OR created_at < $2';
@@ -60,8 +60,8 @@ export function pgOutbox(pool: pg.Pool, clock: Clock): MailOutboxStore {
     async markSent(id, now) {
       await pool.query(SENT, [now, id]);
     },
-    async markFailed(id, nextAttemptAt, error) {
-      await pool.query(FAILED, [nextAttemptAt, error.slice(0, 500), id]);
+    async markFailed(id, nextAttemptAt, error, heldUntil) {
+      await pool.query(FAILED, [nextAttemptAt, error.slice(0, 500), id, heldUntil ?? null]);
     },
     async depth() {
       const { rows } = await pool.query<{ n: number }>(

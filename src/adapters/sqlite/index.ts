@@ -110,11 +110,12 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       if (s.pending.length > 0) throw new StoreBehindError(s.pending);
       await retryWhileLocked(() => probe.run(opts.clock.now()), READY_LOCK_WAIT_MS);
     },
+    // Run again on a lock like every other call: the busy handler no longer waits (one transaction each).
     async migrationState() {
-      return migrationState(db);
+      return retryWhileLocked(() => migrationState(db));
     },
     async migrate() {
-      return migrate(db, opts.clock.now());
+      return retryWhileLocked(() => migrate(db, opts.clock.now()));
     },
     async close() {
       changes.close();

@@ -42,8 +42,9 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
      WHERE id = ?`,
   );
   const failed = db.prepare(
-    `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, locked_until = NULL
-     WHERE id = ? AND sent_at IS NULL`,
+    `UPDATE mail_outbox SET attempts = attempts + 1, next_attempt_at = @next, last_error = @error,
+       locked_until = NULL
+     WHERE id = @id AND sent_at IS NULL AND (@held IS NULL OR locked_until = @held)`,
   );
   const depth = db.prepare('SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL').pluck();
   // Sent mails, and unsent ones older than any link they could carry (the longest lives 7 days).
@@ -62,8 +63,8 @@ export function sqliteOutbox(db: Db, clock: Clock): MailOutboxStore {
     async markSent(id, now) {
       sent.run(now, id);
     },
-    async markFailed(id, nextAttemptAt, error) {
-      failed.run(nextAttemptAt, error.slice(0, 500), id);
+    async markFailed(id, nextAttemptAt, error, heldUntil) {
+      failed.run({ next: nextAttemptAt, error: error.slice(0, 500), id, held: heldUntil ?? null });
     },
     async depth() {
       return depth.get() as number;

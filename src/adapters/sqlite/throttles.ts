@@ -33,6 +33,10 @@ export function sqliteThrottles(db: Db): ThrottleStore {
   });
   const purge = batchedDelete(db, 'throttles', 'blocked_until <= @now AND last_failure_at < @before');
 
+  const clearAll = db.transaction((keys: readonly string[]) => {
+    for (const key of keys) del.run(key);
+  });
+
   return {
     async get(keys) {
       const found = new Map<string, ThrottleState>();
@@ -52,7 +56,8 @@ export function sqliteThrottles(db: Db): ThrottleStore {
       return purge({ now, before });
     },
     async clear(keys) {
-      for (const key of keys) del.run(key);
+      // One transaction: a lock met halfway never leaves some counters cleared (lock-wait.ts runs it again whole).
+      clearAll(keys);
     },
   };
 }
