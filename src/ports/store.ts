@@ -17,10 +17,12 @@ import type {
 } from '../core/records.ts';
 
 import type { AuthzVersions } from './authz-versions.ts';
+import type { SecondFactorStore } from './second-factors.ts';
 import type { StoreTransfer } from './store-transfer.ts';
 
 // Every layer's records; the store's interfaces below are written in them.
 export type * from '../core/records.ts';
+export type * from './second-factors.ts';
 export { type StoreFault, StoreUnavailableError } from './store-fault.ts';
 
 export interface NewUser {
@@ -350,6 +352,7 @@ export interface Store {
   readonly outbox: MailOutboxStore;
   readonly oidcIdentities: OidcIdentityStore;
   readonly signingKeys: SigningKeyStore;
+  readonly secondFactors: SecondFactorStore;
   /**
    * The authz version as the database pushes it to this process, for a backend that can (PostgreSQL's
    * LISTEN/NOTIFY); absent for one that can only be asked. Starts listening on the first call.

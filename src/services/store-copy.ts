@@ -33,6 +33,8 @@ export const COPIED_TABLES: readonly CopiedTable[] = [
   { table: 'mail_outbox', one: 'outbox mail', many: 'outbox mails' },
   { table: 'throttles', one: 'throttle', many: 'throttles' },
   { table: 'signing_keys', one: 'signing key', many: 'signing keys' },
+  { table: 'second_factors', one: 'second factor', many: 'second factors' },
+  { table: 'recovery_codes', one: 'recovery code', many: 'recovery codes' },
 ];
 
 /** Rows per read and per write batch: big enough for few round trips, small enough to hold in memory. */

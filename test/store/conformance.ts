@@ -7,6 +7,7 @@ import type { TestClock } from '../helpers/gateway.ts';
 import { accountLinksConformance } from './conformance-account-links.ts';
 import { oidcConformance } from './conformance-oidc.ts';
 import { ownershipConformance } from './conformance-ownership.ts';
+import { secondFactorConformance } from './conformance-second-factors.ts';
 import { sharedStartConformance } from './conformance-shared-start.ts';
 import { signInConformance } from './conformance-sign-in.ts';
 
@@ -242,5 +243,6 @@ export function storeConformance(backend: string, open: () => Promise<StoreUnder
     ownershipConformance(() => s);
     accountLinksConformance(() => s);
     sharedStartConformance(() => s);
+    secondFactorConformance(() => s);
   });
 }

@@ -92,6 +92,35 @@ async function populate(store: Store): Promise<void> {
     publicJwk: { kty: 'EC', crv: 'P-256', x: 'xx', y: 'yy' },
     sealedPrivateJwk: 'v1.sealed-key',
   });
+  // Second factors: a confirmed app with a used step, a passkey (a flag), an unconfirmed app (NULLs).
+  const app = await store.secondFactors.create(
+    { kind: 'totp', userId: alice.id, name: 'Phone', sealedSecret: 'v1.sealed-totp' },
+    now,
+  );
+  await store.secondFactors.confirm(app.id, alice.id, now);
+  await store.secondFactors.useTotpStep(app.id, 12345, now);
+  await store.secondFactors.create(
+    {
+      kind: 'webauthn',
+      userId: alice.id,
+      name: 'Key',
+      credential: {
+        credentialId: 'cred',
+        publicKey: 'pk',
+        signCount: 3,
+        transports: ['usb'],
+        discoverable: true,
+      },
+      confirmedAt: now,
+    },
+    now,
+  );
+  await store.secondFactors.create(
+    { kind: 'totp', userId: alice.id, name: 'Half', sealedSecret: 'v1.s' },
+    now,
+  );
+  await store.secondFactors.replaceRecoveryCodes(alice.id, ['code-hash-1', 'code-hash-2'], now);
+  await store.secondFactors.useRecoveryCode(alice.id, 'code-hash-1', now);
 }
 
 /** Every copied table of a SQLite file, rows sorted, exactly as stored. */

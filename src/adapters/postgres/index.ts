@@ -10,6 +10,7 @@ import { namingFaults, pgFault } from './faults.ts';
 import { pgOidcIdentities } from './oidc-identities.ts';
 import { pgOneTimeTokens } from './one-time-tokens.ts';
 import { pgOutbox } from './outbox.ts';
+import { pgSecondFactors } from './second-factors.ts';
 import { pgSessions } from './sessions.ts';
 import { pgSigningKeys } from './signing-keys.ts';
 import { pgThrottles } from './throttles.ts';
@@ -62,6 +63,7 @@ export async function createPostgresStore(opts: PostgresStoreOptions): Promise<S
     oidcIdentities: namingFaults(pgOidcIdentities(pool, clock)),
     transfer: pgTransfer(pool),
     signingKeys: namingFaults(pgSigningKeys(pool)),
+    secondFactors: namingFaults(pgSecondFactors(pool)),
     authzVersions() {
       if (listener === null) {
         listener = new PgAuthzListener({ url: opts.url, onState: opts.onListenerState });

@@ -9,6 +9,7 @@ import { retryWhileLocked, type WriteCount, waitingForLocks } from './lock-wait.
 import { sqliteOidcIdentities } from './oidc-identities.ts';
 import { sqliteOneTimeTokens } from './one-time-tokens.ts';
 import { sqliteOutbox } from './outbox.ts';
+import { sqliteSecondFactors } from './second-factors.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteSigningKeys } from './signing-keys.ts';
 import { sqliteThrottles } from './throttles.ts';
@@ -63,6 +64,9 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
       get signingKeys() {
         return unmigrated();
       },
+      get secondFactors() {
+        return unmigrated();
+      },
       async ready() {
         throw new StoreBehindError(state.pending);
       },
@@ -105,6 +109,7 @@ export function createSqliteStore(opts: SqliteStoreOptions): Store {
     oidcIdentities: lockSafe(sqliteOidcIdentities(db, opts.clock)),
     transfer: sqliteTransfer(db),
     signingKeys: lockSafe(sqliteSigningKeys(db)),
+    secondFactors: lockSafe(sqliteSecondFactors(db)),
     async ready() {
       const s = await retryWhileLocked(() => migrationState(db), READY_LOCK_WAIT_MS);
       if (s.pending.length > 0) throw new StoreBehindError(s.pending);
