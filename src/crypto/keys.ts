@@ -12,7 +12,8 @@ export type KeyPurpose =
   | 'oidc-tokens'
   | 'token-flash'
   | 'signing-keys'
-  | 'setup-link';
+  | 'setup-link'
+  | 'second-factor';
 
 /** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {
