@@ -1,8 +1,7 @@
 // The backend matrix: the feature tests that touch the store (sessions, bearer tokens, claims and their caches,
 // mail flows, invites, identity providers, the admin API, the CLI, second factors) run again here with every
 // test gateway on its own fresh PostgreSQL database (test/helpers/gateway.ts reads HERO_TEST_STORE). The same
-// tests, not copies:
-// a behaviour one backend has and the other lacks fails here.
+// tests, not copies: a behaviour one backend has and the other lacks fails here.
 process.env.HERO_TEST_STORE = 'postgres';
 
 // Imported only after the variable is set: the helpers read it when they load.
