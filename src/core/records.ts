@@ -21,6 +21,8 @@ export interface OwnershipReset {
   groups: number;
   sessions: number;
   apiTokens: number;
+  /** Second factors removed (recovery codes go with them): a squatter's app or key must not lock the owner out. */
+  secondFactors: number;
 }
 
 export interface Session {

@@ -136,6 +136,7 @@ describe('pre-account takeover', () => {
         provider_groups_left: 0,
         sessions_ended: 1,
         api_tokens_revoked: 1,
+        second_factors_removed: 0,
       },
     );
     assert.equal((await audit('email.verify')).at(-1)?.detail.password_kept, false);

@@ -54,6 +54,13 @@ async function squatted(store: Store, name: string, now: number): Promise<User> 
     },
     null,
   );
+  // An authenticator app and recovery codes the squatter enrolled: they must not lock the owner out.
+  const app = await store.secondFactors.create(
+    { kind: 'totp', userId: u.id, name: 'Squatter phone', sealedSecret: 'v1.squatter' },
+    now,
+  );
+  await store.secondFactors.confirm(app.id, u.id, now);
+  await store.secondFactors.replaceRecoveryCodes(u.id, [`${name}-code`], now);
   return u;
 }
 
@@ -66,7 +73,16 @@ export function ownershipConformance(current: () => StoreUnderTest): void {
     const version = await store.authz.version();
 
     const removed = await store.users.resetOwnership(u.id, now + 10);
-    assert.deepEqual(removed, { password: true, identities: 2, groups: 1, sessions: 2, apiTokens: 1 });
+    assert.deepEqual(removed, {
+      password: true,
+      identities: 2,
+      groups: 1,
+      sessions: 2,
+      apiTokens: 1,
+      secondFactors: 1,
+    });
+    assert.deepEqual(await store.secondFactors.listForUser(u.id), []);
+    assert.equal(await store.secondFactors.recoveryCodesLeft(u.id), 0);
     assert.equal(await store.users.passwordHash(u.id), null);
     assert.deepEqual(await store.oidcIdentities.listForUser(u.id), []);
     assert.equal(
@@ -93,6 +109,8 @@ export function ownershipConformance(current: () => StoreUnderTest): void {
     assert.equal((await store.oidcIdentities.listForUser(bystander.id)).length, 2);
     assert.ok(await store.sessions.findActive('sqb-session-1', now + 10));
     assert.ok(await store.apiTokens.findUsable('sqb-token', now + 10));
+    assert.equal((await store.secondFactors.listForUser(bystander.id)).length, 1);
+    assert.equal(await store.secondFactors.recoveryCodesLeft(bystander.id), 1);
 
     // Twice is harmless: nothing is left to remove, and the first confirmation time is kept.
     assert.deepEqual(await store.users.resetOwnership(u.id, now + 20), {
@@ -101,6 +119,7 @@ export function ownershipConformance(current: () => StoreUnderTest): void {
       groups: 0,
       sessions: 0,
       apiTokens: 0,
+      secondFactors: 0,
     });
     assert.equal((await store.users.byId(u.id))?.emailVerifiedAt, now + 10);
   });

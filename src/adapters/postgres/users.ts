@@ -205,6 +205,8 @@ export function pgUsers(pool: pg.Pool, clock: Clock): UserStore {
             id,
           ]),
         );
+        const secondFactors = count(await c.query('DELETE FROM second_factors WHERE user_id = $1', [id]));
+        await c.query('DELETE FROM recovery_codes WHERE user_id = $1', [id]);
         await dropAccountLinks(c, id);
         // A new password time also voids device cookies and password proofs issued before this moment.
         await c.query(
@@ -212,7 +214,7 @@ export function pgUsers(pool: pg.Pool, clock: Clock): UserStore {
              updated_at = $1 WHERE id = $2`,
           [now, id],
         );
-        return { password, identities, groups, sessions, apiTokens };
+        return { password, identities, groups, sessions, apiTokens, secondFactors };
       });
     },
     async recordLogin(id, now) {

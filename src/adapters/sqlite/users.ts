@@ -72,6 +72,8 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
   const revokeTokens = db.prepare(
     'UPDATE api_tokens SET revoked_at = @now WHERE user_id = @id AND revoked_at IS NULL',
   );
+  const removeFactors = db.prepare('DELETE FROM second_factors WHERE user_id = ?');
+  const removeRecoveryCodes = db.prepare('DELETE FROM recovery_codes WHERE user_id = ?');
   const markOwned = db.prepare(
     `UPDATE users SET password_changed_at = @now, email_verified_at = COALESCE(email_verified_at, @now),
        updated_at = @now WHERE id = @id`,
@@ -88,10 +90,12 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
       const groups = leaveProviderGroups.run(id).changes;
       const sessions = endSessions.run({ now, id, except: '' }).changes;
       const apiTokens = revokeTokens.run({ now, id }).changes;
+      const secondFactors = removeFactors.run(id).changes;
+      removeRecoveryCodes.run(id);
       dropAccountLinks.run(id);
       // A new password time also voids device cookies and password proofs issued before this moment.
       markOwned.run({ now, id });
-      return { password, identities, groups, sessions, apiTokens };
+      return { password, identities, groups, sessions, apiTokens, secondFactors };
     },
   );
   const passwordHash = db

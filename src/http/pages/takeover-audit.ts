@@ -26,6 +26,7 @@ export function auditTakeover(
       provider_groups_left: reset.groups,
       sessions_ended: reset.sessions,
       api_tokens_revoked: reset.apiTokens,
+      second_factors_removed: reset.secondFactors,
     },
   });
 }
