@@ -188,6 +188,13 @@ export const COMMANDS: readonly (CommandSpec | GroupSpec)[] = [
         example: 'hero-gateway user enable alice',
       }),
       cmd({
+        name: 'user mfa',
+        args: ['list|reset', 'NAME'],
+        options: {},
+        summary: "list a user's second factors, or remove them all (a lost phone or key)",
+        example: 'hero-gateway user mfa reset alice',
+      }),
+      cmd({
         name: 'user delete',
         args: ['NAME'],
         options: {},

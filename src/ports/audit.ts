@@ -31,7 +31,8 @@ export type AuditAction =
   | 'config.reload'
   | 'oidc.link'
   | 'oidc.provision_refused'
-  | 'oidc.backchannel_logout';
+  | 'oidc.backchannel_logout'
+  | 'second_factor.reset';
 
 export interface AuditEvent {
   action: AuditAction;

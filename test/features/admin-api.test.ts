@@ -147,6 +147,42 @@ describe('admin API', () => {
     }
   });
 
+  test("second factors: listed without secrets; reset needs the account's claims, removes factors and codes", async () => {
+    const now = Date.now();
+    for (const u of [plain, root]) {
+      const app = await gw.store.secondFactors.create(
+        { kind: 'totp', userId: u.id, name: 'Phone', sealedSecret: 'v1.sealed-secret' },
+        now,
+      );
+      await gw.store.secondFactors.confirm(app.id, u.id, now);
+      await gw.store.secondFactors.replaceRecoveryCodes(u.id, ['h1', 'h2'], now);
+    }
+    const listed = await api('GET', `/api/v1/users/${plain.id}/second-factors`, tokens.helper);
+    assert.equal(listed.status, 200);
+    assert.doesNotMatch(listed.body, /sealed-secret/);
+    assert.deepEqual(
+      listed
+        .json()
+        .second_factors.map((f: { kind: string; name: string; confirmed: boolean }) => [
+          f.kind,
+          f.name,
+          f.confirmed,
+        ]),
+      [['totp', 'Phone', true]],
+    );
+    assert.equal(listed.json().recovery_codes_left, 2);
+    // The helpdesk may change plain accounts, not an administrator's.
+    assert.equal((await api('DELETE', `/api/v1/users/${root.id}/second-factors`, tokens.helper)).status, 403);
+    assert.equal((await gw.store.secondFactors.listForUser(root.id)).length, 1);
+    const reset = await api('DELETE', `/api/v1/users/${plain.id}/second-factors`, tokens.helper);
+    assert.equal(reset.status, 200);
+    assert.deepEqual(reset.json(), { removed: 1 });
+    assert.deepEqual(await gw.store.secondFactors.listForUser(plain.id), []);
+    assert.equal(await gw.store.secondFactors.recoveryCodesLeft(plain.id), 0);
+    assert.equal((await api('DELETE', '/api/v1/users/usr_none/second-factors', tokens.admin)).status, 404);
+    await gw.store.secondFactors.removeAllForUser(root.id);
+  });
+
   test('nobody grants themselves what they do not hold', async () => {
     assert.equal(
       (await api('POST', '/api/v1/grants', tokens.helper, { role: 'admin', user: 'helper' })).status,

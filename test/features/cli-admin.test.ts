@@ -77,4 +77,29 @@ describe('CLI administration', () => {
     assert.match(roles.stdout, /viewer\s+nora\s+\(everywhere\)/);
     assert.match((await cli(['group', 'list', '-c', config])).stdout, /staff\s+nora/);
   });
+
+  test('user mfa list shows the factors without secrets; user mfa reset removes them and the codes', async () => {
+    const nora = await gw.store.users.byUsername('nora');
+    assert.ok(nora);
+    const now = Date.now();
+    const app = await gw.store.secondFactors.create(
+      { kind: 'totp', userId: nora.id, name: 'Work phone', sealedSecret: 'v1.sealed-secret' },
+      now,
+    );
+    await gw.store.secondFactors.confirm(app.id, nora.id, now);
+    await gw.store.secondFactors.replaceRecoveryCodes(nora.id, ['h1', 'h2', 'h3'], now);
+    const list = await cli(['user', 'mfa', 'list', 'nora', '-c', config]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /Work phone\s+authenticator app\s+active/);
+    assert.doesNotMatch(list.stdout + list.stderr, /sealed-secret/);
+    assert.match(list.stderr, /3 recovery code\(s\) left/);
+    const reset = await cli(['user', 'mfa', 'reset', 'nora', '-c', config]);
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /removed 1 second factor\(s\) and the recovery codes of nora/);
+    assert.deepEqual(await gw.store.secondFactors.listForUser(nora.id), []);
+    assert.equal(await gw.store.secondFactors.recoveryCodesLeft(nora.id), 0);
+    const wrong = await cli(['user', 'mfa', 'drop', 'nora', '-c', config]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /usage: hero-gateway user mfa list\|reset NAME/);
+  });
 });

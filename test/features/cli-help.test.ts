@@ -96,7 +96,7 @@ describe('CLI help and usage errors', () => {
       ],
       [
         ['user'],
-        'error: user needs a subcommand: add, list, passwd, email, reset, disable, enable, delete (see hero-gateway user --help)',
+        'error: user needs a subcommand: add, list, passwd, email, reset, disable, enable, mfa, delete (see hero-gateway user --help)',
       ],
       [['explain'], 'error: explain needs URL (usage: hero-gateway explain URL [--method M])'],
     ];

@@ -123,6 +123,34 @@ async function run(ctx: CliContext, action: string | undefined, args: string[], 
       out(`${user.username} now has the address ${user.email}`);
       return 0;
     }
+    case 'mfa': {
+      // `user mfa list|reset NAME`: the sub-action comes first, the name second.
+      const [what, who] = args;
+      if ((what !== 'list' && what !== 'reset') || !who)
+        throw new CliError('usage: hero-gateway user mfa list|reset NAME');
+      const user = await users.require(who);
+      if (what === 'reset') {
+        const removed = await accounts.secondFactors.reset(actor, user);
+        out(`removed ${removed} second factor(s) and the recovery codes of ${user.username}`);
+        note('they sign in with their password alone until they add a factor again');
+        return 0;
+      }
+      const { factors, recoveryCodesLeft } = await accounts.secondFactors.list(user);
+      out(
+        table(
+          ['name', 'kind', 'status', 'created', 'last used'],
+          factors.map((f) => [
+            f.name,
+            f.kind === 'totp' ? 'authenticator app' : 'passkey',
+            f.confirmedAt === null ? 'not confirmed' : 'active',
+            formatTime(f.createdAt),
+            f.lastUsedAt === null ? 'never' : formatTime(f.lastUsedAt),
+          ]),
+        ),
+      );
+      note(`${recoveryCodesLeft} recovery code(s) left`);
+      return 0;
+    }
     case 'reset': {
       await users.sendPasswordReset(actor, await users.require(name));
       out(`reset link for ${name}: ${(await ctx.deliverMail()) ? 'mailed' : 'queued'}`);
@@ -130,7 +158,7 @@ async function run(ctx: CliContext, action: string | undefined, args: string[], 
     }
     default:
       throw new CliError(
-        `unknown user action "${action}"; use add, list, passwd, email, reset, disable, enable or delete`,
+        `unknown user action "${action}"; use add, list, passwd, email, reset, mfa, disable, enable or delete`,
       );
   }
 }

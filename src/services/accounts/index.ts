@@ -7,6 +7,7 @@ import type { ApiTokenService } from '../api-tokens.ts';
 import { AccountAccess } from './access.ts';
 import { AuthzAccounts } from './authz.ts';
 import { AccountOverviews } from './overview.ts';
+import { SecondFactorAccounts } from './second-factors.ts';
 import { SessionAccounts } from './sessions.ts';
 import { TokenAccounts } from './tokens.ts';
 import { type AccountMail, UserAccounts } from './users.ts';
@@ -17,6 +18,7 @@ export interface Accounts {
   tokens: TokenAccounts;
   authz: AuthzAccounts;
   overviews: AccountOverviews;
+  secondFactors: SecondFactorAccounts;
 }
 
 export function buildAccounts(deps: {
@@ -35,5 +37,6 @@ export function buildAccounts(deps: {
     tokens: new TokenAccounts({ store, clock, audit, access, tokens: deps.tokens }),
     authz: new AuthzAccounts({ store, audit, access }),
     overviews: new AccountOverviews({ store, clock, access }),
+    secondFactors: new SecondFactorAccounts({ store, audit, access }),
   };
 }

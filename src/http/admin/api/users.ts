@@ -157,6 +157,38 @@ export function userEndpoints(deps: AdminDeps): Endpoint[] {
       },
     }),
     endpoint({
+      method: 'GET',
+      path: '/users/:id/second-factors',
+      claim: 'gateway.users.read',
+      summary: 'A user’s second factors (never their secrets) and how many recovery codes are left',
+      async handler({ params, reply }) {
+        const u = await find(params.id);
+        if (!u) return sendProblem(reply, 'not_found');
+        const { factors, recoveryCodesLeft } = await accounts.secondFactors.list(u);
+        return {
+          second_factors: factors.map((f) => ({
+            id: f.id,
+            kind: f.kind,
+            name: f.name,
+            confirmed: f.confirmedAt !== null,
+            created_at: new Date(f.createdAt).toISOString(),
+            last_used_at: f.lastUsedAt === null ? null : new Date(f.lastUsedAt).toISOString(),
+          })),
+          recovery_codes_left: recoveryCodesLeft,
+        };
+      },
+    }),
+    endpoint({
+      method: 'DELETE',
+      path: '/users/:id/second-factors',
+      claim: 'gateway.users.write',
+      summary: 'Remove all of a user’s second factors and recovery codes (a lost phone or key)',
+      async handler({ params, caller, reply }) {
+        const removed = await onUser(params.id, (u) => accounts.secondFactors.reset(actor(caller), u));
+        return removed === null ? sendProblem(reply, 'not_found') : { removed };
+      },
+    }),
+    endpoint({
       method: 'DELETE',
       path: '/users/:id/sessions',
       claim: 'gateway.sessions.write',
