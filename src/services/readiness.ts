@@ -1,6 +1,6 @@
-// Whether this instance can serve: the store answers and its schema is the one this version runs on. Told apart,
-// because they need different fixes: an unreachable database versus migrations another instance (or `migrate`)
-// has not applied yet.
+// Whether this instance can serve: the store answers a read and a write in time and its schema is the one this
+// version runs on. Each fault is told apart (locked, full, read-only, slow, unreachable, behind), because each
+// needs a different fix.
 import { type Store, StoreBehindError, type StoreFault, StoreUnavailableError } from '../ports/store.ts';
 
 export type Readiness =

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashPassword } from '../../src/crypto/password.ts';
@@ -12,7 +11,7 @@ import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient } from '../helpers/browser-client.ts';
 import { cli } from '../helpers/cli.ts';
-import { startGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
+import { listenAdmin, startGateway, type TestGateway, tempDir } from '../helpers/gateway.ts';
 import { until } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
@@ -39,10 +38,7 @@ describe('a full disk under the SQLite store', { skip }, () => {
       `[store]\nurl = "sqlite:${join(storeDir, 'gw.db')}"\n\n[accounts]\nregistration = "open"\n\n[[route]]\nname = "api"\npath = "/api"\nupstream = "${up.url}"\nauth = "bearer"\n\n[[route]]\nname = "app"\npath = "/"\nupstream = "${up.url}"\nauth = "local"\n`,
       { admin: true },
     );
-    const adminApp = gw.gateway.admin;
-    assert.ok(adminApp);
-    await adminApp.listen({ host: '127.0.0.1', port: 0 });
-    admin = `http://127.0.0.1:${(adminApp.server.address() as AddressInfo).port}`;
+    admin = await listenAdmin(gw);
     const alice = await createUser(gw.store, {
       username: 'alice',
       email: 'alice@example.com',

@@ -3,12 +3,11 @@
 // 503 at the statement timeout and forwards nothing, /readyz says so within its deadline, and a client that
 // gave up while its request waited is never forwarded once the lock goes.
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
-import { startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { listenAdmin, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { until } from '../helpers/until.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
@@ -31,10 +30,7 @@ describe('postgres: tables locked by another session', () => {
       `[store]\nurl = "${db.url}"\n\n[[route]]\nname = "open"\npath = "/open"\nupstream = "${up.url}"\nauth = "none"\n\n[[route]]\nname = "api"\npath = "/api"\nupstream = "${up.url}"\nauth = "bearer"\n`,
       { admin: true },
     );
-    const adminApp = gw.gateway.admin;
-    assert.ok(adminApp);
-    await adminApp.listen({ host: '127.0.0.1', port: 0 });
-    admin = `http://127.0.0.1:${(adminApp.server.address() as AddressInfo).port}`;
+    admin = await listenAdmin(gw);
     const alice = await createUser(gw.store, {
       username: 'alice',
       email: 'alice@example.com',

@@ -105,6 +105,14 @@ export async function startGateway(
   } satisfies TestGateway;
 }
 
+/** Puts a gateway's admin app (started with `admin: true`) on a port of its own; its base URL. */
+export async function listenAdmin(gw: TestGateway): Promise<string> {
+  const admin = gw.gateway.admin;
+  if (!admin) throw new Error('start the gateway with { admin: true }');
+  await admin.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(admin.server.address() as AddressInfo).port}`;
+}
+
 /** Which backend the feature tests run on: HERO_TEST_STORE=postgres, or SQLite (the default). */
 export const testBackend = process.env.HERO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
