@@ -9,6 +9,7 @@ export interface SessionRow {
   s_id: string;
   s_user_id: string;
   s_auth_method: string;
+  s_second_factor: string | null;
   s_created_at: number;
   s_last_seen_at: number;
   s_idle_expires_at: number;
@@ -21,7 +22,7 @@ export interface SessionRow {
 // Lower-case aliases only: PostgreSQL folds unquoted names to lower case, so these read back the same in both
 // dialects unquoted (unlike `sealedTokens`, which each adapter's OIDC query aliases in its own way).
 export const SESSION_COLUMNS = `s.id AS s_id, s.user_id AS s_user_id, s.auth_method AS s_auth_method,
-  s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.idle_expires_at AS s_idle_expires_at,
+  s.second_factor AS s_second_factor,  s.created_at AS s_created_at, s.last_seen_at AS s_last_seen_at, s.idle_expires_at AS s_idle_expires_at,
   s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at, s.ip AS s_ip,
   s.user_agent AS s_user_agent`;
 
@@ -30,6 +31,7 @@ export function toSession(r: SessionRow): Session {
     id: r.s_id,
     userId: r.s_user_id,
     authMethod: r.s_auth_method,
+    secondFactor: r.s_second_factor,
     createdAt: r.s_created_at,
     lastSeenAt: r.s_last_seen_at,
     idleExpiresAt: r.s_idle_expires_at,

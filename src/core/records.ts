@@ -29,6 +29,8 @@ export interface Session {
   id: string;
   userId: string;
   authMethod: string;
+  /** The second factor the sign-in passed (core/amr.ts), or null. */
+  secondFactor: string | null;
   createdAt: number;
   lastSeenAt: number;
   idleExpiresAt: number;

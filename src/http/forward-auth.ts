@@ -3,6 +3,7 @@
 // answer is 200 with the identity headers to copy, 401 / 403, or for browsers a redirect to sign in (nginx
 // cannot pass a redirect through auth_request: it gets 401 and redirects with error_page).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authMethodLabel } from '../core/amr.ts';
 import { type HeaderMap, IDENTITY_HEADER_NAMES, setIdentityHeaders } from '../core/headers.ts';
 import { decide, type GateDeps } from './decide.ts';
 import { readOriginal } from './forward-auth-original.ts';
@@ -64,6 +65,11 @@ export async function forwardAuthRoutes(
         return challenge(reply, d.bearer, d.loginUrl);
       case 'challenge':
         return challenge(reply, d.bearer, d.loginUrl);
+      case 'second-factor':
+        // nginx cannot pass a redirect on: its 401 goes to the sign-in page, which sends a signed-in browser
+        // that lacks the factor on to the challenge (pages/login.ts).
+        if (kind !== 'nginx' && d.browser) return reply.code(303).header('location', d.location).send();
+        return sendProblem(reply, 'mfa_required', { mfa_url: d.location });
       case 'forbidden':
         return sendProblem(reply, 'forbidden');
       case 'admit': {
@@ -73,7 +79,7 @@ export async function forwardAuthRoutes(
           email: d.principal.user.email,
           context: d.route.context,
           claims: d.claims.join(','),
-          authMethod: d.principal.method,
+          authMethod: authMethodLabel(d.principal.method, d.principal.secondFactor),
           assertion: d.assertion,
         });
         return reply.headers(identity).code(200).send();

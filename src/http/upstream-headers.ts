@@ -1,5 +1,6 @@
 // What an upstream receives, for proxied requests and WebSocket upgrades alike: one function, so both paths
 // strip and set exactly the same headers.
+import { authMethodLabel } from '../core/amr.ts';
 import {
   forwardableHeaders,
   type HeaderMap,
@@ -37,7 +38,7 @@ export function upstreamHeaders(s: HeroRequestState, headers: HeaderMap, request
       email: s.principal.user.email,
       context: route.context,
       claims: s.claims.join(','),
-      authMethod: s.principal.method,
+      authMethod: authMethodLabel(s.principal.method, s.principal.secondFactor),
       assertion: s.assertion,
     });
   }

@@ -85,6 +85,8 @@ export interface NewSession {
   tokenHash: string;
   userId: string;
   authMethod: string;
+  /** The second factor the sign-in passed (core/amr.ts); absent or null when none. */
+  secondFactor?: string | null;
   idleExpiresAt: number;
   absoluteExpiresAt: number;
   ip: string | null;
@@ -156,10 +158,16 @@ export interface ThrottleStore {
 /** Purposes of the links the gateway mails or prints. */
 export type LinkPurpose = 'verify_email' | 'reset_password' | 'magic_login' | 'invite' | 'setup';
 /**
- * All single-use values: links, plus the state of an OpenID Connect sign-in in progress (`oidc_state`) and
- * the ids of back-channel logout tokens already acted on (`oidc_logout`).
+ * All single-use values: links, plus the state of an OpenID Connect sign-in in progress (`oidc_state`), the
+ * ids of back-channel logout tokens already acted on (`oidc_logout`), a sign-in waiting for its second factor
+ * (`mfa_pending`) and a WebAuthn challenge handed to a browser (`webauthn_challenge`).
  */
-export type OneTimePurpose = LinkPurpose | 'oidc_state' | 'oidc_logout';
+export type OneTimePurpose =
+  | LinkPurpose
+  | 'oidc_state'
+  | 'oidc_logout'
+  | 'mfa_pending'
+  | 'webauthn_challenge';
 
 export interface OneTimeToken {
   purpose: OneTimePurpose;

@@ -66,6 +66,6 @@ export class ApiTokenService {
       token.lastUsedAt = now; // our cached copy: the next write is due a minute from now
       this.#store.apiTokens.touch(token.id, now, LAST_USED_WRITE_INTERVAL_MS).catch(this.#onTouchError);
     }
-    return { user, method: 'bearer', claimLimit: token.claims };
+    return { user, method: 'bearer', secondFactor: null, claimLimit: token.claims };
   }
 }

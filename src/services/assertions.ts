@@ -1,6 +1,7 @@
 // X-Hero-Assertion: a short-lived JWT (ES256) carrying the same facts as the identity headers, so an app that
 // can also be reached another way can verify who a request is from against the gateway's JWKS.
 
+import { amrOf, authMethodLabel } from '../core/amr.ts';
 import { BoundedCache } from '../core/bounded-cache.ts';
 import type { Principal } from '../core/principal.ts';
 import type { SigningKeySet } from '../crypto/signing-keys.ts';
@@ -35,9 +36,11 @@ export class IdentityAssertions {
   }
 
   for(principal: Principal, context: string, claims: readonly string[]): string {
-    const { user, method } = principal;
+    const { user } = principal;
+    const method = authMethodLabel(principal.method, principal.secondFactor);
     const iss = this.#issuer();
     const verified = user.emailVerifiedAt !== null;
+    // The label names both factors, so a session that stepped up never gets the one-factor token back.
     const key = `${iss}\0${user.id}\0${user.username}\0${user.email}\0${verified}\0${method}\0${context}\0${claims.join(',')}`;
     const nowMs = this.#clock.now();
     const now = Math.floor(nowMs / 1000);
@@ -56,6 +59,8 @@ export class IdentityAssertions {
         email_verified: verified,
         claims,
         auth_method: method,
+        // RFC 8176; bearer tokens prove no sign-in factor and carry none.
+        ...(principal.method === 'bearer' ? {} : { amr: amrOf(principal.method, principal.secondFactor) }),
       },
       nowMs,
     );

@@ -1,7 +1,8 @@
 // Server-side sessions: starting one at sign-in, recognizing its cookie on every request, sliding renewal
 // under an absolute cap, and ending sessions (logout, password change, from the account page).
+import { isSecondFactor, type SecondFactorMethod } from '../core/amr.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
-import type { AuthMethod } from '../core/principal.ts';
+import type { AuthMethod, Principal } from '../core/principal.ts';
 import { hashToken, randomSecret } from '../crypto/tokens.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Session, SessionOidc, Store, User } from '../ports/store.ts';
@@ -21,6 +22,17 @@ export interface SessionTimeouts {
 export interface ActiveSession {
   session: Session;
   user: User;
+}
+
+/** Who a session is, as the auth modes vouch for them. */
+export function sessionPrincipal(active: ActiveSession): Principal {
+  const { secondFactor } = active.session;
+  return {
+    user: active.user,
+    method: active.session.authMethod as AuthMethod,
+    secondFactor: isSecondFactor(secondFactor) ? secondFactor : null,
+    claimLimit: null,
+  };
 }
 
 export interface SessionServiceOptions {
@@ -55,16 +67,24 @@ export class SessionService {
   async start(
     user: User,
     method: AuthMethod,
-    meta: { ip: string | null; userAgent: string | null; oidc?: SessionOidc },
+    meta: {
+      ip: string | null;
+      userAgent: string | null;
+      oidc?: SessionOidc;
+      secondFactor?: SecondFactorMethod | null;
+      /** A step-up's new session ends when the one it replaces would have: proving more never buys time. */
+      endsBy?: number;
+    },
   ): Promise<{ token: string; session: Session }> {
     const now = this.#clock.now();
     const { idleMs, absoluteMs } = this.#timeouts();
     const token = randomSecret(32);
-    const absoluteExpiresAt = now + absoluteMs;
+    const absoluteExpiresAt = Math.min(now + absoluteMs, meta.endsBy ?? Number.POSITIVE_INFINITY);
     const session = await this.#store.sessions.create({
       tokenHash: hashToken(token),
       userId: user.id,
       authMethod: method,
+      secondFactor: meta.secondFactor ?? null,
       idleExpiresAt: Math.min(now + idleMs, absoluteExpiresAt),
       absoluteExpiresAt,
       ip: meta.ip,
@@ -109,6 +129,11 @@ export class SessionService {
         .catch(this.#onTouchError);
     }
     return active;
+  }
+
+  /** The identity-provider facts of a session, carried over when a step-up replaces it. */
+  oidcOf(sessionId: string): Promise<SessionOidc | null> {
+    return this.#store.sessions.oidcOf(sessionId);
   }
 
   /** Ends one session (logout). */

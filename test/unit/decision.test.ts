@@ -65,7 +65,7 @@ const sessions = {
 } as unknown as SessionService;
 const tokens = {
   verify: (t: string): Principal | null =>
-    t === 'hgw_good' ? { user: ann, method: 'bearer', claimLimit: null } : null,
+    t === 'hgw_good' ? { user: ann, method: 'bearer', secondFactor: null, claimLimit: null } : null,
 } as unknown as ApiTokenService;
 const deps: GateDeps = {
   modes: { bearer: bearerMode(tokens), local: localMode(sessions), oauth: oauthMode(sessions) },

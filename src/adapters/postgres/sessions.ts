@@ -12,8 +12,9 @@ const usable = (n: number) =>
   `s.revoked_at IS NULL AND s.idle_expires_at > $${n} AND s.absolute_expires_at > $${n}`;
 
 const INSERT = `INSERT INTO sessions AS s (id, token_hash, user_id, auth_method, created_at, last_seen_at,
-    idle_expires_at, absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens)
-  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    idle_expires_at, absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens,
+    second_factor)
+  VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
   RETURNING ${SESSION_COLUMNS}`;
 
 // Quoted alias: PostgreSQL folds unquoted names to lower case.
@@ -66,6 +67,7 @@ export function pgSessions(pool: pg.Pool, clock: Clock): SessionStore {
         oidc?.subject ?? null,
         oidc?.sid ?? null,
         oidc?.sealedTokens ?? null,
+        s.secondFactor ?? null,
       ]);
       return toSession(rows[0] as SessionRow);
     },

@@ -11,10 +11,10 @@ const USABLE = 's.revoked_at IS NULL AND s.idle_expires_at > @now AND s.absolute
 
 export function sqliteSessions(db: Db, clock: Clock): SessionStore {
   const insert = db.prepare(
-    `INSERT INTO sessions (id, token_hash, user_id, auth_method, created_at, last_seen_at, idle_expires_at,
-       absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens)
-     VALUES (@id, @tokenHash, @userId, @authMethod, @now, @now, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent,
-       @oidcProvider, @oidcSubject, @oidcSid, @oidcTokens)`,
+    `INSERT INTO sessions (id, token_hash, user_id, auth_method, second_factor, created_at, last_seen_at,
+       idle_expires_at, absolute_expires_at, ip, user_agent, oidc_provider, oidc_subject, oidc_sid, oidc_tokens)
+     VALUES (@id, @tokenHash, @userId, @authMethod, @secondFactor, @now, @now, @idleExpiresAt, @absoluteExpiresAt,
+       @ip, @userAgent, @oidcProvider, @oidcSubject, @oidcSid, @oidcTokens)`,
   );
   const oidcOf = db.prepare(
     `SELECT oidc_provider AS provider, oidc_subject AS subject, oidc_sid AS sid, oidc_tokens AS sealedTokens
@@ -66,6 +66,7 @@ export function sqliteSessions(db: Db, clock: Clock): SessionStore {
       insert.run({
         ...rest,
         id,
+        secondFactor: s.secondFactor ?? null,
         now: clock.now(),
         oidcProvider: oidc?.provider ?? null,
         oidcSubject: oidc?.subject ?? null,

@@ -1,9 +1,9 @@
 // The `local` mode: a server-side session from the gateway's own sign-in pages, named by the session cookie.
 import { readCookie } from '../../core/cookies.ts';
 import { chain } from '../../core/maybe-promise.ts';
-import type { AuthMethod, Principal } from '../../core/principal.ts';
+import type { Principal } from '../../core/principal.ts';
 import type { CompiledRoute } from '../../core/routes.ts';
-import type { SessionService } from '../../services/sessions.ts';
+import { type SessionService, sessionPrincipal } from '../../services/sessions.ts';
 import type { Credentials, Mode } from './index.ts';
 
 export function localMode(sessions: SessionService): Mode {
@@ -13,11 +13,7 @@ export function localMode(sessions: SessionService): Mode {
       // Absent, empty or duplicated cookies are "not signed in", never an error.
       const token = readCookie(headers.cookie, cookieName);
       if (token === null) return null;
-      return chain(
-        sessions.resolve(token),
-        (active): Principal | null =>
-          active && { user: active.user, method: active.session.authMethod as AuthMethod, claimLimit: null },
-      );
+      return chain(sessions.resolve(token), (active): Principal | null => active && sessionPrincipal(active));
     },
   };
 }

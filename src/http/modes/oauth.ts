@@ -2,9 +2,9 @@
 // list, or every provider). A session from a password or a mailed link, or from another provider, is not one.
 import { readCookie } from '../../core/cookies.ts';
 import { chain } from '../../core/maybe-promise.ts';
-import type { AuthMethod, Principal } from '../../core/principal.ts';
+import type { Principal } from '../../core/principal.ts';
 import type { CompiledRoute } from '../../core/routes.ts';
-import type { SessionService } from '../../services/sessions.ts';
+import { type SessionService, sessionPrincipal } from '../../services/sessions.ts';
 import type { Credentials, Mode } from './index.ts';
 
 export function oauthMode(sessions: SessionService): Mode {
@@ -18,7 +18,7 @@ export function oauthMode(sessions: SessionService): Mode {
         const method = active.session.authMethod;
         // Only the route's providers' sessions, whatever else the route allows: `local` is its own mode.
         if (!route.providerMethods.has(method)) return null;
-        return { user: active.user, method: method as AuthMethod, claimLimit: null };
+        return sessionPrincipal(active);
       });
     },
   };

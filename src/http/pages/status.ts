@@ -1,5 +1,6 @@
 // GET /auth/status: who the browser is signed in as, for UIs. Identity fields only when authenticated.
 import type { FastifyInstance } from 'fastify';
+import { amrOf, authMethodLabel, hasSecondFactor } from '../../core/amr.ts';
 import { LABEL } from '../../core/names.ts';
 import { currentSession } from '../auth/session-cookie.ts';
 import type { PagesDeps } from './deps.ts';
@@ -26,7 +27,10 @@ export function statusPage(app: FastifyInstance, deps: StatusPageDeps, prefix: s
         email_verified: user.emailVerifiedAt !== null,
       },
       claims,
-      auth_method: session.authMethod,
+      auth_method: authMethodLabel(session.authMethod, session.secondFactor),
+      // Whether this session passed a second factor (a route with `mfa = true` would admit it), and how (RFC 8176).
+      second_factor: hasSecondFactor(session.authMethod, session.secondFactor),
+      amr: amrOf(session.authMethod, session.secondFactor),
       expires_at: new Date(Math.min(session.idleExpiresAt, session.absoluteExpiresAt)).toISOString(),
     };
   });
