@@ -40,6 +40,7 @@ import type { Clock } from './ports/clock.ts';
 import type { Mailer } from './ports/mailer.ts';
 import type { OidcDiscovery } from './ports/oidc.ts';
 import type { Store } from './ports/store.ts';
+import { buildSecondFactors } from './second-factors.ts';
 import { buildAccounts } from './services/accounts/index.ts';
 import { ApiTokenService } from './services/api-tokens.ts';
 import { IdentityAssertions } from './services/assertions.ts';
@@ -187,6 +188,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
   const {
     mailer,
     outbox,
+    links,
     accounts: emailFlows,
   } = buildMail({
     config: () => snapshots.current.config,
@@ -202,6 +204,16 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
     tokens,
     mail: emailFlows,
     passwordMinLength: () => snapshots.current.config.accounts.password_min_length,
+  });
+
+  const secondFactors = buildSecondFactors({
+    store,
+    clock,
+    secret: deps.secret,
+    claims,
+    links,
+    audit,
+    snapshot: () => snapshots.current,
   });
 
   const metrics = new GatewayMetrics({
@@ -253,6 +265,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       csrfKey: new SigningKey(deps.secret, 'csrf'),
       deviceKey: new SigningKey(deps.secret, 'device'),
       proofKey: new SigningKey(deps.secret, 'password-proof'),
+      recentProofKey: new SigningKey(deps.secret, 'recent-proof'),
       flashSealer: new Sealer(deps.secret, 'token-flash'),
       accounts,
       emailFlows,
@@ -262,6 +275,11 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       jwks: () => assertions.jwks,
       availability: new StoreAvailability(store),
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
+      secondFactors: secondFactors.signIn,
+      totp: secondFactors.totp,
+      passkeys: secondFactors.passkeys,
+      recoveryCodes: secondFactors.recoveryCodes,
+      ownFactors: secondFactors.own,
     },
   });
   const gateDeps = {

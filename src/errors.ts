@@ -35,6 +35,16 @@ export const ERRORS = {
     title: 'Unauthorized',
     detail: 'The username or password is wrong.',
   },
+  invalid_second_factor: {
+    status: 401,
+    title: 'Unauthorized',
+    detail: 'That code, recovery code or passkey was not accepted.',
+  },
+  mfa_required: {
+    status: 401,
+    title: 'Unauthorized',
+    detail: 'This app asks for a second factor: complete it on the challenge page, then try again.',
+  },
   auth_required: {
     status: 401,
     title: 'Unauthorized',

@@ -14,6 +14,8 @@ import { type OutboxLog, OutboxSender } from './services/outbox.ts';
 export interface MailSide {
   mailer: Mailer;
   outbox: OutboxSender;
+  /** One-time links and notices (a recovery code was used). */
+  links: OneTimeLinks;
   accounts: EmailAccounts;
 }
 
@@ -52,5 +54,5 @@ export function buildMail(deps: {
     },
     () => outbox.kick(),
   );
-  return { mailer, outbox, accounts: new EmailAccounts(store, clock, links) };
+  return { mailer, outbox, links, accounts: new EmailAccounts(store, clock, links) };
 }

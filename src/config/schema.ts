@@ -145,6 +145,8 @@ export const RouteSchema = z.strictObject({
   websocket: z.boolean().default(true),
   timeout: duration.default(30_000),
   pass_authorization: z.boolean().default(false),
+  // Sessions must have passed a second factor; one that has not is sent to add it (step-up).
+  mfa: z.boolean().default(false),
 });
 
 // Codes and tokens travel between the gateway and the provider: https, except to this machine (development).
@@ -175,6 +177,8 @@ export const OidcSchema = z.strictObject({
   groups_claim: z.string().min(1).optional(),
   auto_provision: z.boolean().default(false),
   link_by_verified_email: z.boolean().default(false),
+  // The provider's own second factor counts as ours when its ID token's `amr` says one was used.
+  trust_mfa: z.boolean().default(false),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -249,6 +253,8 @@ export const ConfigSchema = z.strictObject({
       password_min_length: z.number().int().min(8).max(64).default(12),
       magic_link: z.boolean().default(true),
       require_verified_email: z.boolean().default(true),
+      // Who must have a second factor: nobody (anyone may add one), holders of any `gateway.*` claim, everyone.
+      second_factor: z.enum(['optional', 'required_for_admins', 'required']).default('optional'),
     })
     .prefault({}),
   mail: z

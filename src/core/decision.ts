@@ -2,6 +2,7 @@
 // forward-auth is asked about — gets, once its route is matched and its credentials are read. Pure: which outcome
 // follows from the route, the principal, its claims and what the client accepts. The entry points only render it.
 import { prefersHtml } from './accept.ts';
+import { hasSecondFactor } from './amr.ts';
 import { hasAllClaims } from './claims.ts';
 import type { Principal } from './principal.ts';
 import type { CompiledRoute } from './routes.ts';
@@ -23,6 +24,12 @@ export type Decision =
   | { kind: 'sign-in'; route: CompiledRoute; location: string; loginUrl: string; bearer: boolean }
   /** 401, with `WWW-Authenticate: Bearer` when the route takes tokens. */
   | { kind: 'challenge'; route: CompiledRoute; loginUrl: string; bearer: boolean }
+  /**
+   * A session without the second factor the route (or the operator) requires: browsers are sent to add it
+   * (303 to `location`), everything else gets 401 `mfa_required`. Checked before claims: what a one-factor
+   * session may reach is not even revealed by a 403.
+   */
+  | { kind: 'second-factor'; route: CompiledRoute; principal: Principal; location: string; browser: boolean }
   /** 403. `principal` is who was refused, when known (pages and the access log name them). */
   | { kind: 'forbidden'; route: CompiledRoute; principal: Principal }
   /** 404: no route, a route that takes no upgrades, or (authPath) the gateway's own paths, never proxied. */
@@ -94,7 +101,23 @@ export function authorized(
   a: Admitted,
   originOk: boolean,
   asserter: Asserter,
+  mfa: { required: boolean; target: TargetFacts; authPrefix: string; accept: string | undefined },
 ): Decision {
+  // API tokens are exempt: a token is issued by a signed-in person and names its own rights; requiring a
+  // second factor of a script would only push operators to open routes instead.
+  const { principal } = a;
+  if (
+    mfa.required &&
+    principal.method !== 'bearer' &&
+    !hasSecondFactor(principal.method, principal.secondFactor)
+  )
+    return {
+      kind: 'second-factor',
+      route,
+      principal,
+      location: loginUrl(mfa.target, mfa.authPrefix, '/mfa'),
+      browser: !route.api && prefersHtml(mfa.accept),
+    };
   if (!hasAllClaims(a.claims, route.require_claims))
     return { kind: 'forbidden', route, principal: a.principal };
   // A browser sends its cookies with a WebSocket opened by any site: a cookie-authenticated upgrade must come

@@ -13,7 +13,8 @@ export type KeyPurpose =
   | 'token-flash'
   | 'signing-keys'
   | 'setup-link'
-  | 'second-factor';
+  | 'second-factor'
+  | 'recent-proof';
 
 /** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

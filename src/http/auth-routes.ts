@@ -3,17 +3,20 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { codeForStatus } from '../errors.ts';
+import { PASSKEY_SCRIPT } from './assets/passkey-script.ts';
 import { csrfProblem } from './auth/csrf.ts';
 import { cookiesDroppedHere, refuseInsecureTransport } from './auth/plain-http.ts';
 import { authHeaders, sendFailure } from './auth/respond.ts';
 import { servePeople } from './failure.ts';
 import type { InFlight } from './in-flight.ts';
 import { accountPages } from './pages/account.ts';
+import { accountSecurityPages } from './pages/account-security.ts';
 import type { PagesDeps } from './pages/deps.ts';
 import { loginPages } from './pages/login.ts';
 import { logoutPages } from './pages/logout.ts';
 import { mailLinkPages } from './pages/mail-links.ts';
 import { mailRequestPages } from './pages/mail-requests.ts';
+import { mfaPages } from './pages/mfa.ts';
 import { newPasswordPages } from './pages/new-password.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { registerPages } from './pages/register.ts';
@@ -95,6 +98,11 @@ export async function authRoutes(
     reply.header('cache-control', 'public, max-age=86400').type('image/svg+xml');
     return request.hero.snapshot.style.icon;
   });
+  // The one script (passkeys); versioned URL like the stylesheet's.
+  app.get(`${prefix}/assets/passkey.js`, noCookies, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=86400').type('text/javascript; charset=utf-8');
+    return PASSKEY_SCRIPT;
+  });
   // Public keys for verifying X-Hero-Assertion; cacheable, they change only when keys rotate.
   app.get(`${prefix}/.well-known/jwks.json`, noCookies, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=300').type('application/json; charset=utf-8');
@@ -103,6 +111,8 @@ export async function authRoutes(
   loginPages(app, deps, prefix);
   logoutPages(app, deps, prefix);
   accountPages(app, deps, prefix);
+  accountSecurityPages(app, deps, prefix);
+  mfaPages(app, deps, prefix);
   setupPages(app, deps, prefix);
   statusPage(app, deps, prefix);
   registerPages(app, deps, prefix);

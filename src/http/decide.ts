@@ -106,6 +106,12 @@ export function decide(
           admitted,
           !upgrade || originAllowed(headers.origin, s, originAnyPort),
           deps.assertions,
+          {
+            required: route.mfa || config.accounts.second_factor === 'required',
+            target: s,
+            authPrefix: prefix,
+            accept: headers.accept,
+          },
         ),
   );
 }

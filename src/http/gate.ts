@@ -47,6 +47,11 @@ function render(
       if (d.bearer) reply.header('www-authenticate', 'Bearer realm="hero-gateway"');
       sendProblem(reply, 'auth_required', { login_url: d.loginUrl });
       return;
+    case 'second-factor':
+      s.principal = d.principal;
+      if (d.browser) reply.code(303).header('location', d.location).header('cache-control', 'no-store').send();
+      else sendProblem(reply, 'mfa_required', { mfa_url: d.location });
+      return;
     case 'forbidden':
       // Who was refused, for the page and the access log; a refused request is never forwarded.
       s.principal = d.principal;

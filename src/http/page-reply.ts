@@ -8,7 +8,7 @@ import { type Alert, type Branding, page } from './views/layout.ts';
 export function brandingOf(snapshot: Snapshot): Branding {
   const b = snapshot.config.branding;
   const { stylesheet, icon } = snapshot.auth;
-  return { title: b.title, logoUrl: b.logo_url, stylesheet, icon };
+  return { title: b.title, logoUrl: b.logo_url, stylesheet, icon, script: snapshot.auth.passkeyScript };
 }
 
 /**
@@ -29,6 +29,8 @@ export interface PageOptions {
   heading: string;
   alert?: Alert | null;
   wide?: boolean;
+  /** The page offers passkeys: it loads the gateway's passkey script, and its CSP allows that one script. */
+  passkeys?: boolean;
 }
 
 /** A page in the snapshot's branding; the caller has set the page headers (auth paths do so for every answer). */
@@ -52,5 +54,6 @@ export function sendPage(
   opts: PageOptions,
   content: SafeHtml,
 ): FastifyReply {
+  if (opts.passkeys) reply.header('content-security-policy', request.hero.snapshot.auth.cspWithScript);
   return sendBrandedPage(reply, request.hero.snapshot, status, opts, content);
 }

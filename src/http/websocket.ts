@@ -89,6 +89,7 @@ async function upgrade(
       'auth_required',
       d.bearer ? { 'WWW-Authenticate': 'Bearer realm="hero-gateway"' } : {},
     );
+  if (d.kind === 'second-factor') return refuse(socket, 'mfa_required');
   if (d.kind === 'forbidden') return refuse(socket, 'forbidden');
   const route = d.route;
   s.route = route;

@@ -32,7 +32,16 @@ export type AuditAction =
   | 'oidc.link'
   | 'oidc.provision_refused'
   | 'oidc.backchannel_logout'
-  | 'second_factor.reset';
+  | 'second_factor.reset'
+  | 'second_factor.add'
+  | 'second_factor.remove'
+  | 'second_factor.rename'
+  | 'second_factor.failure'
+  | 'second_factor.throttled'
+  | 'recovery_codes.regenerate'
+  | 'recovery_code.use'
+  | 'login.second_factor_pending'
+  | 'login.step_up';
 
 export interface AuditEvent {
   action: AuditAction;

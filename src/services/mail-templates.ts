@@ -7,12 +7,15 @@ export type MailTemplate =
   | 'reset_password'
   | 'magic_login'
   | 'invite'
-  | 'already_registered';
+  | 'already_registered'
+  | 'recovery_code_used';
 
 export interface MailData {
   /** The action link (built from public_url, never from a request's Host). */
   link: string;
   username?: string | undefined;
+  /** Recovery codes left (recovery_code_used). */
+  left?: number | undefined;
 }
 
 export interface Branding {
@@ -76,6 +79,18 @@ function parts(t: MailTemplate, d: MailData, title: string): Parts {
         ],
         button: 'Reset my password',
         footer: 'If it was not you, ignore this mail: nothing has changed.',
+      };
+    case 'recovery_code_used':
+      return {
+        subject: `A recovery code was used to sign in to ${title}`,
+        greeting: hi,
+        lines: [
+          `Someone signed in to your account with one of your recovery codes. ${d.left ?? 0} of them ${d.left === 1 ? 'is' : 'are'} left.`,
+          'If it was you, check your sign-in security: add a new authenticator or make new codes.',
+          'If it was not you, change your password now and make new recovery codes: someone has your password and your codes.',
+        ],
+        button: 'Check my sign-in security',
+        footer: 'Each recovery code works once.',
       };
   }
 }

@@ -41,6 +41,14 @@ export function attemptId(state: string): string {
   return hashToken(`attempt ${state}`).slice(0, 16);
 }
 
+// RFC 8176 values that name a factor beyond a password; `mfa` says so outright.
+const SECOND_FACTOR_AMR = new Set(['mfa', 'otp', 'hwk', 'swk', 'sc', 'sms', 'tel']);
+
+/** Whether an ID token's `amr` says the provider asked for more than a password. Anything malformed: no. */
+export function providerAskedForSecondFactor(amr: unknown): boolean {
+  return Array.isArray(amr) && amr.some((v) => typeof v === 'string' && SECOND_FACTOR_AMR.has(v));
+}
+
 export type CompleteOutcome =
   | {
       kind: 'ok';
@@ -51,6 +59,8 @@ export type CompleteOutcome =
       linked: boolean;
       /** What linking removed from an account nobody had confirmed (null: nothing was taken over). */
       reset: OwnershipReset | null;
+      /** The provider is trusted for second factors (`trust_mfa`) and its ID token says it asked for one. */
+      providerMfa: boolean;
     }
   /** Missing, malformed, unknown, used, expired, another provider's, or another browser's attempt. */
   | { kind: 'state_invalid'; detail: string }
@@ -202,6 +212,7 @@ export class OidcLogin {
       created: account.created,
       linked: account.linked,
       reset: account.reset,
+      providerMfa: config.trust_mfa && providerAskedForSecondFactor(signIn.claims.amr),
       session: {
         provider: providerId,
         subject: signIn.claims.sub,

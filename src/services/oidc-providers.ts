@@ -14,6 +14,8 @@ export interface OidcConfig {
   readonly groups_claim?: string | undefined;
   readonly auto_provision: boolean;
   readonly link_by_verified_email: boolean;
+  /** The provider's own second factor counts as ours when its ID token's `amr` says one was used. */
+  readonly trust_mfa: boolean;
 }
 
 export interface RetryPolicy {

@@ -16,3 +16,5 @@ await import('../features/oidc-lifecycle.test.ts');
 await import('../features/admin-api.test.ts');
 await import('../features/cli-admin.test.ts');
 await import('../features/second-factor-services.test.ts');
+await import('../features/second-factor.test.ts');
+await import('../features/passkeys-service.test.ts');

@@ -4,6 +4,7 @@ import type { Config } from '../../config/load.ts';
 import { isSecureContextHost } from '../../core/loopback.ts';
 import type { RouteTable } from '../../core/routes.ts';
 import { compileServedOrigins, type OriginCheck } from '../../core/safe-redirect.ts';
+import { PASSKEY_SCRIPT_VERSION } from '../assets/passkey-script.ts';
 
 export interface CookieSpec {
   name: string;
@@ -22,11 +23,18 @@ export interface AuthSettings {
    * named `<name>_<id>`, so tabs signing in at the same time never overwrite each other's.
    */
   oidcBinding: CookieSpec;
+  /** A sign-in waiting for its second factor (services/second-factor/sign-in.ts). */
+  mfaPending: CookieSpec;
+  /** This browser proved the password or a factor a few minutes ago: sign-in security may be changed. */
+  recentProof: CookieSpec;
   served: OriginCheck;
   csp: string;
+  /** The same, allowing the gateway's one script: only on pages that offer passkeys. */
+  cspWithScript: string;
   /** The asset URL with a version, so a branding change is never hidden by a cached stylesheet. */
   stylesheet: string;
   icon: string;
+  passkeyScript: string;
 }
 
 /**
@@ -63,30 +71,40 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
   const device = cookieSpec('hero_device', pub, undefined);
   const passwordProof = cookieSpec('hero_password_proof', pub, undefined);
   const oidcBinding = cookieSpec('hero_oidc', pub, undefined);
+  const mfaPending = cookieSpec('hero_mfa', pub, undefined);
+  const recentProof = cookieSpec('hero_recent_proof', pub, undefined);
   const served = compileServedOrigins(config.server.public_url, table.routes);
   // After a sign-in form, the redirect may go to another origin the gateway serves; browsers apply
   // form-action to that redirect too.
   const formTargets = table.routes.filter((r) => r.hostRank < 2).map((r) => `${pub.protocol}//${r.host}`);
   const logo = config.branding.logo_url ? logoSource(config.branding.logo_url) : null;
-  // No script at all; forms may only post to this origin; nothing may frame the pages (clickjacking).
-  const csp = [
+  // No script (but passkey.js where passkeys are offered); forms may only post to this origin; nothing may
+  // frame the pages (clickjacking).
+  const directives = [
     "default-src 'none'",
     "style-src 'self'",
     `img-src 'self'${logo ? ` ${logo}` : ''}`,
     ["form-action 'self'", ...new Set(formTargets)].join(' '),
     "frame-ancestors 'none'",
     "base-uri 'none'",
-  ].join('; ');
+  ];
+  const csp = directives.join('; ');
+  // WebAuthn has no form-only API: passkey pages run passkey.js, served by the gateway, and nothing else.
+  const cspWithScript = [...directives, "script-src 'self'"].join('; ');
   return {
     session,
     csrf,
     device,
     passwordProof,
     oidcBinding,
+    mfaPending,
+    recentProof,
     served,
     csp,
+    cspWithScript,
     stylesheet: `${config.server.auth_prefix}/assets/style.css?v=${styleVersion}`,
     icon: `${config.server.auth_prefix}/assets/icon.svg?v=${styleVersion}`,
+    passkeyScript: `${config.server.auth_prefix}/assets/passkey.js?v=${PASSKEY_SCRIPT_VERSION}`,
   };
 }
 

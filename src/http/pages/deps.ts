@@ -14,6 +14,11 @@ import type { PasswordLogin } from '../../services/login.ts';
 import type { OidcLogin } from '../../services/oidc-login.ts';
 import type { OidcProviders } from '../../services/oidc-providers.ts';
 import type { StoreAvailability } from '../../services/readiness.ts';
+import type { OwnFactors } from '../../services/second-factor/own-factors.ts';
+import type { Passkeys } from '../../services/second-factor/passkeys.ts';
+import type { RecoveryCodes } from '../../services/second-factor/recovery-codes.ts';
+import type { SecondFactorSignIn } from '../../services/second-factor/sign-in.ts';
+import type { TotpFactors } from '../../services/second-factor/totp.ts';
 import type { SessionService } from '../../services/sessions.ts';
 import type { FirstRunSetup } from '../../services/setup.ts';
 import type { MailThrottle, MemoryThrottle } from '../../services/throttle.ts';
@@ -30,6 +35,8 @@ export interface PagesDeps {
   deviceKey: SigningKey;
   /** Signs the password-proof cookie (this browser set or proved an unconfirmed account's password). */
   proofKey: SigningKey;
+  /** Signs the recent-proof cookie (pages/recent-proof.ts). */
+  recentProofKey: SigningKey;
   /** Seals a new API token between the create POST and the GET that shows it once (pages/token-flash.ts). */
   flashSealer: Sealer;
   /** Account changes from the account page: password, sessions, tokens (each checked and audited there). */
@@ -43,6 +50,14 @@ export interface PagesDeps {
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
   /** The public keys of X-Hero-Assertion. */
   jwks: () => { keys: object[] };
+  /** The second step of a sign-in: whether one is needed, the held sign-in, checking codes and passkeys. */
+  secondFactors: SecondFactorSignIn;
+  /** Setting up and checking second factors: authenticator apps, passkeys, recovery codes. */
+  totp: TotpFactors;
+  passkeys: Passkeys;
+  recoveryCodes: RecoveryCodes;
+  /** A person's own changes to their factors (account → sign-in security, and enrolment at sign-in). */
+  ownFactors: OwnFactors;
   /** Whether the store answers (the sign-in page says so when it does not). */
   availability: StoreAvailability;
 }

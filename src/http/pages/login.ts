@@ -1,6 +1,7 @@
 // GET/POST /auth/login: the password sign-in page.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
+import { hasSecondFactor } from '../../core/amr.ts';
 import { readCookie } from '../../core/cookies.ts';
 import { acceptsSession, type CompiledRoute } from '../../core/routes.ts';
 import type { ErrorCode } from '../../errors.ts';
@@ -118,6 +119,18 @@ export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: st
     // Signed in already: on to the app, unless the app needs a provider this session did not come from
     // (sending the browser back would only bring it here again, in a loop).
     const route = targetRoute(request.hero, returnTo);
+    // Signed in, but the app asks for a second factor this session lacks (nginx's forward-auth sends every
+    // 401 here): on to the challenge, not back to the app (a loop).
+    if (
+      active &&
+      route &&
+      (route.mfa || request.hero.snapshot.config.accounts.second_factor === 'required') &&
+      !hasSecondFactor(active.session.authMethod, active.session.secondFactor)
+    )
+      return reply
+        .code(303)
+        .header('location', `${prefix}/mfa?return_to=${encodeURIComponent(returnTo)}`)
+        .send();
     if (
       active &&
       (providersOnly(route) === null || acceptsSession(route as CompiledRoute, active.session.authMethod))
@@ -203,8 +216,14 @@ export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: st
       case 'ok':
         break;
     }
-    await signIn(request, reply, deps, result.user, 'password');
-    reply.code(303).header('location', returnTarget(s, returnTo || null));
-    return reply.send();
+    const next = await signIn(
+      request,
+      reply,
+      deps,
+      result.user,
+      'password',
+      returnTarget(s, returnTo || null),
+    );
+    return reply.code(303).header('location', next).send();
   });
 }

@@ -61,11 +61,11 @@ export function mailLinkPages(app: FastifyInstance, deps: MailLinkPageDeps, pref
       : null;
     if (!done) return gone(request, reply);
     if (done.reset) auditTakeover(request, deps, done.user, done.reset, 'magic_link');
-    await signIn(request, reply, deps, done.user, 'magic_link');
     // Taken over: the account has no password now; offer to choose one before going on.
-    const next = done.reset
+    const after = done.reset
       ? newPasswordStep(prefix, done.returnTo)
       : returnTarget(request.hero, done.returnTo || null);
+    const next = await signIn(request, reply, deps, done.user, 'magic_link', after);
     return reply.code(303).header('location', next).send();
   });
 
@@ -145,8 +145,8 @@ export function mailLinkPages(app: FastifyInstance, deps: MailLinkPageDeps, pref
         ip: request.hero.clientIp,
       });
       if (purpose === 'invite') {
-        await signIn(request, reply, deps, user, 'password');
-        return reply.code(303).header('location', `${prefix}/account`).send();
+        const next = await signIn(request, reply, deps, user, 'password', `${prefix}/account`);
+        return reply.code(303).header('location', next).send();
       }
       // Every session ended with the old password; sign in again with the new one.
       return reply.code(303).header('location', `${prefix}/login?done=reset`).send();

@@ -98,7 +98,16 @@ export function oidcPages(app: FastifyInstance, deps: OidcPageDeps, prefix: stri
     const outcome = await login.complete(id, callback, binding);
     if (outcome.kind === 'ok') {
       if (outcome.reset) auditTakeover(request, deps, outcome.user, outcome.reset, `oidc:${id}`);
-      await signIn(request, reply, deps, outcome.user, `oidc:${id}`, outcome.session);
+      // return_to was checked when the attempt began; checked again now, against the config of today.
+      const next = await signIn(
+        request,
+        reply,
+        deps,
+        outcome.user,
+        `oidc:${id}`,
+        returnTarget(s, outcome.returnTo),
+        { oidc: outcome.session, secondFactor: outcome.providerMfa ? 'provider' : null },
+      );
       if (outcome.created || outcome.linked)
         deps.audit.record({
           action: outcome.created ? 'register' : 'oidc.link',
@@ -106,8 +115,7 @@ export function oidcPages(app: FastifyInstance, deps: OidcPageDeps, prefix: stri
           ip: s.clientIp,
           detail: { provider: id },
         });
-      // return_to was checked when the attempt began; checked again now, against the config of today.
-      return reply.code(303).header('location', returnTarget(s, outcome.returnTo)).send();
+      return reply.code(303).header('location', next).send();
     }
     if (outcome.kind === 'unknown') return sendProblem(reply, 'not_found');
     return refuse(request, reply, id, outcome);

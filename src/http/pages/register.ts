@@ -97,8 +97,8 @@ export function registerPages(app: FastifyInstance, deps: RegisterPageDeps, pref
         actor: result.value.user.username,
         ip: request.hero.clientIp,
       });
-      await signIn(request, reply, deps, result.value.user, 'password');
-      return reply.code(303).header('location', `${prefix}/account`).send();
+      const next = await signIn(request, reply, deps, result.value.user, 'password', `${prefix}/account`);
+      return reply.code(303).header('location', next).send();
     }
 
     const wait = await deps.mailThrottle.hit(request.hero.clientIp, canonicalEmail(email));

@@ -81,8 +81,7 @@ export function setupPages(app: FastifyInstance, deps: SetupPageDeps, prefix: st
       target: user.username,
       ip: request.hero.clientIp,
     });
-    await signIn(request, reply, deps, user, 'password');
-    reply.code(303).header('location', `${prefix}/account`);
-    return reply.send();
+    const next = await signIn(request, reply, deps, user, 'password', `${prefix}/account`);
+    return reply.code(303).header('location', next).send();
   });
 }

@@ -146,9 +146,9 @@ export function verifyAddressPages(app: FastifyInstance, deps: VerifyAddressPage
       detail: { password_kept: reset === null, because: outcome.kept ?? 'takeover' },
     });
     if (reset) auditTakeover(request, deps, user, reset, 'verify');
-    await signIn(request, reply, deps, user, 'magic_link');
     // Taken over: the account has no password now; offer to choose one before going on.
-    const next = reset ? newPasswordStep(prefix, returnTo) : returnTarget(s, returnTo || null);
+    const after = reset ? newPasswordStep(prefix, returnTo) : returnTarget(s, returnTo || null);
+    const next = await signIn(request, reply, deps, user, 'magic_link', after);
     return reply.code(303).header('location', next).send();
   });
 }

@@ -13,8 +13,14 @@ export function field(opts: {
   hint?: string;
   invalid?: boolean;
   autofocus?: boolean;
+  /** Defaults to `f-<name>`; give one when a page holds the same field in several forms. */
+  id?: string;
+  /** For codes: the keyboard to show, the format the browser checks before sending, and a length cap. */
+  inputmode?: 'numeric';
+  pattern?: string;
+  maxlength?: number;
 }): SafeHtml {
-  const id = `f-${opts.name}`;
+  const id = opts.id ?? `f-${opts.name}`;
   const described = [opts.hint ? `${id}-hint` : '', opts.invalid ? 'page-alert' : '']
     .filter(Boolean)
     .join(' ');
@@ -23,6 +29,8 @@ export function field(opts: {
     opts.value ? html` value="${opts.value}"` : ''
   }${opts.autofocus ? html` autofocus` : ''}${opts.invalid ? html` aria-invalid="true"` : ''}${
     described ? html` aria-describedby="${described}"` : ''
+  }${opts.inputmode ? html` inputmode="${opts.inputmode}"` : ''}${opts.pattern ? html` pattern="${opts.pattern}"` : ''}${
+    opts.maxlength ? html` maxlength="${opts.maxlength}"` : ''
   }>
 ${opts.hint ? html`<p class="hint" id="${id}-hint">${opts.hint}</p>` : ''}`;
 }

@@ -6,6 +6,8 @@ export interface Branding {
   logoUrl?: string | undefined;
   stylesheet: string;
   icon: string;
+  /** The passkey script's URL, loaded only by pages that offer passkeys. */
+  script: string;
 }
 
 export interface Alert {
@@ -15,7 +17,7 @@ export interface Alert {
 
 export function page(
   b: Branding,
-  opts: { heading: string; alert?: Alert | null | undefined; wide?: boolean },
+  opts: { heading: string; alert?: Alert | null | undefined; wide?: boolean; passkeys?: boolean },
   content: SafeHtml,
 ): string {
   const alert = opts.alert
@@ -29,7 +31,12 @@ export function page(
 <title>${opts.heading} · ${b.title}</title>
 <link rel="stylesheet" href="${b.stylesheet}">
 <link rel="icon" href="${b.icon}" type="image/svg+xml">
-</head>
+${
+  opts.passkeys
+    ? html`<script src="${b.script}" defer></script>
+`
+    : ''
+}</head>
 <body>
 <main${opts.wide ? html` class="wide"` : ''} aria-labelledby="page-title">
 <div class="brand">${b.logoUrl ? html`<img src="${b.logoUrl}" alt="">` : ''}<span>${b.title}</span></div>

@@ -145,6 +145,8 @@ ${field({ name: 'confirm_password', label: 'Repeat the new password', type: 'pas
   return html`<p>Signed in as <strong>${a.user.username}</strong> (${a.user.email}).</p>
 ${a.hasPassword && via ? html`<p class="meta">You can also sign in with ${via}.</p>` : ''}
 ${password}
+<h2 id="security-heading">Sign-in security</h2>
+<p>A second step after your password: an authenticator app, a passkey or a security key, and recovery codes. <a href="${a.prefix}/account/security">Manage sign-in security</a></p>
 <h2 id="sessions-heading">Sessions</h2>
 <table class="rows" aria-labelledby="sessions-heading">
 <thead><tr><th scope="col">Browser and address</th><th scope="col">Signed in</th><th scope="col">Last active</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>

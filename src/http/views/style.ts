@@ -65,6 +65,26 @@ form.create>.expires{grid-column:2}
 form.create select{width:100%;min-width:12rem;padding:.6rem .6rem}
 form.create>button{justify-self:start;margin-top:1.25rem}
 .new-token input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
+[hidden]{display:none!important}
+details{margin-top:1.5rem}
+summary{cursor:pointer;font-weight:600}
+summary:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+.or{display:flex;align-items:center;gap:.75rem;margin:1.5rem 0 0}
+.or::before,.or::after{content:"";flex:1;border-top:1px solid var(--border)}
+form.stack .actions>button{flex:1}
+.passkey-status:empty{margin:0}
+ol.steps{margin:1.25rem 0 0;padding-left:1.5rem}
+ol.steps>li{padding-left:.25rem;margin-bottom:1.5rem}
+ol.steps>li::marker{font-weight:600}
+ol.steps>li>p:first-child{margin-top:0}
+.qr{display:block;width:100%;max-width:15rem;height:auto;border:1px solid var(--border);forced-color-adjust:none}
+code.secret,ol.recovery-codes{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1rem}
+code.secret{user-select:all;word-spacing:.25em}
+ol.recovery-codes{display:grid;grid-template-columns:repeat(2,max-content);gap:.5rem 3rem;margin:1.25rem 0;padding-left:2rem}
+ol.recovery-codes code{font:inherit}
+details.rename{margin-top:.3rem;font-size:.875rem}
+details.rename summary{font-weight:400}
+td details.rename form>button{margin-top:.5rem}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:40rem){table.rows,table.rows tbody,table.rows tr,table.rows td{display:block;width:auto}
 table.rows thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

@@ -60,6 +60,15 @@ export class TotpFactors {
     return { factor, secret, uri: totp(secret, this.#issuer(), user.username).toString() };
   }
 
+  /** An enrolment not finished yet, shown again (a wrong first code); null for anything else. */
+  async unfinished(user: User, factorId: string): Promise<TotpEnrolment | null> {
+    const factor = await this.#store.secondFactors.byId(factorId);
+    if (!factor?.totp || factor.userId !== user.id || factor.confirmedAt !== null) return null;
+    const secret = this.#sealer.open(factor.totp.sealedSecret);
+    if (typeof secret !== 'string') return null;
+    return { factor, secret, uri: totp(secret, this.#issuer(), user.username).toString() };
+  }
+
   /**
    * Finishes an enrolment with a right code. The code's step is used up too: the code that confirmed the app
    * cannot also pass a challenge.
