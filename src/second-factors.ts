@@ -1,6 +1,7 @@
 // The second-factor side of the gateway, built once: authenticator apps, passkeys, recovery codes, the second
 // step of a sign-in, and a person's own changes to them.
 import type { Config } from './config/load.ts';
+import { SigningKey } from './crypto/keys.ts';
 import { Sealer } from './crypto/sealed.ts';
 import { relyingParty } from './http/auth/relying-party.ts';
 import type { Snapshot } from './http/snapshot.ts';
@@ -37,6 +38,7 @@ export function buildSecondFactors(deps: {
     store,
     clock,
     rp: () => relyingParty(deps.snapshot().config, deps.snapshot().table),
+    key: new SigningKey(deps.secret, 'webauthn-challenge'),
   });
   const signIn = new SecondFactorSignIn({
     store,

@@ -14,7 +14,8 @@ export type KeyPurpose =
   | 'signing-keys'
   | 'setup-link'
   | 'second-factor'
-  | 'recent-proof';
+  | 'recent-proof'
+  | 'webauthn-challenge';
 
 /** 32 bytes for one purpose, derived from the server secret with HKDF-SHA256. */
 export function deriveKey(secret: string, purpose: KeyPurpose): Buffer {

@@ -18,6 +18,7 @@ import { mailLinkPages } from './pages/mail-links.ts';
 import { mailRequestPages } from './pages/mail-requests.ts';
 import { mfaPages } from './pages/mfa.ts';
 import { newPasswordPages } from './pages/new-password.ts';
+import { passkeySignInPage } from './pages/passkey-sign-in.ts';
 import { oidcPages } from './pages/oidc.ts';
 import { registerPages } from './pages/register.ts';
 import { setupPages } from './pages/setup.ts';
@@ -113,6 +114,7 @@ export async function authRoutes(
   accountPages(app, deps, prefix);
   accountSecurityPages(app, deps, prefix);
   mfaPages(app, deps, prefix);
+  passkeySignInPage(app, deps, prefix);
   setupPages(app, deps, prefix);
   statusPage(app, deps, prefix);
   registerPages(app, deps, prefix);

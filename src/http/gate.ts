@@ -49,7 +49,8 @@ function render(
       return;
     case 'second-factor':
       s.principal = d.principal;
-      if (d.browser) reply.code(303).header('location', d.location).header('cache-control', 'no-store').send();
+      if (d.browser)
+        reply.code(303).header('location', d.location).header('cache-control', 'no-store').send();
       else sendProblem(reply, 'mfa_required', { mfa_url: d.location });
       return;
     case 'forbidden':

@@ -9,6 +9,7 @@ import type {
   PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { SigningKey } from '../../src/crypto/keys.ts';
 import type { User } from '../../src/ports/store.ts';
 import { Passkeys, type RelyingParty } from '../../src/services/second-factor/passkeys.ts';
 import { createUser } from '../../src/services/users.ts';
@@ -130,7 +131,12 @@ describe('passkeys: the use case', () => {
 
   before(async () => {
     gw = await startGateway('', { clock });
-    passkeys = new Passkeys({ store: gw.store, clock, rp: () => RP });
+    passkeys = new Passkeys({
+      store: gw.store,
+      clock,
+      rp: () => RP,
+      key: new SigningKey('test secret of enough length for hkdf', 'webauthn-challenge'),
+    });
     ada = await createUser(gw.store, { username: 'ada', email: 'ada@example.com', emailVerified: true });
     bob = await createUser(gw.store, { username: 'bob', email: 'bob@example.com', emailVerified: true });
   });

@@ -14,7 +14,9 @@ import { returnTarget, targetRoute } from '../auth/return-target.ts';
 import { currentSession } from '../auth/session-cookie.ts';
 import { sendProblem } from '../problem.ts';
 import { loginForm } from '../views/pages.ts';
+import { passkeySignIn } from '../views/second-factor-pages.ts';
 import type { PagesDeps } from './deps.ts';
+import { passkeyOptions } from './passkey-offer.ts';
 import { setPasswordProof } from './password-proof.ts';
 import { type SignInDeps, signIn } from './sign-in.ts';
 
@@ -31,6 +33,7 @@ export type LoginPageDeps = Pick<
   | 'login'
   | 'mailThrottle'
   | 'oidc'
+  | 'passkeys'
   | 'proofKey'
   | 'sessions'
   | 'signInMetric'
@@ -42,7 +45,7 @@ function providersOnly(route: CompiledRoute | null): readonly string[] | null {
   return route && !route.auth.includes('local') && route.auth.includes('oauth') ? route.providers : null;
 }
 
-function renderLogin(
+async function renderLogin(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: LoginPageDeps,
@@ -50,7 +53,7 @@ function renderLogin(
   returnTo: string,
   failure: ErrorCode | null,
   opts: { text?: string; ok?: string | undefined; username?: string } = {},
-): FastifyReply {
+): Promise<FastifyReply> {
   const { text, ok } = opts;
   if (failure && !prefersHtml(request.headers.accept)) return sendProblem(reply, failure);
   const { server, accounts } = request.hero.snapshot.config;
@@ -85,25 +88,40 @@ function renderLogin(
     : ok
       ? { kind: 'ok' as const, text: ok }
       : null;
+  const csrf = csrfToken(request, reply, deps.csrfKey);
+  // Only where a passkey could work here (this origin is the relying party's) and nothing restricts the app
+  // to identity providers; a store fault leaves the page without it rather than without a page.
+  const options =
+    only === null && failure !== 'store_unavailable'
+      ? await passkeyOptions(request, deps.passkeys, null).catch(() => null)
+      : null;
   return sendPage(
     request,
     reply,
     status,
-    { heading: 'Sign in', alert },
+    { heading: 'Sign in', alert, passkeys: options !== null },
     loginForm({
       action: `${prefix}/login`,
-      csrf: csrfToken(request, reply, deps.csrfKey),
+      csrf,
+      ...(options === null
+        ? {}
+        : { passkey: passkeySignIn({ action: `${prefix}/passkey`, csrf, options, returnTo }) }),
       returnTo,
       // Typed again after a refusal is a chore; the username is no secret to the one who typed it (escaped,
       // and cut to the longest address). Never the password.
       username: (opts.username ?? '').slice(0, 254),
       // Nothing typed was wrong when the service itself is unavailable.
-      invalid: failure !== null && failure !== 'store_unavailable',
+      invalid: failure !== null && failure !== 'store_unavailable' && failure !== 'invalid_second_factor',
       password: only === null,
       alternatives: { buttons, links },
     }),
   );
 }
+
+/** Why the last try failed, when another page sent the browser back here. */
+const FAILED: Record<string, string> = {
+  passkey: 'That passkey was not accepted. Try again, or sign in with your password.',
+};
 
 const DONE: Record<string, string> = {
   reset: 'Your password was changed and every session ended. Sign in with the new password.',
@@ -145,6 +163,11 @@ export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: st
         text: 'Sign-in is temporarily unavailable: the gateway cannot reach its account store. Try again in a minute.',
       });
     const done = typeof query.done === 'string' ? DONE[query.done] : undefined;
+    const failed = typeof query.failed === 'string' ? FAILED[query.failed] : undefined;
+    if (failed)
+      return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, 'invalid_second_factor', {
+        text: failed,
+      });
     return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, null, { ok: done });
   });
 

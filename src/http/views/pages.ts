@@ -29,6 +29,8 @@ export function loginForm(a: {
   /** False where the app asked for needs an identity provider: only its buttons are offered. */
   password: boolean;
   alternatives: LoginAlternatives;
+  /** "Sign in with a passkey", where this page's origin can use them. */
+  passkey?: SafeHtml;
 }): SafeHtml {
   const form = a.password
     ? html`<form method="post" action="${a.action}" class="stack" novalidate>
@@ -39,7 +41,7 @@ ${field({ name: 'password', label: 'Password', type: 'password', autocomplete: '
 <button type="submit">Sign in</button>
 </form>`
     : html`<p>This app asks you to sign in with one of these accounts.</p>`;
-  return html`${form}
+  return html`${form}${a.password && a.passkey ? a.passkey : ''}
 <div class="alternatives">${a.alternatives.buttons.map(alternative)}</div>
 ${a.alternatives.links.length ? html`<p class="meta">${a.alternatives.links.map((l, i) => html`${i ? ' · ' : ''}<a href="${l.href}">${l.label}</a>`)}</p>` : ''}`;
 }

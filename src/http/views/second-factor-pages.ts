@@ -72,6 +72,12 @@ ${returnToField(a.returnTo)}
 </form>`;
 }
 
+/** "Sign in with a passkey" under the password form: the passkey alone, no username typed. */
+export function passkeySignIn(a: { action: string; csrf: string; options: string; returnTo: string }): SafeHtml {
+  return html`<p class="hint or">or</p>
+${passkeyForm({ mode: 'authenticate', action: a.action, csrf: a.csrf, options: a.options, returnTo: a.returnTo, button: 'Sign in with a passkey', stack: true })}`;
+}
+
 function cancelForm(a: { action: string; csrf: string }): SafeHtml {
   return html`<form method="post" action="${a.action}" class="cancel">
 ${csrfField(a.csrf)}

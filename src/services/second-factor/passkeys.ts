@@ -1,7 +1,9 @@
 // Passkeys and security keys (WebAuthn): registering one, and checking an assertion either as the second factor
-// of a known user or as a sign-in of its own ("Sign in with a passkey"). Each challenge is a one-time token: it
-// works for one response, once, within five minutes, for the ceremony and the user it was made for. Whatever a
-// client sends that does not check out is a null, never an exception: the caller audits and answers.
+// of a known user or as a sign-in of its own ("Sign in with a passkey"). Each challenge works for one response,
+// once, within five minutes, for the ceremony and the user it was made for. It is signed, not stored, when
+// handed out — showing the sign-in page writes nothing, so it cannot be used to fill the store — and stored as
+// used (a one-time token, its hash only) when answered, so a second answer is refused. Whatever a client sends
+// that does not check out is a null, never an exception: the caller audits and answers.
 import {
   type AuthenticationResponseJSON,
   type CredentialDeviceType,
@@ -14,15 +16,10 @@ import {
   verifyRegistrationResponse,
 } from '@simplewebauthn/server';
 import { isoBase64URL, isoUint8Array } from '@simplewebauthn/server/helpers';
-import { hashToken } from '../../crypto/tokens.ts';
+import type { SigningKey } from '../../crypto/keys.ts';
+import { hashToken, randomSecret } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import {
-  type OneTimeToken,
-  type SecondFactor,
-  type Store,
-  StoreConflictError,
-  type User,
-} from '../../ports/store.ts';
+import { type SecondFactor, type Store, StoreConflictError, type User } from '../../ports/store.ts';
 
 export interface RelyingParty {
   /** The RP ID: a host name the pages' origins are on (or end in). */
@@ -102,11 +99,13 @@ export class Passkeys {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #rp: () => RelyingParty;
+  readonly #key: SigningKey;
 
-  constructor(deps: { store: Store; clock: Clock; rp: () => RelyingParty }) {
+  constructor(deps: { store: Store; clock: Clock; rp: () => RelyingParty; key: SigningKey }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#rp = deps.rp;
+    this.#key = deps.key;
   }
 
   /** What `navigator.credentials.create()` needs to make a new credential for the user. */
@@ -125,8 +124,8 @@ export class Passkeys {
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
       supportedAlgorithmIDs: ALGORITHMS,
       timeout: CEREMONY_MS,
+      challenge: this.#challenge('register', user.id),
     });
-    await this.#remember(options.challenge, 'register', user.id);
     return options;
   }
 
@@ -143,8 +142,8 @@ export class Passkeys {
       ...(user ? { allowCredentials: await this.#credentials(user.id) } : {}),
       userVerification: user ? 'preferred' : 'required',
       timeout: CEREMONY_MS,
+      challenge: this.#challenge('authenticate', user?.id ?? null),
     });
-    await this.#remember(options.challenge, 'authenticate', user?.id ?? null);
     return options;
   }
 
@@ -269,27 +268,41 @@ export class Passkeys {
     );
   }
 
-  /** Keeps a challenge handed out, as a one-time token (its hash only, like every token at rest). */
-  async #remember(challenge: string, ceremony: Ceremony, userId: string | null): Promise<void> {
-    await this.#store.oneTimeTokens.create({
-      tokenHash: hashToken(challenge),
-      purpose: 'webauthn_challenge',
-      userId,
-      email: null,
-      payload: { ceremony },
-      expiresAt: this.#clock.now() + CEREMONY_MS,
-    });
+  /** A new challenge (the library sends its UTF-8 bytes): what it is for, when it was made, a nonce, signed. */
+  #challenge(ceremony: Ceremony, userId: string | null): string {
+    const body = `${ceremony}.${userId ?? ''}.${this.#clock.now().toString(36)}.${randomSecret(16)}`;
+    return `${body}.${this.#key.sign(body)}`;
   }
 
-  /** The challenge's token, used up in one store statement, if it was made for this ceremony. */
-  async #consume(challenge: string, ceremony: Ceremony): Promise<OneTimeToken | null> {
-    const token = await this.#store.oneTimeTokens.consume(
-      hashToken(challenge),
-      'webauthn_challenge',
-      this.#clock.now(),
-    );
+  /**
+   * The challenge's facts if we made it, for this ceremony, less than five minutes ago, and it was not answered
+   * before — recorded as answered now, in one store statement (a second answer meets the stored hash).
+   */
+  async #consume(challenge: string, ceremony: Ceremony): Promise<{ userId: string | null } | null> {
+    if (!isoBase64URL.isBase64URL(challenge)) return null;
+    const parts = isoBase64URL.toUTF8String(challenge).split('.');
+    if (parts.length !== 5) return null;
+    const [kind, userId, issued, nonce, mac] = parts as [string, string, string, string, string];
+    if (!this.#key.verify(`${kind}.${userId}.${issued}.${nonce}`, mac)) return null;
     // A registration challenge cannot answer a sign-in, nor the reverse.
-    return token?.payload?.ceremony === ceremony ? token : null;
+    if (kind !== ceremony) return null;
+    const issuedAt = Number.parseInt(issued, 36);
+    const now = this.#clock.now();
+    if (!Number.isSafeInteger(issuedAt) || issuedAt > now || now - issuedAt > CEREMONY_MS) return null;
+    try {
+      await this.#store.oneTimeTokens.create({
+        tokenHash: hashToken(challenge),
+        purpose: 'webauthn_challenge',
+        userId: userId || null,
+        email: null,
+        payload: { ceremony },
+        expiresAt: issuedAt + CEREMONY_MS,
+      });
+    } catch (err) {
+      if (err instanceof StoreConflictError) return null;
+      throw err;
+    }
+    return { userId: userId || null };
   }
 }
 

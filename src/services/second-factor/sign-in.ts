@@ -180,6 +180,27 @@ export class SecondFactorSignIn {
   }
 
   /**
+   * "Sign in with a passkey": the passkey names the account and is both factors (it verified the user). Counted
+   * per network, like a password guess; a disabled account's passkey signs no one in.
+   */
+  async passkeySignIn(
+    response: string,
+    ip: string,
+  ): Promise<{ kind: 'ok'; user: User } | { kind: 'failed' } | { kind: 'throttled'; retryAfterMs: number }> {
+    const now = this.#d.clock.now();
+    const key = `mfa-ip:${throttleNetwork(ip)}`;
+    const wait = await this.#d.store.throttles.charge(
+      [{ key, next: (prev) => nextThrottleState(prev, now, CODE_POLICIES.ip) }],
+      now,
+    );
+    if (wait > 0) return { kind: 'throttled', retryAfterMs: wait };
+    const use = await this.#d.passkeys.verifyAuthentication(response, null);
+    const user = use ? await this.#d.store.users.byId(use.factor.userId) : null;
+    if (!user || user.disabledAt !== null) return { kind: 'failed' };
+    return { kind: 'ok', user };
+  }
+
+  /**
    * Counts the attempt before checking it (parallel guesses are counted as they arrive), per account and per
    * network; a right answer clears the account's count.
    */
