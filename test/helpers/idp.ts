@@ -15,6 +15,8 @@ export interface TestIdp {
   port: number;
   /** Claims of each account, by account id (the `sub`); change them between sign-ins. */
   accounts: Map<string, AccountClaims>;
+  /** The `amr` the provider states in the ID token of each account's next sign-ins (none when absent). */
+  amr: Map<string, string[]>;
   /**
    * Starts answering, for these clients. `anyName`: a name not in `accounts` signs in too, as
    * `<name>@example.com` (confirmed) in the group "demo" — the demo's provider.
@@ -82,6 +84,7 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
   const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
   const accounts = new Map<string, AccountClaims>();
+  const amr = new Map<string, string[]>();
   const backchannel: string[] = [];
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
@@ -91,6 +94,7 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
     issuer,
     port,
     accounts,
+    amr,
     backchannel,
     get provider() {
       if (!provider) throw new Error('configure() the provider first');
@@ -103,7 +107,9 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
         cookies: { keys: ['test-cookie-key-for-the-provider'] },
         scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
         claims: {
-          openid: ['sub'],
+          // `amr` with the openid scope: in every ID token whose sign-in named its methods (see
+          // interactionFinished), as Keycloak, Okta and Entra ID send it without being asked.
+          openid: ['sub', 'amr'],
           email: ['email', 'email_verified'],
           profile: ['preferred_username', 'name'],
           groups: ['groups'],
@@ -168,6 +174,19 @@ export async function startIdp(opts: { port?: number } = {}): Promise<TestIdp> {
         console.warn = warn;
         console.info = info;
       }
+      // The development sign-in pages state no authentication methods: a test names them per account, as a
+      // provider that asked for a second factor would.
+      const finished = provider.interactionFinished.bind(provider);
+      provider.interactionFinished = (req, res, result, options) => {
+        const { login } = result;
+        const methods = login ? amr.get(login.accountId) : undefined;
+        return finished(
+          req,
+          res,
+          login && methods ? { ...result, login: { ...login, amr: methods } } : result,
+          options,
+        );
+      };
       provider.on('backchannel.success', () => backchannel.push('ok'));
       provider.on('backchannel.error', (_ctx: unknown, err: Error) => backchannel.push(String(err?.message)));
       handler = provider.callback();

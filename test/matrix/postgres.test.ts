@@ -18,3 +18,4 @@ await import('../features/cli-admin.test.ts');
 await import('../features/second-factor-services.test.ts');
 await import('../features/second-factor.test.ts');
 await import('../features/passkeys-service.test.ts');
+await import('../features/second-factor-oidc.test.ts');
