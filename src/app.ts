@@ -275,6 +275,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<Gateway> {
       jwks: () => assertions.jwks,
       availability: new StoreAvailability(store),
       signInMetric: (method, outcome) => metrics.signIn(method, outcome),
+      secondFactorMetrics: {
+        enrolled: (kind) => metrics.secondFactorEnrolled(kind),
+        challenge: (factor, outcome) => metrics.secondFactorChallenge(factor, outcome),
+      },
       secondFactors: secondFactors.signIn,
       totp: secondFactors.totp,
       passkeys: secondFactors.passkeys,

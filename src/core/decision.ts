@@ -133,3 +133,11 @@ export function authorized(
     consumedAuthorization: a.consumedAuthorization,
   };
 }
+
+/**
+ * What a renderer answers to a kind of decision it has no branch for — none, as long as the type check passes
+ * (`d` is `never` then). Refused: a kind added later must never pass by default.
+ */
+export function unrendered(_d: never): 'forbidden' {
+  return 'forbidden';
+}

@@ -4,6 +4,7 @@
 // cannot pass a redirect through auth_request: it gets 401 and redirects with error_page).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authMethodLabel } from '../core/amr.ts';
+import { unrendered } from '../core/decision.ts';
 import { type HeaderMap, IDENTITY_HEADER_NAMES, setIdentityHeaders } from '../core/headers.ts';
 import { decide, type GateDeps } from './decide.ts';
 import { readOriginal } from './forward-auth-original.ts';
@@ -84,6 +85,8 @@ export async function forwardAuthRoutes(
         });
         return reply.headers(identity).code(200).send();
       }
+      default:
+        return sendProblem(reply, unrendered(d));
     }
   });
 }

@@ -1,7 +1,7 @@
 // The auth gate in front of the proxy: renders the one decision (decide.ts) for a proxied request. Anything that
 // is not explicitly admitted is answered here and never reaches an upstream.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import type { Decision } from '../core/decision.ts';
+import { type Decision, unrendered } from '../core/decision.ts';
 import { isPromise, type MaybePromise } from '../core/maybe-promise.ts';
 import { HeroError } from '../errors.ts';
 import { decide, type GateDeps } from './decide.ts';
@@ -58,6 +58,8 @@ function render(
       s.principal = d.principal;
       sendProblem(reply, 'forbidden');
       return;
+    default:
+      sendProblem(reply, unrendered(d));
   }
 }
 

@@ -22,6 +22,8 @@ export class GatewayMetrics {
   readonly #upstream: Histogram<'route'>;
   readonly #signIns: Counter<'method' | 'outcome'>;
   readonly #reloads: Counter<'result'>;
+  readonly #enrolments: Counter<'kind'>;
+  readonly #challenges: Counter<'factor' | 'outcome'>;
   // prom-client hashes and validates the labels on every increment; the request path adds to a plain number
   // per label combination instead, and the counter takes the sums when it is collected.
   readonly #tallies = new Map<string, Tally>();
@@ -48,6 +50,18 @@ export class GatewayMetrics {
       name: 'hero_sign_ins_total',
       help: 'Sign-in attempts by method and outcome.',
       labelNames: ['method', 'outcome'],
+      registers,
+    });
+    this.#enrolments = new Counter({
+      name: 'hero_second_factor_enrolments_total',
+      help: 'Second factors added, by kind (totp, webauthn).',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#challenges = new Counter({
+      name: 'hero_second_factor_challenges_total',
+      help: 'Second-factor answers by factor (totp, passkey, recovery_code) and outcome (ok, failed, throttled).',
+      labelNames: ['factor', 'outcome'],
       registers,
     });
     this.#reloads = new Counter({
@@ -115,6 +129,14 @@ export class GatewayMetrics {
 
   signIn(method: string, outcome: SignInOutcome): void {
     this.#signIns.labels(method, outcome).inc();
+  }
+
+  secondFactorEnrolled(kind: 'totp' | 'webauthn'): void {
+    this.#enrolments.labels(kind).inc();
+  }
+
+  secondFactorChallenge(factor: string, outcome: 'ok' | 'failed' | 'throttled'): void {
+    this.#challenges.labels(factor, outcome).inc();
   }
 
   reload(result: 'ok' | 'failed'): void {

@@ -6,6 +6,7 @@ import { request as httpRequest, type IncomingMessage, type Server } from 'node:
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
+import { unrendered } from '../core/decision.ts';
 import { cleanResponseHeaders, dropSetCookies, type HeaderMap } from '../core/headers.ts';
 import type { MaybePromise } from '../core/maybe-promise.ts';
 import { upstreamPath } from '../core/routes.ts';
@@ -91,6 +92,9 @@ async function upgrade(
     );
   if (d.kind === 'second-factor') return refuse(socket, 'mfa_required');
   if (d.kind === 'forbidden') return refuse(socket, 'forbidden');
+  // Only these two open a tunnel: a kind of decision added later is refused here until it is rendered above
+  // (the type check names it), never tunnelled as if the route were open.
+  if (d.kind !== 'pass' && d.kind !== 'admit') return refuse(socket, unrendered(d));
   const route = d.route;
   s.route = route;
   let stillAdmitted: (() => MaybePromise<boolean>) | null = null;

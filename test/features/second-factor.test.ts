@@ -8,11 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { Secret, TOTP } from 'otpauth';
 import { hashPassword } from '../../src/crypto/password.ts';
+import { hashToken, randomSecret } from '../../src/crypto/tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, type Response, send } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { linkIn, type Smtp, startSmtp } from '../helpers/smtp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+import { statusOf } from '../helpers/ws-client.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -45,6 +47,8 @@ describe('second factor: authenticator app and recovery codes', () => {
     clock = new TestClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
     gw = await startGateway(
       `
+[forward_auth]
+headers = "traefik"
 [mail]
 smtp_url = "${smtp.url}"
 [branding]
@@ -61,7 +65,7 @@ upstream = "${up.url}"
 auth = "local"
 mfa = true
 `,
-      { clock, server: 'trusted_proxies = ["127.0.0.1"]' },
+      { clock, server: 'trusted_proxies = ["127.0.0.1"]', admin: true },
     );
     const passwordHash = await hashPassword(PASSWORD);
     for (const name of ['carol', 'dave'])
@@ -302,6 +306,55 @@ mfa = true
       'otp',
       'mfa',
     ]);
+  });
+
+  test('forward-auth, a WebSocket upgrade and the sign-in page give a one-factor session the same answer', async () => {
+    const dave = await gw.store.users.byUsername('dave');
+    const token = randomSecret(32);
+    await gw.store.sessions.create({
+      tokenHash: hashToken(token),
+      userId: dave!.id,
+      authMethod: 'password',
+      idleExpiresAt: clock.now() + 3_600_000,
+      absoluteExpiresAt: clock.now() + 3_600_000,
+      ip: null,
+      userAgent: null,
+    });
+    const cookie = `__Host-hero_session=${token}`;
+    const asked = (accept: string) =>
+      send(`${gw.url}/auth/forward`, {
+        headers: {
+          cookie,
+          accept,
+          'x-forwarded-method': 'GET',
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': `127.0.0.1:${gw.port}`,
+          'x-forwarded-uri': '/vault/doc',
+        },
+      });
+    const script = await asked('application/json');
+    assert.equal(script.status, 401);
+    assert.equal(JSON.parse(script.body).code, 'mfa_required');
+    const person = await asked('text/html');
+    assert.equal(person.status, 303);
+    assert.equal(new URL(String(person.location)).pathname, '/auth/mfa');
+    assert.equal(await statusOf(`ws://127.0.0.1:${gw.port}/vault/socket`, { cookie, origin: gw.url }), 401);
+    // nginx turns every 401 into the sign-in page: a signed-in browser is sent on to the challenge, not back.
+    const login = await send(`${gw.url}/auth/login?return_to=%2Fvault%2Fdoc`, {
+      headers: { cookie, accept: 'text/html' },
+    });
+    assert.equal(login.status, 303);
+    assert.match(String(login.location), /^\/auth\/mfa\?return_to=%2Fvault%2Fdoc$/);
+  });
+
+  test('metrics count enrolments and challenges by factor and outcome', async () => {
+    const text = (await gw.gateway.admin!.inject('/metrics')).body;
+    const value = (line: string) => Number(new RegExp(`^${line} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    assert.equal(value('hero_second_factor_enrolments_total\\{kind="totp"\\}'), 2);
+    assert.ok(value('hero_second_factor_challenges_total\\{factor="totp",outcome="ok"\\}') >= 4);
+    assert.ok(value('hero_second_factor_challenges_total\\{factor="totp",outcome="failed"\\}') >= 5);
+    assert.ok(value('hero_second_factor_challenges_total\\{factor="totp",outcome="throttled"\\}') >= 1);
+    assert.equal(value('hero_second_factor_challenges_total\\{factor="recovery_code",outcome="ok"\\}'), 1);
   });
 });
 

@@ -60,6 +60,7 @@ test('an unmigrated store reports pending migrations and is not ready until migr
     '0005_signing_keys.sql',
     '0006_expiry_indexes.sql',
     '0007_second_factors.sql',
+    '0008_session_second_factor.sql',
   ]);
   await store.close();
   const reopened = createSqliteStore({ path, clock: new TestClock(), migrate: false });

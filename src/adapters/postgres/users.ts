@@ -38,11 +38,12 @@ async function endSessions(q: Queryable, id: string, now: number, except = ''): 
 }
 
 // A disabled account's sessions end for good: enabling it again must not revive a stolen cookie.
-// Links that act on an account (reset, invite, sign-in) die with the credential they were issued against.
+// Links that act on an account (reset, invite, sign-in) die with the credential they were issued against, and
+// so does a sign-in held for its second factor (it proved that credential).
 async function dropAccountLinks(q: Queryable, id: string): Promise<void> {
   await q.query(
     `DELETE FROM one_time_tokens WHERE user_id = $1 AND consumed_at IS NULL
-       AND purpose IN ('reset_password', 'invite', 'magic_login')`,
+       AND purpose IN ('reset_password', 'invite', 'magic_login', 'mfa_pending')`,
     [id],
   );
 }

@@ -29,10 +29,11 @@ export function sqliteUsers(db: Db, clock: Clock): UserStore {
        AND idle_expires_at > @now AND absolute_expires_at > @now`,
   );
   // A disabled account's sessions end for good: enabling it again must not revive a stolen cookie.
-  // Links that act on an account (reset, invite, sign-in) die with the credential they were issued against.
+  // Links that act on an account (reset, invite, sign-in) die with the credential they were issued against, and
+  // so does a sign-in held for its second factor (it proved that credential).
   const dropAccountLinks = db.prepare(
     `DELETE FROM one_time_tokens WHERE user_id = ? AND consumed_at IS NULL
-       AND purpose IN ('reset_password', 'invite', 'magic_login')`,
+       AND purpose IN ('reset_password', 'invite', 'magic_login', 'mfa_pending')`,
   );
   const setDisabled = db.transaction((id: string, at: number | null, now: number) => {
     const changed = setDisabledRow.run(at, now, id).changes > 0;

@@ -48,6 +48,11 @@ export interface PagesDeps {
   oidc: { providers: OidcProviders; login: OidcLogin; starts: MemoryThrottle };
   /** Counts sign-in attempts by method and outcome. */
   signInMetric: (method: string, outcome: 'ok' | 'failed' | 'throttled' | 'unverified') => void;
+  /** Counts second factors added and second-factor answers. */
+  secondFactorMetrics: {
+    enrolled(kind: 'totp' | 'webauthn'): void;
+    challenge(factor: string, outcome: 'ok' | 'failed' | 'throttled'): void;
+  };
   /** The public keys of X-Hero-Assertion. */
   jwks: () => { keys: object[] };
   /** The second step of a sign-in: whether one is needed, the held sign-in, checking codes and passkeys. */

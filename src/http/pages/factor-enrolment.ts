@@ -9,7 +9,7 @@ import { formField, sendPage } from '../auth/respond.ts';
 import { recoveryCodesShown, totpEnrolment } from '../views/second-factor-pages.ts';
 import type { PagesDeps } from './deps.ts';
 
-export type EnrolmentDeps = Pick<PagesDeps, 'ownFactors' | 'totp' | 'csrfKey'>;
+export type EnrolmentDeps = Pick<PagesDeps, 'ownFactors' | 'totp' | 'csrfKey' | 'secondFactorMetrics'>;
 
 export interface EnrolmentPlace {
   /** Where the forms post: `${base}/totp`, `${base}/totp/confirm`, `${base}/passkey`. */
@@ -72,6 +72,7 @@ export function enrolmentPages(app: FastifyInstance, deps: EnrolmentDeps, place:
     factor: 'totp' | 'passkey',
     result: Extract<Added, { kind: 'ok' }>,
   ) {
+    deps.secondFactorMetrics.enrolled(factor === 'passkey' ? 'webauthn' : 'totp');
     const next = await place.added(request, reply, user, factor);
     if (next === null) return reply;
     if (result.recoveryCodes === null) return reply.code(303).header('location', next).send();

@@ -27,7 +27,7 @@ import { setMfaPendingCookie } from './sign-in.ts';
 
 export type MfaPageDeps = MfaSubjectDeps &
   EnrolmentDeps &
-  Pick<PagesDeps, 'csrfKey' | 'passkeys' | 'recentProofKey' | 'clock'>;
+  Pick<PagesDeps, 'csrfKey' | 'passkeys' | 'recentProofKey' | 'clock' | 'secondFactorMetrics'>;
 
 const rawReturn = (request: FastifyRequest): string | null => {
   const q = (request.query as Record<string, unknown>).return_to;
@@ -167,11 +167,13 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
     const recovery = formField(request.body, 'recovery_code');
     const credential = formField(request.body, 'credential');
     const field = recovery !== null ? ('recovery' as const) : ('code' as const);
+    const offered = credential ? 'passkey' : field === 'recovery' ? 'recovery_code' : 'totp';
     let check: FactorCheck;
     if (credential) check = await deps.secondFactors.passkey(user, credential, ip);
     else if (recovery !== null) check = await deps.secondFactors.recoveryCode(user, recovery, ip);
     else check = await deps.secondFactors.code(user, code ?? '', ip);
 
+    deps.secondFactorMetrics.challenge(offered, check.kind);
     if (check.kind === 'throttled') {
       const seconds = Math.ceil(check.retryAfterMs / 1000);
       deps.audit.record({ action: 'second_factor.throttled', actor: user.username, ip });
@@ -183,12 +185,11 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
       });
     }
     if (check.kind === 'failed') {
-      deps.signInMetric('second_factor', 'failed');
       deps.audit.record({
         action: 'second_factor.failure',
         actor: user.username,
         ip,
-        detail: { with: credential ? 'passkey' : field === 'recovery' ? 'recovery_code' : 'totp' },
+        detail: { with: offered },
       });
       const text = credential
         ? 'That passkey or key was not accepted. Try again, or use another way.'

@@ -15,7 +15,10 @@ export function passkeySignInPage(app: FastifyInstance, deps: PasskeySignInDeps,
     const s = request.hero;
     const rawReturn = formField(request.body, 'return_to');
     const back = rawReturn ? `?return_to=${encodeURIComponent(rawReturn)}` : '';
-    const result = await deps.secondFactors.passkeySignIn(formField(request.body, 'credential') ?? '', s.clientIp);
+    const result = await deps.secondFactors.passkeySignIn(
+      formField(request.body, 'credential') ?? '',
+      s.clientIp,
+    );
     if (result.kind !== 'ok') {
       deps.signInMetric('passkey', result.kind);
       deps.audit.record({
@@ -23,11 +26,15 @@ export function passkeySignInPage(app: FastifyInstance, deps: PasskeySignInDeps,
         ip: s.clientIp,
         detail: { method: 'passkey' },
       });
-      if (result.kind === 'throttled') reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
+      if (result.kind === 'throttled')
+        reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
       const code = result.kind === 'throttled' ? 'too_many_requests' : 'invalid_second_factor';
       if (!prefersHtml(request.headers.accept)) return sendProblem(reply, code);
       // Back to the sign-in page, which says what happened; the form there makes a new challenge.
-      return reply.code(303).header('location', `${prefix}/login${back}${back ? '&' : '?'}failed=passkey`).send();
+      return reply
+        .code(303)
+        .header('location', `${prefix}/login${back}${back ? '&' : '?'}failed=passkey`)
+        .send();
     }
     const next = await signIn(request, reply, deps, result.user, 'passkey', returnTarget(s, rawReturn));
     return reply.code(303).header('location', next).send();

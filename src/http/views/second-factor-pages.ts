@@ -73,7 +73,12 @@ ${returnToField(a.returnTo)}
 }
 
 /** "Sign in with a passkey" under the password form: the passkey alone, no username typed. */
-export function passkeySignIn(a: { action: string; csrf: string; options: string; returnTo: string }): SafeHtml {
+export function passkeySignIn(a: {
+  action: string;
+  csrf: string;
+  options: string;
+  returnTo: string;
+}): SafeHtml {
   return html`<p class="hint or">or</p>
 ${passkeyForm({ mode: 'authenticate', action: a.action, csrf: a.csrf, options: a.options, returnTo: a.returnTo, button: 'Sign in with a passkey', stack: true })}`;
 }
