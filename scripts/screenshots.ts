@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { hashPassword } from '../src/crypto/password.ts';
+import { compileSnapshot } from '../src/http/snapshot.ts';
 import { createUser } from '../src/services/users.ts';
 import { launchChromium } from '../test/e2e/chromium.ts';
 import { watchProblems } from '../test/e2e/page-problems.ts';
@@ -30,6 +32,7 @@ const problems: string[] = [];
 // The sign-in pages as a default config shows them; the mail flows on a second gateway with open
 // registration and a real SMTP server (the magic-link page needs a mailed link).
 const stack = await startStack({ clock });
+const factors = await startStack({ clock });
 const smtp = await startSmtp();
 const mailStack = await startStack({ clock, smtpUrl: smtp.url });
 const browser = await launchChromium();
@@ -101,7 +104,7 @@ async function shot(page: Page, name: string, heading: string): Promise<void> {
 async function signIn(page: Page, password: string): Promise<void> {
   await page.getByLabel('Username or email').fill(ALICE.username);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 try {
@@ -213,6 +216,64 @@ try {
   }
   await shot(sso, 'login-oidc-down.png', 'Sign in');
 
+  // Second factors, on a gateway whose public_url is the browser's origin (passkeys are offered there).
+  const { config } = factors.gw.gateway.snapshots.current;
+  factors.gw.gateway.snapshots.current = compileSnapshot({
+    ...config,
+    server: { ...config.server, public_url: factors.base },
+  });
+  const mfa = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.desktop });
+  await mfa.goto(`${factors.base}/auth/login`);
+  await shot(mfa, 'login-passkey.png', 'Sign in');
+  await signIn(mfa, ALICE.password);
+  await mfa.waitForURL(`${factors.base}/auth/account`);
+  await mfa.goto(`${factors.base}/auth/account/security`);
+  await mfa.getByRole('button', { name: 'Add an authenticator app' }).click();
+  await shot(mfa, 'totp-enrol.png', 'Set up an authenticator app');
+  const secret = ((await mfa.locator('code.secret').textContent()) ?? '').replace(/\s/g, '');
+  const code = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+    timestamp: clock.now(),
+  });
+  await mfa.getByLabel('Code from your authenticator app').fill(code);
+  await mfa.getByRole('button', { name: 'Turn on' }).click();
+  await shot(mfa, 'recovery-codes.png', 'Your recovery codes');
+  await mfa.getByRole('link', { name: 'I saved them, continue' }).click();
+  await shot(mfa, 'security.png', 'Sign-in security');
+  clock.advance(30_000);
+  const challenge = await open(browser, { viewport: DESKTOP, userAgent: USER_AGENTS.desktop });
+  await challenge.goto(`${factors.base}/auth/login`);
+  await signIn(challenge, ALICE.password);
+  await challenge.waitForURL(`${factors.base}/auth/mfa`);
+  await shot(challenge, 'mfa-challenge.png', 'Confirm it is you');
+  const challengePhone = await open(browser, {
+    viewport: MOBILE,
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'dark',
+  });
+  await challengePhone.goto(`${factors.base}/auth/login`);
+  await signIn(challengePhone, ALICE.password);
+  await challengePhone.waitForURL(`${factors.base}/auth/mfa`);
+  await shot(challengePhone, 'mfa-challenge-mobile-dark.png', 'Confirm it is you');
+  const securityPhone = await open(browser, {
+    viewport: MOBILE,
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'dark',
+  });
+  await securityPhone.goto(`${factors.base}/auth/login`);
+  await signIn(securityPhone, ALICE.password);
+  await securityPhone.waitForURL(`${factors.base}/auth/mfa`);
+  await securityPhone.getByLabel('Code from your authenticator app').fill(
+    new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({
+      timestamp: clock.now(),
+    }),
+  );
+  await securityPhone.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await securityPhone.waitForURL(`${factors.base}/auth/account`);
+  await securityPhone.goto(`${factors.base}/auth/account/security`);
+  await shot(securityPhone, 'security-mobile-dark.png', 'Sign-in security');
+
   assert.deepEqual(problems, [], 'the pages logged errors');
 } finally {
   await browser.close();
@@ -223,4 +284,5 @@ try {
   await mailStack.close();
   await smtp.close();
   await stack.close();
+  await factors.close();
 }

@@ -22,6 +22,7 @@ const challenge = (over: Partial<Parameters<typeof mfaChallenge>[0]> = {}) =>
     csrf: 'c',
     returnTo: '/wiki',
     username: 'alice',
+    after: 'password',
     totp: true,
     passkey: { options: OPTIONS },
     recovery: true,

@@ -87,6 +87,14 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
         csrf,
         returnTo,
         username: subject.user.username,
+        after:
+          subject.kind === 'step-up'
+            ? 'step-up'
+            : subject.pending.method === 'password'
+              ? 'password'
+              : subject.pending.method === 'magic_link'
+                ? 'link'
+                : 'provider',
         totp: has.totp,
         passkey: passkey === null ? null : { options: passkey },
         recovery: has.recovery,
@@ -205,9 +213,14 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
     return reply.code(303).header('location', next).send();
   });
 
+  // A held sign-in is dropped (nothing was signed in); a step-up leaves the session as it was.
   app.post(`${prefix}/mfa/cancel`, async (request, reply) => {
-    await deps.secondFactors.drop(pendingToken(request));
-    setMfaPendingCookie(reply, '', 0);
-    return reply.code(303).header('location', `${prefix}/login`).send();
+    const token = pendingToken(request);
+    if (token !== null) {
+      await deps.secondFactors.drop(token);
+      setMfaPendingCookie(reply, '', 0);
+      return reply.code(303).header('location', `${prefix}/login`).send();
+    }
+    return reply.code(303).header('location', `${prefix}/account`).send();
   });
 }

@@ -83,10 +83,10 @@ export function passkeySignIn(a: {
 ${passkeyForm({ mode: 'authenticate', action: a.action, csrf: a.csrf, options: a.options, returnTo: a.returnTo, button: 'Sign in with a passkey', stack: true })}`;
 }
 
-function cancelForm(a: { action: string; csrf: string }): SafeHtml {
+function cancelForm(a: { action: string; csrf: string; label?: string | undefined }): SafeHtml {
   return html`<form method="post" action="${a.action}" class="cancel">
 ${csrfField(a.csrf)}
-<div class="actions"><button type="submit" class="secondary">Cancel and sign out</button></div>
+<div class="actions"><button type="submit" class="secondary">${a.label ?? 'Cancel and sign out'}</button></div>
 </form>`;
 }
 
@@ -98,6 +98,8 @@ export function mfaChallenge(a: {
   csrf: string;
   returnTo: string;
   username: string;
+  /** What the person did before this page: it says so, so the page is never a surprise. */
+  after: 'password' | 'link' | 'provider' | 'step-up';
   totp: boolean;
   passkey: { options: string } | null;
   recovery: boolean;
@@ -136,10 +138,16 @@ ${field({ name: 'recovery_code', label: 'Recovery code', type: 'text', autocompl
 </form>
 </details>`
     : '';
-  return html`<p>Your password for <strong>${a.username}</strong> is right. One more step to sign in:</p>
+  const intro = {
+    password: html`Your password for <strong>${a.username}</strong> is right. One more step to sign in:`,
+    link: html`Your sign-in link for <strong>${a.username}</strong> worked. One more step to sign in:`,
+    provider: html`You signed in as <strong>${a.username}</strong>. One more step to finish:`,
+    'step-up': html`This app asks for a second step. Confirm it is you, <strong>${a.username}</strong>:`,
+  }[a.after];
+  return html`<p>${intro}</p>
 ${passkey}${a.passkey && a.totp ? or : ''}${code}
 ${recovery}
-${cancelForm({ action: a.cancel.action, csrf: a.csrf })}`;
+${cancelForm({ action: a.cancel.action, csrf: a.csrf, label: a.after === 'step-up' ? 'Cancel' : undefined })}`;
 }
 
 /** Base32 in groups of 4, as authenticator apps show and accept it. */
