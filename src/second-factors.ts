@@ -53,6 +53,7 @@ export function buildSecondFactors(deps: {
   const own = new OwnFactors({
     store,
     clock,
+    links: deps.links,
     totp,
     passkeys,
     recovery: recoveryCodes,

@@ -54,6 +54,11 @@ export function sendPage(
   opts: PageOptions,
   content: SafeHtml,
 ): FastifyReply {
-  if (opts.passkeys) reply.header('content-security-policy', request.hero.snapshot.auth.cspWithScript);
+  const s = request.hero;
+  if (opts.passkeys)
+    reply.header(
+      'content-security-policy',
+      s.snapshot.auth.cspWithScript(`${s.proto}://${s.host.authority}`),
+    );
   return sendBrandedPage(reply, request.hero.snapshot, status, opts, content);
 }

@@ -8,7 +8,9 @@ export type MailTemplate =
   | 'magic_login'
   | 'invite'
   | 'already_registered'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  | 'second_factor_added'
+  | 'second_factor_removed';
 
 export interface MailData {
   /** The action link (built from public_url, never from a request's Host). */
@@ -16,6 +18,8 @@ export interface MailData {
   username?: string | undefined;
   /** Recovery codes left (recovery_code_used). */
   left?: number | undefined;
+  /** The factor's name (second_factor_added, second_factor_removed). */
+  factor?: string | undefined;
 }
 
 export interface Branding {
@@ -91,6 +95,28 @@ function parts(t: MailTemplate, d: MailData, title: string): Parts {
         ],
         button: 'Check my sign-in security',
         footer: 'Each recovery code works once.',
+      };
+    case 'second_factor_added':
+      return {
+        subject: `A second step was added to your ${title} sign-in`,
+        greeting: hi,
+        lines: [
+          `"${d.factor ?? 'A second factor'}" now confirms it is you after your password. Your other sessions were signed out.`,
+          'If it was not you, someone has your password: reset it now and remove this factor.',
+        ],
+        button: 'Check my sign-in security',
+        footer: 'You get this mail whenever a second factor is added or removed.',
+      };
+    case 'second_factor_removed':
+      return {
+        subject: `A second step was removed from your ${title} sign-in`,
+        greeting: hi,
+        lines: [
+          `"${d.factor ?? 'A second factor'}" was removed from your account.`,
+          'If it was not you, change your password now and check your sign-in security.',
+        ],
+        button: 'Check my sign-in security',
+        footer: 'You get this mail whenever a second factor is added or removed.',
       };
   }
 }

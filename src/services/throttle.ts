@@ -65,7 +65,7 @@ function keysFor(s: ThrottleSubject) {
 }
 
 /** One attempt fewer: a sign-in that succeeded was not a guess. */
-const refund =
+export const refund =
   (policy: ThrottlePolicy) =>
   (prev: ThrottleState | null): ThrottleState => {
     const failures = Math.max(0, (prev?.failures ?? 1) - 1);

@@ -104,6 +104,10 @@ mfa = true
   };
 
   test('enrolling through the pages: QR code, key and link shown; it counts only after a right code', async () => {
+    // A session from before (a cookie someone copied, say): adding a factor must not leave it one-factor.
+    const earlier = browser();
+    await password(earlier);
+    assert.equal((await earlier.get('/app/')).status, 200);
     const b = browser();
     const first = await password(b);
     assert.match(String(first.location), /\/app\/$/, 'no factor yet: straight in');
@@ -135,6 +139,23 @@ mfa = true
     const listed = await b.get('/auth/account/security');
     assert.match(listed.body, /Phone/);
     assert.equal((await audited('second_factor.add')).at(-1)?.actor, 'carol');
+    assert.equal((await earlier.get('/app/')).status, 303, 'every other session was signed out');
+    assert.equal((await b.get('/app/')).status, 200, 'the one that added the factor stays');
+    const notice = await smtp.waitForMail(
+      (m) => m.to.includes('carol@example.com') && /was added/.test(m.subject),
+    );
+    assert.match(notice.text, /"Phone" now confirms it is you/);
+    // Setting up again and again keeps one unfinished app at most.
+    for (let i = 0; i < 3; i++) {
+      const again = await b.get('/auth/account/security');
+      await b.post('/auth/account/security/totp', { csrf: csrfIn(again.body) });
+    }
+    const carol = await gw.store.users.byUsername('carol');
+    const all = await gw.store.secondFactors.listForUser(carol!.id);
+    assert.deepEqual(
+      all.map((f) => f.confirmedAt !== null),
+      [true, false],
+    );
   });
 
   test('sign in: challenged after the password, no session until the code; then in, with the factor named downstream', async () => {
@@ -250,15 +271,16 @@ mfa = true
 
   test('while held for the factor, the first factor alone cannot add another factor', async () => {
     next();
+    const carol = await gw.store.users.byUsername('carol');
+    const before = await gw.store.secondFactors.listForUser(carol!.id);
     const b = browser();
     await password(b);
     const page = await b.get('/auth/mfa');
     const r = await b.post('/auth/mfa/totp', { csrf: csrfIn(page.body) });
     assert.equal(r.status, 303);
     assert.doesNotMatch(r.body, /class="secret"/);
-    const carol = await gw.store.users.byUsername('carol');
-    const factors = await gw.store.secondFactors.listForUser(carol!.id);
-    assert.equal(factors.length, 1, 'no new (even unconfirmed) factor');
+    const after = await gw.store.secondFactors.listForUser(carol!.id);
+    assert.deepEqual(after, before, 'no factor added or changed, not even an unfinished one');
   });
 
   test('mfa = true: a one-factor session is sent to the challenge and back; scripts get 401 mfa_required', async () => {
@@ -278,6 +300,19 @@ mfa = true
     });
     assert.equal(confirmed.status, 200);
     assert.equal((await b.get('/app/')).status, 200, 'routes without mfa still admit the session');
+    // A token would skip the factor everywhere: this one-factor session may not mint one.
+    const account = await b.get('/auth/account');
+    const mint = await b.post('/auth/account/tokens', {
+      csrf: csrfIn(account.body),
+      name: 'ci',
+      expires: '30d',
+    });
+    assert.equal(mint.status, 303);
+    assert.match(String(mint.location), /^\/auth\/mfa\?return_to=/);
+    assert.deepEqual(await gw.store.apiTokens.list((await gw.store.users.byUsername('dave'))!.id), []);
+    // Nor may the password alone stand in for the factor to change factors later.
+    const security2 = await b.get('/auth/account/security');
+    assert.doesNotMatch(security2.body, /name="password"/);
     const script = await send(`${gw.url}/vault/doc?x=1`, {
       headers: { cookie: b.cookieHeader(), accept: 'application/json' },
     });
@@ -345,6 +380,17 @@ mfa = true
     });
     assert.equal(login.status, 303);
     assert.match(String(login.location), /^\/auth\/mfa\?return_to=%2Fvault%2Fdoc$/);
+  });
+
+  test('right answers give the network its attempt back: an office behind one address is never throttled', async () => {
+    const office = '203.0.113.77';
+    for (let i = 0; i < 25; i++) {
+      next();
+      const b = new BrowserClient(gw.url, { 'x-forwarded-for': office });
+      await password(b);
+      const r = await answer(b, { code: codeAt(secret, clock.now()) });
+      assert.equal(r.status, 303, `sign-in ${i + 1}: ${r.status}`);
+    }
   });
 
   test('metrics count enrolments and challenges by factor and outcome', async () => {

@@ -29,8 +29,8 @@ export interface AuthSettings {
   recentProof: CookieSpec;
   served: OriginCheck;
   csp: string;
-  /** The same, allowing the gateway's one script: only on pages that offer passkeys. */
-  cspWithScript: string;
+  /** The same, allowing the gateway's one script on the page's origin: only on pages that offer passkeys. */
+  cspWithScript(origin: string): string;
   /** The asset URL with a version, so a branding change is never hidden by a cached stylesheet. */
   stylesheet: string;
   icon: string;
@@ -89,8 +89,10 @@ export function compileAuthSettings(config: Config, table: RouteTable, styleVers
     "base-uri 'none'",
   ];
   const csp = directives.join('; ');
-  // WebAuthn has no form-only API: passkey pages run passkey.js, served by the gateway, and nothing else.
-  const cspWithScript = [...directives, "script-src 'self'"].join('; ');
+  // WebAuthn has no form-only API: passkey pages run passkey.js, served by the gateway, and nothing else —
+  // named by its full URL rather than 'self', since apps routed on the same origin serve scripts too.
+  const script = `${config.server.auth_prefix}/assets/passkey.js`;
+  const cspWithScript = (origin: string) => [...directives, `script-src ${origin}${script}`].join('; ');
   return {
     session,
     csrf,

@@ -50,6 +50,7 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
     const unlocked = recentlyProved(request, deps.recentProofKey, active, deps.clock.now());
     const passkey = unlocked ? await passkeyOptions(request, deps.passkeys, user, 'register') : null;
     const hasPassword = (await deps.accounts.overviews.of(user)).hasPassword;
+    const short = await deps.secondFactors.fallsShort(user, active.session);
     return sendPage(
       request,
       reply,
@@ -68,7 +69,8 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
         })),
         recoveryLeft: factors.length ? await deps.secondFactors.recoveryLeft(user) : 0,
         unlocked,
-        proof: hasPassword ? 'password' : 'code',
+        // The password proves only the first factor: a session that has not passed the second must show it.
+        proof: hasPassword && !short ? 'password' : 'code',
         required: await deps.secondFactors.required(user),
         passkey: passkey === null ? null : { options: passkey },
         invalid,
@@ -106,7 +108,8 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
     const active = await signedIn(request, reply);
     if (!active) return reply;
     const ip = request.hero.clientIp;
-    const password = formField(request.body, 'password');
+    const short = await deps.secondFactors.fallsShort(active.user, active.session);
+    const password = short ? null : formField(request.body, 'password');
     const code = formField(request.body, 'code');
     // The password, or (for accounts without one) a current code: each throttled as at sign-in.
     const ok =
@@ -178,7 +181,8 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
     base,
     cancelHref: base,
     async who(request, reply) {
-      return (await unlockedSession(request, reply))?.user ?? null;
+      const active = await unlockedSession(request, reply);
+      return active && { user: active.user, keep: active.session.id };
     },
     async added() {
       return `${base}?done=added`;

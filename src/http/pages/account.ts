@@ -26,7 +26,7 @@ const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** What the account page uses: the account use cases, never the store. */
 export type AccountPageDeps = Pick<
   PagesDeps,
-  'accounts' | 'sessions' | 'freshness' | 'login' | 'clock' | 'csrfKey' | 'flashSealer'
+  'accounts' | 'sessions' | 'freshness' | 'login' | 'clock' | 'csrfKey' | 'flashSealer' | 'secondFactors'
 >;
 
 /** The signed-in person acting on their own account. */
@@ -168,6 +168,13 @@ export function accountPages(app: FastifyInstance, deps: AccountPageDeps, prefix
   app.post(`${prefix}/account/tokens`, async (request, reply) => {
     const active = await signedIn(request, reply);
     if (!active) return reply;
+    // A token skips the second factor wherever it is used: only a session that passed one may mint it for an
+    // account that has (or must have) one, else a password and an old cookie would be enough.
+    if (await deps.secondFactors.fallsShort(active.user, active.session)) {
+      const mfa = `${prefix}/mfa?return_to=${encodeURIComponent(`${prefix}/account`)}`;
+      if (prefersHtml(request.headers.accept)) return reply.code(303).header('location', mfa).send();
+      return sendProblem(reply, 'mfa_required', { mfa_url: mfa });
+    }
     const name = (formField(request.body, 'name') ?? '').trim();
     const choice = formField(request.body, 'expires') ?? '90d';
     // Own keys only: "__proto__" or "constructor" must not reach the arithmetic below.

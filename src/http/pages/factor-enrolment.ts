@@ -14,8 +14,11 @@ export type EnrolmentDeps = Pick<PagesDeps, 'ownFactors' | 'totp' | 'csrfKey' | 
 export interface EnrolmentPlace {
   /** Where the forms post: `${base}/totp`, `${base}/totp/confirm`, `${base}/passkey`. */
   base: string;
-  /** Who may add a factor here, or null after answering. */
-  who(request: FastifyRequest, reply: FastifyReply): Promise<User | null>;
+  /**
+   * Who may add a factor here, and the session to keep signed in (every other one of the user's ends when a
+   * factor is added); null after answering.
+   */
+  who(request: FastifyRequest, reply: FastifyReply): Promise<{ user: User; keep: string | null } | null>;
   /** Where "cancel" leads. */
   cancelHref: string;
   /** A factor was added: finish (sign in, …) and say where to go next; null after answering. */
@@ -89,8 +92,9 @@ export function enrolmentPages(app: FastifyInstance, deps: EnrolmentDeps, place:
   }
 
   app.post(`${base}/totp`, async (request, reply) => {
-    const user = await place.who(request, reply);
-    if (!user) return reply;
+    const acting = await place.who(request, reply);
+    if (!acting) return reply;
+    const { user } = acting;
     const e = await deps.ownFactors.beginTotp(user);
     return showTotp(
       request,
@@ -103,8 +107,9 @@ export function enrolmentPages(app: FastifyInstance, deps: EnrolmentDeps, place:
   });
 
   app.post(`${base}/totp/confirm`, async (request, reply) => {
-    const user = await place.who(request, reply);
-    if (!user) return reply;
+    const acting = await place.who(request, reply);
+    if (!acting) return reply;
+    const { user } = acting;
     const factorId = formField(request.body, 'factor_id') ?? '';
     const name = formField(request.body, 'name') ?? '';
     const result = await deps.ownFactors.confirmTotp(
@@ -112,7 +117,7 @@ export function enrolmentPages(app: FastifyInstance, deps: EnrolmentDeps, place:
       factorId,
       formField(request.body, 'code') ?? '',
       name,
-      request.hero.clientIp,
+      { ip: request.hero.clientIp, keep: acting.keep },
     );
     if (result.kind === 'ok') return after(request, reply, user, 'totp', result);
     // The same secret again (the app may already hold it); a factor that is not this user's unfinished one
@@ -125,13 +130,14 @@ export function enrolmentPages(app: FastifyInstance, deps: EnrolmentDeps, place:
   });
 
   app.post(`${base}/passkey`, async (request, reply) => {
-    const user = await place.who(request, reply);
-    if (!user) return reply;
+    const acting = await place.who(request, reply);
+    if (!acting) return reply;
+    const { user } = acting;
     const result = await deps.ownFactors.addPasskey(
       user,
       formField(request.body, 'credential') ?? '',
       formField(request.body, 'name') ?? '',
-      request.hero.clientIp,
+      { ip: request.hero.clientIp, keep: acting.keep },
     );
     if (result.kind === 'ok') return after(request, reply, user, 'passkey', result);
     return place.refused(request, reply, user);

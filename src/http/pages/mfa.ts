@@ -1,6 +1,6 @@
 // GET/POST /auth/mfa: the second step of a sign-in (after the password, a mailed link, a reset or a provider)
 // and the step-up of a session a route asks more of. Offers the factors the person has, the passkey first; a
-// person who must have a factor and has none is taken through setting one up here (mfa-enrol.ts).
+// person who must have a factor and has none is taken through setting one up here (factor-enrolment.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { prefersHtml } from '../../core/accept.ts';
 import { hasSecondFactor } from '../../core/amr.ts';
@@ -126,7 +126,9 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
         signInFirst(request, reply);
         return null;
       }
-      if (await mayEnrol(request, subject)) return subject.user;
+      // A held sign-in has no session yet; a step-up's is kept until it is replaced, when this is done.
+      if (await mayEnrol(request, subject))
+        return { user: subject.user, keep: subject.kind === 'step-up' ? subject.active.session.id : null };
       reply.code(303).header('location', `${prefix}/mfa`).send();
       return null;
     },

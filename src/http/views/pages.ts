@@ -67,7 +67,7 @@ export function signedOut(a: { loginHref: string }): SafeHtml {
 <div class="actions"><a class="button" href="${a.loginHref}">Sign in again</a></div>`;
 }
 
-const when = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+export const when = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 /** "Firefox on Linux" from a User-Agent string; the raw string is kept for the tooltip. */
 export function browserName(ua: string | null): string {

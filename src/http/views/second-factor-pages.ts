@@ -3,12 +3,10 @@
 // CSRF token and, apart from the passkey ones (WebAuthn is a browser API), works without JavaScript.
 import { html, type SafeHtml } from '../../core/html.ts';
 import { csrfField, field } from './form.ts';
+import { when } from './pages.ts';
 import { qrSvg } from './qr.ts';
 
 const KIND_LABELS = { totp: 'Authenticator app', webauthn: 'Passkey or security key' } as const;
-
-/** As the account page shows session times. */
-const when = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 const returnToField = (returnTo: string | undefined) =>
   returnTo ? html`<input type="hidden" name="return_to" value="${returnTo}">` : '';

@@ -1,9 +1,13 @@
 // A person changing their own second factors: adding an authenticator app or a passkey, renaming, removing,
-// and new recovery codes. Each change is audited. Whether the person may change anything right now (a recent
-// proof) is the page's to check; whether the last factor may go is decided here, against the operator's rule.
+// and new recovery codes. Each change is audited, and adding or removing a factor is mailed to the account's
+// address (whoever made it, the owner learns of it). Adding one signs out every other session: a cookie copied
+// before would otherwise keep one-factor access to an account that now asks for two. Whether the person may
+// change anything right now (a recent proof) is the page's to check; whether the last factor may go is
+// decided here, against the operator's rule.
 import type { AuditLog } from '../../ports/audit.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { Store, User } from '../../ports/store.ts';
+import type { OneTimeLinks } from '../one-time-links.ts';
 import type { Passkeys } from './passkeys.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
 import type { SecondFactorSignIn } from './sign-in.ts';
@@ -22,6 +26,7 @@ export type Added = { kind: 'ok'; recoveryCodes: string[] | null } | { kind: 're
 export interface OwnFactorsDeps {
   store: Store;
   clock: Clock;
+  links: OneTimeLinks;
   totp: TotpFactors;
   passkeys: Passkeys;
   recovery: RecoveryCodes;
@@ -36,31 +41,67 @@ export class OwnFactors {
     this.#d = deps;
   }
 
-  beginTotp(user: User): Promise<TotpEnrolment> {
+  /**
+   * A new app enrolment. The user's unfinished ones go first: one at a time, so setting up again and again
+   * (or a stale form's unknown factor id) cannot grow the table.
+   */
+  async beginTotp(user: User): Promise<TotpEnrolment> {
+    const { secondFactors } = this.#d.store;
+    for (const f of await secondFactors.listForUser(user.id))
+      if (f.kind === 'totp' && f.confirmedAt === null) await secondFactors.remove(f.id, user.id);
     return this.#d.totp.begin(user, 'Authenticator app');
   }
 
-  /** Finishes an app's enrolment with a right code; the first factor comes with recovery codes. */
-  async confirmTotp(user: User, factorId: string, code: string, name: string, ip: string): Promise<Added> {
+  /**
+   * Finishes an app's enrolment with a right code; the first factor comes with recovery codes. `keep`: the
+   * session making the change (null: a sign-in held for its factor, which has none yet).
+   */
+  async confirmTotp(
+    user: User,
+    factorId: string,
+    code: string,
+    name: string,
+    at: { ip: string; keep: string | null },
+  ): Promise<Added> {
     if (!(await this.#d.totp.confirm(user, factorId, code))) return { kind: 'refused' };
-    await this.#d.store.secondFactors.rename(factorId, user.id, factorName(name, 'Authenticator app'));
-    return this.#added(user, 'totp', factorId, ip);
+    const named = factorName(name, 'Authenticator app');
+    await this.#d.store.secondFactors.rename(factorId, user.id, named);
+    return this.#added(user, 'totp', factorId, named, at);
   }
 
-  async addPasskey(user: User, credential: string, name: string, ip: string): Promise<Added> {
-    const factor = await this.#d.passkeys.finishRegistration(user, credential, factorName(name, 'Passkey'));
+  async addPasskey(
+    user: User,
+    credential: string,
+    name: string,
+    at: { ip: string; keep: string | null },
+  ): Promise<Added> {
+    const named = factorName(name, 'Passkey');
+    const factor = await this.#d.passkeys.finishRegistration(user, credential, named);
     if (!factor) return { kind: 'refused' };
-    return this.#added(user, 'webauthn', factor.id, ip);
+    return this.#added(user, 'webauthn', factor.id, named, at);
   }
 
-  async #added(user: User, kind: string, id: string, ip: string): Promise<Added> {
+  async #added(
+    user: User,
+    kind: string,
+    id: string,
+    name: string,
+    at: { ip: string; keep: string | null },
+  ): Promise<Added> {
+    const ended = await this.#d.store.sessions.revokeAllForUser(
+      user.id,
+      this.#d.clock.now(),
+      at.keep ?? undefined,
+    );
     this.#d.audit.record({
       action: 'second_factor.add',
       actor: user.username,
       target: user.username,
-      ip,
-      detail: { kind, factor: id },
+      ip: at.ip,
+      detail: { kind, factor: id, sessions_ended: ended },
     });
+    await this.#notify(user, 'second_factor_added', name);
+    const ip = at.ip;
     // Codes come with the first factor: whoever can lose a phone needs a way back in.
     if ((await this.#d.recovery.left(user)) > 0) return { kind: 'ok', recoveryCodes: null };
     return { kind: 'ok', recoveryCodes: await this.regenerateRecovery(user, ip) };
@@ -89,6 +130,7 @@ export class OwnFactors {
     if (!confirmed.some((f) => f.id === factorId)) return 'unknown';
     if (confirmed.length === 1 && (await this.#d.signIn.required(user))) return 'required';
     if (!(await this.#d.store.secondFactors.remove(factorId, user.id))) return 'unknown';
+    await this.#notify(user, 'second_factor_removed', confirmed.find((f) => f.id === factorId)?.name ?? '');
     if (confirmed.length === 1)
       await this.#d.store.secondFactors.replaceRecoveryCodes(user.id, [], this.#d.clock.now());
     this.#d.audit.record({
@@ -99,6 +141,14 @@ export class OwnFactors {
       detail: { factor: factorId },
     });
     return 'removed';
+  }
+
+  async #notify(user: User, template: 'second_factor_added' | 'second_factor_removed', factor: string) {
+    await this.#d.links.notify(template, user.email, {
+      link: this.#d.links.url('/account/security'),
+      username: user.username,
+      factor,
+    });
   }
 
   async regenerateRecovery(user: User, ip: string): Promise<string[]> {

@@ -4,7 +4,7 @@
 // The half-signed-in state is a one-time token (`mfa_pending`, SHA-256 at rest) in a host-only cookie: no
 // session exists until the second factor passes, so nothing a route, an app or the account page accepts can
 // be obtained with the first factor alone. It names the user, how the first factor was proved and where to go.
-import type { SecondFactorMethod } from '../../core/amr.ts';
+import { hasSecondFactor, type SecondFactorMethod } from '../../core/amr.ts';
 import type { AuthMethod } from '../../core/principal.ts';
 import { nextThrottleState, type ThrottlePolicy } from '../../core/throttle.ts';
 import { hashToken, randomSecret } from '../../crypto/tokens.ts';
@@ -12,7 +12,7 @@ import type { Clock } from '../../ports/clock.ts';
 import type { SecondFactor, SessionOidc, Store, User } from '../../ports/store.ts';
 import type { ClaimResolver } from '../claims.ts';
 import type { OneTimeLinks } from '../one-time-links.ts';
-import { throttleNetwork } from '../throttle.ts';
+import { refund, throttleNetwork } from '../throttle.ts';
 import type { Passkeys, PasskeyUse } from './passkeys.ts';
 import type { RecoveryCodes } from './recovery-codes.ts';
 import type { TotpFactors } from './totp.ts';
@@ -96,6 +96,19 @@ export class SecondFactorSignIn {
     // Administrators: whoever holds any of the gateway's own rights anywhere.
     const held = await this.#d.claims.claimsFor(user.id, '');
     return held.some((c) => c.startsWith('gateway.'));
+  }
+
+  /**
+   * Whether a session is less than this account now needs: it passed no second factor, while the account has
+   * one or must have one. Such a session may still browse, but not mint tokens (which skip the second factor)
+   * or change factors with the password alone.
+   */
+  async fallsShort(
+    user: User,
+    session: { authMethod: string; secondFactor: string | null },
+  ): Promise<boolean> {
+    if (hasSecondFactor(session.authMethod, session.secondFactor)) return false;
+    return (await this.needed(user)) !== null;
   }
 
   /**
@@ -197,6 +210,9 @@ export class SecondFactorSignIn {
     const use = await this.#d.passkeys.verifyAuthentication(response, null);
     const user = use ? await this.#d.store.users.byId(use.factor.userId) : null;
     if (!user || user.disabledAt !== null) return { kind: 'failed' };
+    // A sign-in that succeeded was not a guess: the network gets its attempt back (an office behind one
+    // address signs in all day).
+    await this.#d.store.throttles.update(key, refund(CODE_POLICIES.ip));
     return { kind: 'ok', user };
   }
 
@@ -222,6 +238,7 @@ export class SecondFactorSignIn {
     const factor = await check();
     if (factor === null) return { kind: 'failed' };
     await this.#d.store.throttles.clear([keys.account]);
+    await this.#d.store.throttles.update(keys.ip, refund(CODE_POLICIES.ip));
     return { kind: 'ok', factor };
   }
 }
