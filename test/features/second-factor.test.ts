@@ -399,6 +399,28 @@ mfa = true
     assert.ok(value('hero_second_factor_challenges_total\\{factor="totp",outcome="throttled"\\}') >= 1);
     assert.equal(value('hero_second_factor_challenges_total\\{factor="recovery_code",outcome="ok"\\}'), 1);
   });
+
+  test('a password reset does not skip the factor: the new password is one step, the factor still follows', async () => {
+    const b = browser();
+    await b.submit('/auth/forgot', '/auth/forgot', { identifier: 'dave@example.com' });
+    const mail = await smtp.waitForMail((m) => m.to.includes('dave@example.com') && /Reset/.test(m.subject));
+    const link = linkIn(mail, '/auth/reset');
+    const form = await b.get(`${link.pathname}${link.search}`);
+    const NEW = 'quite another long passphrase';
+    const reset = await b.post('/auth/reset', {
+      csrf: csrfIn(form.body),
+      token: link.searchParams.get('token') ?? '',
+      password: NEW,
+      confirm_password: NEW,
+    });
+    assert.equal(reset.status, 303);
+    assert.equal(reset.location, '/auth/login?done=reset');
+    assert.equal((await b.get('/app/')).status, 303, 'the reset signs nobody in');
+    const signedIn = await b.signIn('dave', NEW, '/app/');
+    assert.equal(signedIn.status, 303);
+    assert.match(String(signedIn.location), /\/auth\/mfa$/, 'the factor follows the new password');
+    assert.equal((await b.get('/app/')).status, 303);
+  });
 });
 
 describe('second factor required by the operator', () => {
