@@ -100,7 +100,8 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
     const active = await signedIn(request, reply);
     if (!active) return reply;
     const done = (request.query as Record<string, unknown>).done;
-    const text = typeof done === 'string' ? DONE[done] : undefined;
+    // Own keys only: "__proto__" or "constructor" must not become the page's notice.
+    const text = typeof done === 'string' && Object.hasOwn(DONE, done) ? DONE[done] : undefined;
     return render(request, reply, active, 200, text ? { kind: 'ok', text } : null);
   });
 

@@ -163,7 +163,10 @@ export function loginPages(app: FastifyInstance, deps: LoginPageDeps, prefix: st
         text: 'Sign-in is temporarily unavailable: the gateway cannot reach its account store. Try again in a minute.',
       });
     const done = typeof query.done === 'string' ? DONE[query.done] : undefined;
-    const failed = typeof query.failed === 'string' ? FAILED[query.failed] : undefined;
+    const failed =
+      typeof query.failed === 'string' && Object.hasOwn(FAILED, query.failed)
+        ? FAILED[query.failed]
+        : undefined;
     if (failed)
       return renderLogin(request, reply, deps, 200, raw === null ? '' : returnTo, 'invalid_second_factor', {
         text: failed,

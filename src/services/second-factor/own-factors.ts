@@ -101,10 +101,9 @@ export class OwnFactors {
       detail: { kind, factor: id, sessions_ended: ended },
     });
     await this.#notify(user, 'second_factor_added', name);
-    const ip = at.ip;
     // Codes come with the first factor: whoever can lose a phone needs a way back in.
     if ((await this.#d.recovery.left(user)) > 0) return { kind: 'ok', recoveryCodes: null };
-    return { kind: 'ok', recoveryCodes: await this.regenerateRecovery(user, ip) };
+    return { kind: 'ok', recoveryCodes: await this.regenerateRecovery(user, at.ip) };
   }
 
   async rename(user: User, factorId: string, name: string, ip: string): Promise<boolean> {
