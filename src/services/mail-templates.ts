@@ -10,7 +10,8 @@ export type MailTemplate =
   | 'already_registered'
   | 'recovery_code_used'
   | 'second_factor_added'
-  | 'second_factor_removed';
+  | 'second_factor_removed'
+  | 'recovery_codes_regenerated';
 
 export interface MailData {
   /** The action link (built from public_url, never from a request's Host). */
@@ -20,6 +21,8 @@ export interface MailData {
   left?: number | undefined;
   /** The factor's name (second_factor_added, second_factor_removed). */
   factor?: string | undefined;
+  /** API tokens revoked with it (second_factor_added). */
+  tokens?: number | undefined;
 }
 
 export interface Branding {
@@ -102,6 +105,11 @@ function parts(t: MailTemplate, d: MailData, title: string): Parts {
         greeting: hi,
         lines: [
           `"${d.factor ?? 'A second factor'}" now confirms it is you after your password. Your other sessions were signed out.`,
+          ...(d.tokens
+            ? [
+                `${d.tokens} API ${d.tokens === 1 ? 'token was' : 'tokens were'} revoked: ${d.tokens === 1 ? 'it was' : 'they were'} made before the account had a second factor. Make new ones on your account page.`,
+              ]
+            : []),
           'If it was not you, someone has your password: reset it now and remove this factor.',
         ],
         button: 'Check my sign-in security',
@@ -117,6 +125,17 @@ function parts(t: MailTemplate, d: MailData, title: string): Parts {
         ],
         button: 'Check my sign-in security',
         footer: 'You get this mail whenever a second factor is added or removed.',
+      };
+    case 'recovery_codes_regenerated':
+      return {
+        subject: `New recovery codes for your ${title} account`,
+        greeting: hi,
+        lines: [
+          'New recovery codes were made for your account; the old ones no longer work.',
+          'If it was not you, someone can sign in as you: change your password now, then make new codes and check your sign-in security.',
+        ],
+        button: 'Check my sign-in security',
+        footer: 'You get this mail whenever new recovery codes are made.',
       };
   }
 }

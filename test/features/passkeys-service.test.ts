@@ -10,8 +10,12 @@ import type {
 } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { SigningKey } from '../../src/crypto/keys.ts';
+import { Sealer } from '../../src/crypto/sealed.ts';
 import type { User } from '../../src/ports/store.ts';
 import { Passkeys, type RelyingParty } from '../../src/services/second-factor/passkeys.ts';
+import { RecoveryCodes } from '../../src/services/second-factor/recovery-codes.ts';
+import { SecondFactorSignIn } from '../../src/services/second-factor/sign-in.ts';
+import { TotpFactors } from '../../src/services/second-factor/totp.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 
@@ -325,5 +329,40 @@ describe('passkeys: the use case', () => {
     const registration = JSON.parse(new SoftKey().create(await passkeys.registrationOptions(ada)));
     registration.response.attestationObject = b64url('junk');
     assert.equal(await passkeys.finishRegistration(ada, JSON.stringify(registration), 'K'), null);
+  });
+
+  test('wrong codes that lock the account out of codes do not keep its passkey out', async () => {
+    const carl = await createUser(gw.store, {
+      username: 'carl',
+      email: 'carl@example.com',
+      emailVerified: true,
+    });
+    const { key } = await enrol(carl);
+    const secret = 'test secret of enough length for hkdf';
+    const signIn = new SecondFactorSignIn({
+      store: gw.store,
+      clock,
+      passkeys,
+      totp: new TotpFactors({
+        store: gw.store,
+        clock,
+        sealer: new Sealer(secret, 'second-factor'),
+        issuer: () => 'Test',
+      }),
+      recovery: new RecoveryCodes({ store: gw.store, clock }),
+      // Reached only by the policy 'required_for_admins' and by recovery codes; neither is used here.
+      claims: undefined as never,
+      links: undefined as never,
+      policy: () => 'optional',
+    });
+    // Someone holding the password runs the account's count up from many networks.
+    let last = await signIn.code(carl, '000000', '203.0.113.1');
+    for (let i = 2; i <= 8 && last.kind !== 'throttled'; i++)
+      last = await signIn.code(carl, '000000', `203.0.${i}.1`);
+    assert.equal(last.kind, 'throttled', 'codes are throttled per account');
+    assert.equal((await signIn.code(carl, '000000', '198.51.100.7')).kind, 'throttled');
+    // The owner's key, from the owner's network, still gets in: a signature cannot be guessed.
+    const answer = key.get(await passkeys.authenticationOptions(carl));
+    assert.deepEqual(await signIn.passkey(carl, answer, '198.51.100.7'), { kind: 'ok', factor: 'passkey' });
   });
 });

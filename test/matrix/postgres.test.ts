@@ -19,3 +19,4 @@ await import('../features/second-factor-services.test.ts');
 await import('../features/second-factor.test.ts');
 await import('../features/passkeys-service.test.ts');
 await import('../features/second-factor-oidc.test.ts');
+await import('../features/second-factor-races.test.ts');

@@ -1,6 +1,7 @@
 // GET /auth/account/security and its forms: the person's second factors (add, rename, remove) and recovery
 // codes. Every change needs a recent proof (pages/recent-proof.ts): the password, or a current factor.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasSecondFactor } from '../../core/amr.ts';
 import type { ActiveSession } from '../../services/sessions.ts';
 import { csrfToken } from '../auth/csrf.ts';
 import { formField, sendPage } from '../auth/respond.ts';
@@ -9,10 +10,12 @@ import type { Alert } from '../views/layout.ts';
 import { recoveryCodesShown, securityOverview } from '../views/second-factor-pages.ts';
 import type { PagesDeps } from './deps.ts';
 import { type EnrolmentDeps, enrolmentPages } from './factor-enrolment.ts';
+import { finishMfa, type MfaSubjectDeps } from './mfa-subject.ts';
 import { passkeyOptions } from './passkey-offer.ts';
 import { recentlyProved, setRecentProof } from './recent-proof.ts';
 
 export type AccountSecurityDeps = EnrolmentDeps &
+  MfaSubjectDeps &
   Pick<
     PagesDeps,
     | 'sessions'
@@ -47,10 +50,10 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
   ): Promise<FastifyReply> {
     const { user } = active;
     const factors = await deps.secondFactors.list(user);
-    const unlocked = recentlyProved(request, deps.recentProofKey, active, deps.clock.now());
+    const short = await deps.secondFactors.fallsShort(user, active.session);
+    const unlocked = recentlyProved(request, deps.recentProofKey, active, deps.clock.now(), short);
     const passkey = unlocked ? await passkeyOptions(request, deps.passkeys, user, 'register') : null;
     const hasPassword = (await deps.accounts.overviews.of(user)).hasPassword;
-    const short = await deps.secondFactors.fallsShort(user, active.session);
     return sendPage(
       request,
       reply,
@@ -85,7 +88,8 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
   ): Promise<ActiveSession | null> {
     const active = await signedIn(request, reply);
     if (!active) return null;
-    if (recentlyProved(request, deps.recentProofKey, active, deps.clock.now())) return active;
+    const short = await deps.secondFactors.fallsShort(active.user, active.session);
+    if (recentlyProved(request, deps.recentProofKey, active, deps.clock.now(), short)) return active;
     await render(request, reply, active, 403, {
       kind: 'error',
       text: 'Confirm it is you first: changes to how you sign in need your password or a code from the last few minutes.',
@@ -185,7 +189,15 @@ export function accountSecurityPages(app: FastifyInstance, deps: AccountSecurity
       const active = await unlockedSession(request, reply);
       return active && { user: active.user, keep: active.session.id };
     },
-    async added() {
+    async added(request, reply, user, factor) {
+      // The session that added the factor has just shown it works (a right code, a key's signature): it steps
+      // up to a new session that records it (a new token; the old session ends), so this browser goes on as a
+      // two-factor session while a copy of the old cookie gains nothing.
+      const active = await signedIn(request, reply);
+      if (!active) return null;
+      const { session } = active;
+      if (active.user.id === user.id && !hasSecondFactor(session.authMethod, session.secondFactor))
+        await finishMfa(request, reply, deps, { kind: 'step-up', user, active }, factor);
       return `${base}?done=added`;
     },
     async refused(request, reply) {

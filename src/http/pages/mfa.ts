@@ -113,7 +113,8 @@ export function mfaPages(app: FastifyInstance, deps: MfaPageDeps, prefix: string
     if ((await deps.secondFactors.needed(subject.user)) === 'challenge') return false;
     return (
       subject.kind === 'pending' ||
-      recentlyProved(request, deps.recentProofKey, subject.active, deps.clock.now())
+      // No factor exists here (checked above), so a young session has nothing to race.
+      recentlyProved(request, deps.recentProofKey, subject.active, deps.clock.now(), false)
     );
   }
 

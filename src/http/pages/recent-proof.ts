@@ -1,7 +1,8 @@
 // Changing how one signs in needs a proof from the last few minutes: the password or a current factor typed
 // again, or a sign-in that just happened. So a session cookie stolen or a screen left unlocked cannot add an
 // attacker's authenticator or remove the owner's. The proof is a signed (session, time) cookie: it is void in
-// any other session, and after RECENT_MS.
+// any other session, and after RECENT_MS. A young session counts only if it passed every factor the account
+// asks for now: a one-factor sign-in that raced the owner's first enrolment must not then swap the factor.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readCookie } from '../../core/cookies.ts';
 import type { SigningKey } from '../../crypto/keys.ts';
@@ -15,8 +16,9 @@ export function recentlyProved(
   key: SigningKey,
   active: ActiveSession,
   now: number,
+  short: boolean,
 ): boolean {
-  if (now - active.session.createdAt < RECENT_MS) return true;
+  if (!short && now - active.session.createdAt < RECENT_MS) return true;
   const value = readCookie(request.headers.cookie, request.hero.snapshot.auth.recentProof.name);
   if (value === null) return false;
   const dot = value.indexOf('.');

@@ -40,10 +40,17 @@ export async function signIn(
   opts: SignInOptions = {},
 ): Promise<string> {
   // A passkey sign-in is two factors by itself (something held, unlocked by something known or biometric).
-  const step = method === 'passkey' || opts.secondFactor ? null : await deps.secondFactors.needed(user);
+  const twoFactors = method === 'passkey' || Boolean(opts.secondFactor);
+  let step = twoFactors ? null : await deps.secondFactors.needed(user);
   if (step === null) {
-    await startSession(request, reply, deps, user, method, opts);
-    return next;
+    const id = await startSession(request, reply, deps, user, method, opts);
+    if (twoFactors) return next;
+    // Asked again once the session exists: the owner may have added a first factor in between, and the sweep
+    // of other sessions that comes with it can have run before this one was written. Either that sweep ended
+    // this session or this check sees the factor.
+    step = await deps.secondFactors.needed(user);
+    if (step === null) return next;
+    await deps.sessions.end(id);
   }
   const token = await deps.secondFactors.hold({ user, method, returnTo: next, oidc: opts.oidc ?? null });
   setMfaPendingCookie(reply, token, PENDING_TTL_MS);
@@ -56,7 +63,7 @@ export async function signIn(
   return `${request.hero.snapshot.config.server.auth_prefix}/mfa`;
 }
 
-/** Starts the session: every factor the sign-in needs has been proved. */
+/** Starts the session: every factor the sign-in needs has been proved. Returns its id. */
 export async function startSession(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -64,7 +71,7 @@ export async function startSession(
   user: User,
   method: AuthMethod,
   opts: SignInOptions = {},
-): Promise<void> {
+): Promise<string> {
   const s = request.hero;
   const previous = await currentSession(request, deps.sessions, deps.freshness);
   if (previous) await deps.sessions.end(previous.session.id);
@@ -89,6 +96,7 @@ export async function startSession(
       ...(opts.secondFactor ? { second_factor: opts.secondFactor } : {}),
     },
   });
+  return session.id;
 }
 
 export function setMfaPendingCookie(reply: FastifyReply, token: string, lifetimeMs: number): void {

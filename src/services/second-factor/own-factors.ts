@@ -1,7 +1,8 @@
 // A person changing their own second factors: adding an authenticator app or a passkey, renaming, removing,
 // and new recovery codes. Each change is audited, and adding or removing a factor is mailed to the account's
-// address (whoever made it, the owner learns of it). Adding one signs out every other session: a cookie copied
-// before would otherwise keep one-factor access to an account that now asks for two. Whether the person may
+// address (whoever made it, the owner learns of it), as are new recovery codes. Adding one signs out every other
+// session and ends API tokens minted before any factor: a cookie copied or a token made with the password alone
+// would otherwise keep one-factor access to an account that now asks for two. Whether the person may
 // change anything right now (a recent proof) is the page's to check; whether the last factor may go is
 // decided here, against the operator's rule.
 import type { AuditLog } from '../../ports/audit.ts';
@@ -88,22 +89,40 @@ export class OwnFactors {
     name: string,
     at: { ip: string; keep: string | null },
   ): Promise<Added> {
-    const ended = await this.#d.store.sessions.revokeAllForUser(
-      user.id,
-      this.#d.clock.now(),
-      at.keep ?? undefined,
-    );
+    const now = this.#d.clock.now();
+    const ended = await this.#d.store.sessions.revokeAllForUser(user.id, now, at.keep ?? undefined);
+    const tokens = await this.#revokeOneFactorTokens(user, now);
     this.#d.audit.record({
       action: 'second_factor.add',
       actor: user.username,
       target: user.username,
       ip: at.ip,
-      detail: { kind, factor: id, sessions_ended: ended },
+      detail: { kind, factor: id, sessions_ended: ended, tokens_revoked: tokens },
     });
-    await this.#notify(user, 'second_factor_added', name);
+    await this.#notify(user, 'second_factor_added', name, tokens);
     // Codes come with the first factor: whoever can lose a phone needs a way back in.
     if ((await this.#d.recovery.left(user)) > 0) return { kind: 'ok', recoveryCodes: null };
-    return { kind: 'ok', recoveryCodes: await this.regenerateRecovery(user, at.ip) };
+    return { kind: 'ok', recoveryCodes: await this.#newRecovery(user, at.ip) };
+  }
+
+  /**
+   * API tokens made before the account's oldest factor was confirmed were minted by a session that proved one
+   * factor (a session falling short may not mint), perhaps by whoever had the password, and a token skips
+   * the second factor on every route: they end with the first factor. Judged by times, not by "is this the
+   * first", so two enrolments at once cannot both think another one was first.
+   */
+  async #revokeOneFactorTokens(user: User, now: number): Promise<number> {
+    const { store } = this.#d;
+    const confirmed = (await store.secondFactors.listForUser(user.id))
+      .map((f) => f.confirmedAt)
+      .filter((t) => t !== null);
+    if (confirmed.length === 0) return 0;
+    const oldest = Math.min(...confirmed);
+    let revoked = 0;
+    for (const t of await store.apiTokens.list(user.id))
+      if (t.revokedAt === null && t.createdAt <= oldest && (await store.apiTokens.revoke(t.id, now)))
+        revoked++;
+    return revoked;
   }
 
   async rename(user: User, factorId: string, name: string, ip: string): Promise<boolean> {
@@ -142,15 +161,29 @@ export class OwnFactors {
     return 'removed';
   }
 
-  async #notify(user: User, template: 'second_factor_added' | 'second_factor_removed', factor: string) {
+  async #notify(
+    user: User,
+    template: 'second_factor_added' | 'second_factor_removed' | 'recovery_codes_regenerated',
+    factor = '',
+    tokens = 0,
+  ) {
     await this.#d.links.notify(template, user.email, {
       link: this.#d.links.url('/account/security'),
       username: user.username,
       factor,
+      tokens,
     });
   }
 
+  /** New recovery codes; the old ones stop working. */
   async regenerateRecovery(user: User, ip: string): Promise<string[]> {
+    const codes = await this.#newRecovery(user, ip);
+    // Mailed: new codes void the owner's and are a way past the factor; whoever made them, the owner learns.
+    await this.#notify(user, 'recovery_codes_regenerated');
+    return codes;
+  }
+
+  async #newRecovery(user: User, ip: string): Promise<string[]> {
     const codes = await this.#d.recovery.regenerate(user);
     this.#d.audit.record({ action: 'recovery_codes.regenerate', actor: user.username, ip });
     return codes;

@@ -9,7 +9,7 @@ import type { AuthMethod } from '../../core/principal.ts';
 import { nextThrottleState, type ThrottlePolicy } from '../../core/throttle.ts';
 import { hashToken, randomSecret } from '../../crypto/tokens.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { SecondFactor, SessionOidc, Store, User } from '../../ports/store.ts';
+import type { SecondFactor, SessionOidc, Store, ThrottleCharge, User } from '../../ports/store.ts';
 import type { ClaimResolver } from '../claims.ts';
 import type { OneTimeLinks } from '../one-time-links.ts';
 import { refund, throttleNetwork } from '../throttle.ts';
@@ -186,10 +186,17 @@ export class SecondFactorSignIn {
 
   /** A passkey or security key answering the challenge the page handed out. */
   passkey(user: User, response: string, ip: string): Promise<FactorCheck> {
-    return this.#throttled(user, ip, async () => {
-      const use: PasskeyUse | null = await this.#d.passkeys.verifyAuthentication(response, user);
-      return use ? 'passkey' : null;
-    });
+    // Counted per network only: a signature cannot be guessed, and the account's count is what someone holding
+    // the password can run up with wrong codes — it must not keep the owner's passkey out too.
+    return this.#throttled(
+      user,
+      ip,
+      async () => {
+        const use: PasskeyUse | null = await this.#d.passkeys.verifyAuthentication(response, user);
+        return use ? 'passkey' : null;
+      },
+      false,
+    );
   }
 
   /**
@@ -218,22 +225,25 @@ export class SecondFactorSignIn {
 
   /**
    * Counts the attempt before checking it (parallel guesses are counted as they arrive), per account and per
-   * network; a right answer clears the account's count.
+   * network (`perAccount` false: per network alone); a right answer clears the account's count.
    */
   async #throttled(
     user: User,
     ip: string,
     check: () => Promise<SecondFactorMethod | null>,
+    perAccount = true,
   ): Promise<FactorCheck> {
     const now = this.#d.clock.now();
     const keys = { account: `mfa-account:${user.id}`, ip: `mfa-ip:${throttleNetwork(ip)}` };
-    const wait = await this.#d.store.throttles.charge(
-      [
-        { key: keys.account, next: (prev) => nextThrottleState(prev, now, CODE_POLICIES.account) },
-        { key: keys.ip, next: (prev) => nextThrottleState(prev, now, CODE_POLICIES.ip) },
-      ],
-      now,
-    );
+    const charges: ThrottleCharge[] = [
+      { key: keys.ip, next: (prev) => nextThrottleState(prev, now, CODE_POLICIES.ip) },
+    ];
+    if (perAccount)
+      charges.push({
+        key: keys.account,
+        next: (prev) => nextThrottleState(prev, now, CODE_POLICIES.account),
+      });
+    const wait = await this.#d.store.throttles.charge(charges, now);
     if (wait > 0) return { kind: 'throttled', retryAfterMs: wait };
     const factor = await check();
     if (factor === null) return { kind: 'failed' };
