@@ -85,7 +85,12 @@ describe('postgres faults', () => {
       // Another session holds the user's row, so the disable (one transaction) waits inside it.
       await holder.query('BEGIN');
       await holder.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [user.id]);
-      const disabling = store.users.setDisabled(user.id, clock.now());
+      // The rejection is awaited from the start: the victim may fail before pg_terminate_backend's own answer
+      // comes back, and a rejection nobody listens to yet would fail the test as unhandled.
+      const disabling = assert.rejects(
+        store.users.setDisabled(user.id, clock.now()),
+        'the call fails rather than hanging or ending the process',
+      );
       const waiting = async () =>
         (
           await holder.query(
@@ -95,7 +100,7 @@ describe('postgres faults', () => {
       await until(async () => (await waiting()).length > 0, { what: 'the disable waiting on the lock' });
       const [victim] = await waiting();
       await holder.query('SELECT pg_terminate_backend($1)', [victim!.pid]);
-      await assert.rejects(disabling, 'the call fails rather than hanging or ending the process');
+      await disabling;
       await holder.query('ROLLBACK');
       // The pool replaced the dead connection: the next calls work, and nothing was half-written.
       assert.equal((await store.users.byId(user.id))?.disabledAt, null);
