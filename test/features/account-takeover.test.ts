@@ -2,13 +2,11 @@
 // before its owner arrives. Whoever proves the address must never end up in an account whose password or
 // provider link someone else set. Real gateway, real SMTP, real OpenID provider.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { compileSnapshot } from '../../src/http/snapshot.ts';
 import { BrowserClient, csrfIn, type Response, send } from '../helpers/browser-client.ts';
-import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
+import { auditEvents, startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
 import { linkIn, type Smtp, startSmtp } from '../helpers/smtp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
@@ -89,14 +87,7 @@ describe('pre-account takeover', () => {
       gw.gateway.snapshots.current = compileSnapshot(config);
     }
   }
-  const audit = async (action: string) => {
-    await gw.gateway.auditFlushed();
-    return readFileSync(join(gw.dir, 'audit.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.action === action);
-  };
+  const audit = (action: string) => auditEvents(gw, action);
 
   test('register-as-victim: the owner confirming from their own browser takes over; the attacker is out for good', async () => {
     const attacker = browser();

@@ -4,14 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { Secret, TOTP } from 'otpauth';
 import { BrowserClient, csrfIn } from '../helpers/browser-client.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { gatewayClient, IdpUser, pathOf, providerToml, startIdp, type TestIdp } from '../helpers/idp.ts';
+import { codeAt, factorIdIn, secretIn } from '../helpers/totp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
-
-const code = (secret: string, at: number) =>
-  new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: at });
 
 describe('second factor with identity providers', () => {
   let idp: TestIdp;
@@ -99,13 +96,13 @@ mfa = true
     await via(b, 'plain', 'cat-sub', '/auth/account/security');
     const page = await b.get('/auth/account/security');
     const begun = await b.post('/auth/account/security/totp', { csrf: csrfIn(page.body) });
-    const secret = (/<code class="secret">([^<]+)<\/code>/.exec(begun.body)?.[1] ?? '').replace(/\s/g, '');
-    const factorId = /name="factor_id" value="([^"]+)"/.exec(begun.body)?.[1] ?? '';
+    const secret = secretIn(begun.body);
+    const factorId = factorIdIn(begun.body);
     const added = await b.post('/auth/account/security/totp/confirm', {
       csrf: csrfIn(begun.body),
       factor_id: factorId,
       name: 'Phone',
-      code: code(secret, clock.now()),
+      code: codeAt(secret, clock.now()),
     });
     assert.equal(added.status, 200, added.body.slice(0, 300));
     clock.advance(30_000);
@@ -118,7 +115,7 @@ mfa = true
     const challenge = await fresh.get('/auth/mfa');
     const done = await fresh.post('/auth/mfa', {
       csrf: csrfIn(challenge.body),
-      code: code(secret, clock.now()),
+      code: codeAt(secret, clock.now()),
     });
     assert.equal(done.status, 303, done.body.slice(0, 300));
     assert.equal(done.location, '/vault/x');

@@ -2,27 +2,18 @@
 // ran just before the owner's first factor was added, a young one-factor session left over from such a race,
 // API tokens minted before the factor, and new recovery codes made behind the owner's back.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Secret, TOTP } from 'otpauth';
 import { hashPassword } from '../../src/crypto/password.ts';
 import type { User } from '../../src/ports/store.ts';
 import { ApiTokenService } from '../../src/services/api-tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, send } from '../helpers/browser-client.ts';
-import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
+import { auditEvents, startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { type Smtp, startSmtp } from '../helpers/smtp.ts';
+import { codeAt, factorIdIn, secretIn } from '../helpers/totp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const secretIn = (body: string) =>
-  (/<code class="secret">([^<]+)<\/code>/.exec(body)?.[1] ?? '').replace(/\s/g, '');
-const codeAt = (secret: string, at: number) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({
-    timestamp: at,
-  });
-const factorIdIn = (body: string) => /name="factor_id" value="([^"]+)"/.exec(body)?.[1] ?? '';
 
 describe('second factor: racing the owner', () => {
   let up: Upstream;
@@ -87,14 +78,7 @@ auth = "bearer"
       },
       clock.now(),
     );
-  const audited = async (action: string) => {
-    await gw.gateway.auditFlushed();
-    return readFileSync(join(gw.dir, 'audit.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.action === action);
-  };
+  const audited = (action: string) => auditEvents(gw, action);
   const bearer = async (token: string) =>
     (await send(`${gw.url}/api/x`, { headers: { authorization: `Bearer ${token}` } })).status;
 

@@ -2,13 +2,13 @@
 // the secret the enrolment shows, as an app would), replay and window rules, and recovery codes.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Secret, TOTP } from 'otpauth';
 import { Sealer } from '../../src/crypto/sealed.ts';
 import type { User } from '../../src/ports/store.ts';
 import { RecoveryCodes } from '../../src/services/second-factor/recovery-codes.ts';
 import { TotpFactors } from '../../src/services/second-factor/totp.ts';
 import { createUser } from '../../src/services/users.ts';
 import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
+import { codeAt as appCode } from '../helpers/totp.ts';
 
 const STEP = 30_000;
 
@@ -27,12 +27,6 @@ describe('second factors: the use cases', () => {
     ada = await createUser(gw.store, { username: 'ada', email: 'ada@example.com', emailVerified: true });
   });
   after(() => gw?.close());
-
-  /** What the user's app shows at `at` for `secret`. */
-  const appCode = (secret: string, at: number) =>
-    new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({
-      timestamp: at,
-    });
 
   test('authenticator app: counts once confirmed; a code works once, within one step either side, never older', async () => {
     const { factor, secret, uri } = await totp.begin(ada, 'Phone');

@@ -2,31 +2,20 @@
 // (codes computed from the secret the page shows), the challenge after every first factor, replay and old
 // codes, throttling, recovery codes, routes with `mfa = true`, and what the app then receives.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
-import { Secret, TOTP } from 'otpauth';
 import { hashPassword } from '../../src/crypto/password.ts';
 import { hashToken, randomSecret } from '../../src/crypto/tokens.ts';
 import { createUser } from '../../src/services/users.ts';
 import { BrowserClient, csrfIn, type Response, send } from '../helpers/browser-client.ts';
-import { startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
+import { auditEvents, startGateway, TestClock, type TestGateway } from '../helpers/gateway.ts';
 import { linkIn, type Smtp, startSmtp } from '../helpers/smtp.ts';
+import { codeAt, factorIdIn, secretIn } from '../helpers/totp.ts';
 import { startUpstream, type Upstream } from '../helpers/upstream.ts';
 import { statusOf } from '../helpers/ws-client.ts';
 
 const PASSWORD = 'correct horse battery staple';
 
-/** The code an authenticator app holding `secret` shows at `at` (ms). */
-export const codeAt = (secret: string, at: number) =>
-  new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({
-    timestamp: at,
-  });
-
-const secretIn = (body: string) =>
-  (/<code class="secret">([^<]+)<\/code>/.exec(body)?.[1] ?? '').replace(/\s/g, '');
-const factorIdIn = (body: string) => /name="factor_id" value="([^"]+)"/.exec(body)?.[1] ?? '';
 const recoveryCodesIn = (body: string) =>
   [...body.matchAll(/<li><code>([0-9A-Z]{5}-[0-9A-Z]{5})<\/code><\/li>/g)].map((m) => m[1] as string);
 
@@ -94,13 +83,23 @@ mfa = true
     return b.post('/auth/mfa', { csrf: csrfIn(page.body), ...fields });
   };
   const next = () => clock.advance(30_000);
-  const audited = async (action: string) => {
-    await gw.gateway.auditFlushed();
-    return readFileSync(join(gw.dir, 'audit.log'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .filter((e) => e.action === action);
+  const audited = (action: string) => auditEvents(gw, action);
+  /**
+   * A session that passed the password alone, written straight to the store: what a sign-in that raced the
+   * account's first enrolment leaves (second-factor-races.test.ts). Returns its cookie's value.
+   */
+  const oneFactorSession = async (userId: string) => {
+    const token = randomSecret(32);
+    await gw.store.sessions.create({
+      tokenHash: hashToken(token),
+      userId,
+      authMethod: 'password',
+      idleExpiresAt: clock.now() + 3_600_000,
+      absoluteExpiresAt: clock.now() + 3_600_000,
+      ip: null,
+      userAgent: null,
+    });
+    return token;
   };
 
   test('enrolling through the pages: QR code, key and link shown; it counts only after a right code', async () => {
@@ -305,16 +304,7 @@ mfa = true
     // A one-factor session of an account with a factor: a sign-in that raced the enrolment (see
     // second-factor-races.test.ts), written here directly.
     const dave = await gw.store.users.byUsername('dave');
-    const raced = randomSecret(32);
-    await gw.store.sessions.create({
-      tokenHash: hashToken(raced),
-      userId: dave!.id,
-      authMethod: 'password',
-      idleExpiresAt: clock.now() + 3_600_000,
-      absoluteExpiresAt: clock.now() + 3_600_000,
-      ip: null,
-      userAgent: null,
-    });
+    const raced = await oneFactorSession(dave!.id);
     const c = browser();
     c.jar.set('__Host-hero_session', raced);
     assert.equal((await c.get('/app/')).status, 200, 'routes without mfa still admit the session');
@@ -362,17 +352,7 @@ mfa = true
   });
 
   test('forward-auth, a WebSocket upgrade and the sign-in page give a one-factor session the same answer', async () => {
-    const dave = await gw.store.users.byUsername('dave');
-    const token = randomSecret(32);
-    await gw.store.sessions.create({
-      tokenHash: hashToken(token),
-      userId: dave!.id,
-      authMethod: 'password',
-      idleExpiresAt: clock.now() + 3_600_000,
-      absoluteExpiresAt: clock.now() + 3_600_000,
-      ip: null,
-      userAgent: null,
-    });
+    const token = await oneFactorSession((await gw.store.users.byUsername('dave'))!.id);
     const cookie = `__Host-hero_session=${token}`;
     const asked = (accept: string) =>
       send(`${gw.url}/auth/forward`, {

@@ -3,7 +3,7 @@
 // The backend matrix: with HERO_TEST_STORE=postgres, a gateway whose snippet names no store of its own gets a
 // fresh PostgreSQL database instead (dropped on close), so the same feature tests run against both backends.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,4 +140,14 @@ async function matrixBackend(
 export async function seesOtherInstance(what: string, probe: () => Promise<boolean>): Promise<void> {
   if (testBackend === 'postgres') await until(probe, { what, timeoutMs: 1000, intervalMs: 10 });
   else assert.ok(await probe(), what);
+}
+
+/** The audit events of one action the gateway has written so far (after flushing what it holds). */
+export async function auditEvents(gw: TestGateway, action: string) {
+  await gw.gateway.auditFlushed();
+  return readFileSync(join(gw.dir, 'audit.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.action === action);
 }
